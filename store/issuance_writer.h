@@ -1,0 +1,48 @@
+// Group commit for issued certificates: many request threads hand in rows, one writer thread
+// commits them in batches, each batch one transaction (operators upserted, certificates inserted,
+// one audit event per certificate appended to the hash chain), and each caller's callback runs
+// once its row is durable (after COMMIT returned with synchronous_commit on).
+//
+// Thread safety: Submit may be called from any thread. Callbacks run on the writer thread and
+// must not block.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "store/records.h"
+
+namespace keyline::store {
+
+struct IssuanceWrite {
+  CertificateRecord certificate;
+  std::optional<OperatorRecord> operator_record;  // inserted if new, left alone if it exists
+  AuditEvent audit;                               // appended only if the certificate is stored
+};
+
+struct IssuanceWriterOptions {
+  std::string database_url;   // the service's (least-privilege) connection string
+  size_t max_batch = 512;     // rows per transaction at most
+  size_t max_queue = 65536;   // Submit fails with ResourceExhausted beyond this many waiting rows
+};
+
+class IssuanceWriter {
+ public:
+  // Connects and starts the writer thread. Unavailable when the database cannot be reached.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<IssuanceWriter>> Start(
+      const IssuanceWriterOptions& options);
+
+  // Stops accepting rows, commits what is queued, joins the writer thread.
+  virtual ~IssuanceWriter() = default;
+
+  // `done` gets OK once the row is committed; AlreadyExists if a certificate with this serial
+  // is already stored (nothing of this row was written; the caller re-issues with a fresh
+  // serial); Unavailable if the database failed (nothing of the batch was written);
+  // ResourceExhausted if the queue is full (then `done` runs before Submit returns).
+  virtual void Submit(IssuanceWrite write, std::function<void(absl::Status)> done) = 0;
+};
+
+}  // namespace keyline::store

@@ -1,0 +1,57 @@
+// Plain rows of Keyline's tables (see migrations/0001_initial.sql). No SQL here.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/time/time.h"
+
+namespace keyline::store {
+
+struct CaRecord {
+  int32_t id = 0;                 // assigned by the database on insert
+  std::string name;               // "root", "operators", "deployment/<d>", "manufacturer/<m>"
+  std::string kind;               // "root", "operator", "deployment", "manufacturer"
+  std::optional<std::string> deployment;
+  std::optional<int32_t> parent_id;
+  std::string key_label;          // CKA_LABEL in the HSM
+  std::string key_algorithm;      // "ec-p256", "ec-p384"
+  std::string certificate_der;
+  std::string subject_key_id;     // raw bytes
+  std::string status = "active";  // "active", "retired", "revoked"
+  absl::Time not_before;
+  absl::Time not_after;
+};
+
+struct CertificateRecord {
+  std::string serial;  // big-endian magnitude of the (positive) serial number, raw bytes
+  int32_t issuer_id = 0;
+  std::string profile;  // "operator", "server", "ocsp-signer", "device", ...
+  std::string subject;  // what it names, e.g. "urn:keyline:role:factory:line-3"
+  absl::Time not_before;
+  absl::Time not_after;
+  std::string der;
+  std::string status = "good";  // "good" or "revoked"
+  std::optional<absl::Time> revoked_at;
+  std::optional<int16_t> revocation_reason;
+};
+
+struct OperatorRecord {
+  std::string role;  // "admin", "factory", "gateway"
+  std::string name;
+  std::string created_by;  // actor that first issued a certificate for it
+};
+
+// One event for the hash-chained audit log. seq, occurred_at and the hashes are assigned by the
+// appender; callers fill actor, action, target and details.
+struct AuditEvent {
+  std::string actor;   // e.g. "urn:keyline:role:admin:alice" or "system:init"
+  std::string action;  // e.g. "operator.certificate.issued"
+  std::string target;  // e.g. the certificate serial in hex
+  nlohmann::json details = nlohmann::json::object();  // never secrets or PHI
+};
+
+}  // namespace keyline::store
