@@ -1,0 +1,39 @@
+#include "ca/certificate_template.h"
+
+namespace keyline::ca {
+
+std::string_view ProfileName(Profile profile) {
+  switch (profile) {
+    case Profile::kRoot:
+      return "root";
+    case Profile::kOperatorCa:
+      return "operator-ca";
+    case Profile::kDeploymentCa:
+      return "deployment-ca";
+    case Profile::kManufacturerCa:
+      return "manufacturer-ca";
+    case Profile::kOcspSigner:
+      return "ocsp-signer";
+    case Profile::kOperator:
+      return "operator";
+    case Profile::kDevice:
+      return "device";
+    case Profile::kServer:
+      return "server";
+  }
+  return "unknown";
+}
+
+bool IsCaProfile(Profile profile) {
+  switch (profile) {
+    case Profile::kRoot:
+    case Profile::kOperatorCa:
+    case Profile::kDeploymentCa:
+    case Profile::kManufacturerCa:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace keyline::ca

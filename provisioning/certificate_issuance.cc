@@ -1,0 +1,75 @@
+#include "provisioning/certificate_issuance.h"
+
+#include <future>
+
+#include "absl/time/clock.h"
+#include "ca/certificate_der.h"
+#include "ca/serial_number.h"
+#include "common/hex.h"
+
+namespace keyline::provisioning {
+namespace {
+
+constexpr int kMaxAttempts = 3;
+
+std::string Rfc3339(absl::Time time) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
+}
+
+}  // namespace
+
+void CertificateIssuance::Issue(std::shared_ptr<IssuanceJob> job, Done done) {
+  Attempt(std::move(job), std::move(done), 1);
+}
+
+void CertificateIssuance::Attempt(std::shared_ptr<IssuanceJob> job, Done done, int attempt) {
+  auto serial = ca::GenerateSerial();
+  if (!serial.ok()) return done(serial.status());
+  const ca::IssueContext context{settings_, job->subject_key.get(), *serial, absl::Now(),
+                                 job->issuer->name()};
+  const ca::CertificateTemplate request = job->make_template(context);
+  auto der = job->issuer->Issue(request);
+  if (!der.ok()) return done(der.status());
+  auto certificate = ca::ParseCertificateDer(*der);
+  if (!certificate.ok()) return done(certificate.status());
+
+  IssuedCertificate issued{*serial, *std::move(der), ca::NotBeforeOf(certificate->get()),
+                           ca::NotAfterOf(certificate->get()), job->issuer};
+  store::IssuanceWrite write;
+  write.certificate.serial = issued.serial;
+  write.certificate.issuer_id = job->issuer->id();
+  write.certificate.profile = std::string(ca::ProfileName(request.profile));
+  write.certificate.subject = job->subject;
+  write.certificate.not_before = issued.not_before;
+  write.certificate.not_after = issued.not_after;
+  write.certificate.der = issued.der;
+  write.operator_record = job->operator_record;
+  write.audit = job->audit;
+  write.audit.target = HexEncode(issued.serial);
+  write.audit.details["profile"] = write.certificate.profile;
+  write.audit.details["issuer"] = job->issuer->name();
+  write.audit.details["subject"] = job->subject;
+  write.audit.details["not_after"] = Rfc3339(issued.not_after);
+
+  writer_.Submit(std::move(write), [this, job, done = std::move(done), attempt,
+                                    issued = std::move(issued)](absl::Status status) mutable {
+    if (absl::IsAlreadyExists(status) && attempt < kMaxAttempts) {
+      // Runs on the writer thread; a collision of 126-bit serials is too rare to be worth a hop.
+      return Attempt(std::move(job), std::move(done), attempt + 1);
+    }
+    if (!status.ok()) return done(status);
+    done(std::move(issued));
+  });
+}
+
+absl::StatusOr<IssuedCertificate> CertificateIssuance::IssueAndWait(
+    std::shared_ptr<IssuanceJob> job) {
+  std::promise<absl::StatusOr<IssuedCertificate>> promise;
+  auto result = promise.get_future();
+  Issue(std::move(job), [&promise](absl::StatusOr<IssuedCertificate> issued) {
+    promise.set_value(std::move(issued));
+  });
+  return result.get();
+}
+
+}  // namespace keyline::provisioning

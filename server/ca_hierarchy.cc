@@ -1,0 +1,179 @@
+#include "server/ca_hierarchy.h"
+
+#include <openssl/rand.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
+#include "ca/certificate_builder.h"
+#include "ca/certificate_der.h"
+#include "ca/profiles.h"
+#include "ca/serial_number.h"
+#include "common/hex.h"
+#include "common/logging.h"
+#include "common/status_macros.h"
+
+namespace keyline::server {
+namespace {
+
+struct CaSpec {
+  std::string name;  // "root", "operators", "deployment/<d>", "manufacturer/<m>"
+  std::string kind;  // certificate_authorities.kind
+  ca::Profile profile;
+  std::string label;  // the CN suffix: deployment or manufacturer name
+  std::optional<std::string> deployment;
+  hsm::KeyAlgorithm algorithm;
+};
+
+std::string KeyLabel(const std::string& ca_name) {
+  return absl::StrCat("keyline-ca-", absl::StrReplaceAll(ca_name, {{"/", "-"}}));
+}
+
+absl::StatusOr<std::unique_ptr<hsm::SigningKey>> FindOrGenerateKey(hsm::Token& token,
+                                                                   const std::string& label,
+                                                                   hsm::KeyAlgorithm algorithm) {
+  auto existing = token.FindSigningKey(label);
+  if (existing.ok() || !absl::IsNotFound(existing.status())) return existing;
+  unsigned char id[16];
+  if (RAND_bytes(id, sizeof(id)) != 1) return absl::InternalError("key id: CSPRNG failed");
+  KEYLINE_RETURN_IF_ERROR(
+      token.GenerateKeyPair(algorithm, label, std::string(reinterpret_cast<char*>(id), sizeof(id)))
+          .status());
+  return token.FindSigningKey(label);
+}
+
+// Creates one CA. `parent` is null for the root.
+absl::Status CreateCa(const Config& config, hsm::Token& token, store::CaRepository& repository,
+                      const CaSpec& spec, const store::CaRecord* parent_record,
+                      const ca::IssuingCa* parent) {
+  const std::string label = KeyLabel(spec.name);
+  KEYLINE_ASSIGN_OR_RETURN(auto key, FindOrGenerateKey(token, label, spec.algorithm));
+  KEYLINE_ASSIGN_OR_RETURN(std::string serial, ca::GenerateSerial());
+  const ca::IssueContext context{config.profiles, key->public_key(), serial, absl::Now(),
+                                 parent ? parent->name() : ""};
+  std::string der;
+  if (parent == nullptr) {
+    KEYLINE_ASSIGN_OR_RETURN(der, ca::BuildCertificate(ca::RootTemplate(context), nullptr, *key));
+  } else {
+    KEYLINE_ASSIGN_OR_RETURN(
+        der, parent->Issue(ca::IntermediateCaTemplate(context, spec.profile, spec.label)));
+  }
+  KEYLINE_ASSIGN_OR_RETURN(auto certificate, ca::ParseCertificateDer(der));
+
+  store::CaRecord record;
+  record.name = spec.name;
+  record.kind = spec.kind;
+  record.deployment = spec.deployment;
+  if (parent_record != nullptr) record.parent_id = parent_record->id;
+  record.key_label = label;
+  record.key_algorithm = std::string(hsm::KeyAlgorithmName(spec.algorithm));
+  record.certificate_der = der;
+  record.subject_key_id = ca::SubjectKeyIdOf(certificate.get());
+  record.not_before = ca::NotBeforeOf(certificate.get());
+  record.not_after = ca::NotAfterOf(certificate.get());
+
+  store::AuditEvent event;
+  event.actor = "system:init";
+  event.action = "ca.created";
+  event.target = spec.name;
+  event.details = {{"kind", spec.kind},
+                   {"key_label", label},
+                   {"key_algorithm", record.key_algorithm},
+                   {"serial", HexEncode(serial)},
+                   {"not_after", absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", record.not_after,
+                                                  absl::UTCTimeZone())}};
+  KEYLINE_RETURN_IF_ERROR(repository.Insert(record, event).status());
+  LogEvent(spdlog::level::info, "ca.created",
+           {{"ca", spec.name}, {"key_label", label}, {"serial", HexEncode(serial)}});
+  return absl::OkStatus();
+}
+
+std::vector<CaSpec> IntermediateSpecs(const Config& config) {
+  std::vector<CaSpec> specs;
+  specs.push_back({"operators", "operator", ca::Profile::kOperatorCa, "", std::nullopt,
+                   hsm::KeyAlgorithm::kEcdsaP256});
+  for (const auto& deployment : config.ca.deployments) {
+    specs.push_back({"deployment/" + deployment, "deployment", ca::Profile::kDeploymentCa,
+                     deployment, deployment, hsm::KeyAlgorithm::kEcdsaP256});
+  }
+  for (const auto& manufacturer : config.ca.manufacturers) {
+    specs.push_back({"manufacturer/" + manufacturer, "manufacturer", ca::Profile::kManufacturerCa,
+                     manufacturer, std::nullopt, hsm::KeyAlgorithm::kEcdsaP256});
+  }
+  return specs;
+}
+
+absl::StatusOr<std::unique_ptr<ca::IssuingCa>> LoadOne(
+    hsm::Token& token, const store::CaRecord& record,
+    const std::map<int32_t, store::CaRecord>& by_id) {
+  std::vector<std::string> chain = {record.certificate_der};
+  std::optional<int32_t> parent = record.parent_id;
+  while (parent) {
+    auto it = by_id.find(*parent);
+    if (it == by_id.end() || chain.size() > 8) {
+      return absl::FailedPreconditionError(absl::StrCat(record.name, ": broken CA chain"));
+    }
+    chain.push_back(it->second.certificate_der);
+    parent = it->second.parent_id;
+  }
+  auto key = token.FindSigningKey(record.key_label);
+  if (!key.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        record.name, ": key ", record.key_label, " not usable on the token: ",
+        key.status().message()));
+  }
+  return ca::IssuingCa::Create(record.name, record.id, std::move(chain), *std::move(key));
+}
+
+}  // namespace
+
+absl::Status EnsureCaHierarchy(const Config& config, hsm::Token& token,
+                               store::CaRepository& repository) {
+  const CaSpec root_spec{"root", "root", ca::Profile::kRoot, "", std::nullopt,
+                         hsm::KeyAlgorithm::kEcdsaP384};
+  auto root_record = repository.FindByName("root");
+  if (absl::IsNotFound(root_record.status())) {
+    KEYLINE_RETURN_IF_ERROR(CreateCa(config, token, repository, root_spec, nullptr, nullptr));
+    root_record = repository.FindByName("root");
+  }
+  if (!root_record.ok()) return root_record.status();
+  KEYLINE_ASSIGN_OR_RETURN(auto root_key, token.FindSigningKey(root_record->key_label));
+  KEYLINE_ASSIGN_OR_RETURN(auto root, ca::IssuingCa::Create("root", root_record->id,
+                                                            {root_record->certificate_der},
+                                                            std::move(root_key)));
+  for (const auto& spec : IntermediateSpecs(config)) {
+    auto existing = repository.FindByName(spec.name);
+    if (existing.ok()) continue;
+    if (!absl::IsNotFound(existing.status())) return existing.status();
+    KEYLINE_RETURN_IF_ERROR(CreateCa(config, token, repository, spec, &*root_record, root.get()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<CaSet> LoadCaSet(hsm::Token& token, store::CaRepository& repository) {
+  KEYLINE_ASSIGN_OR_RETURN(const std::vector<store::CaRecord> records, repository.List());
+  std::map<int32_t, store::CaRecord> by_id;
+  for (const auto& record : records) by_id.emplace(record.id, record);
+
+  CaSet set;
+  for (const auto& record : records) {
+    if (record.status != "active") continue;
+    KEYLINE_ASSIGN_OR_RETURN(auto issuing_ca, LoadOne(token, record, by_id));
+    if (record.kind == "root") {
+      set.root = std::move(issuing_ca);
+    } else if (record.kind == "operator") {
+      set.operator_ca = std::move(issuing_ca);
+    } else if (record.kind == "deployment" && record.deployment) {
+      set.deployments[*record.deployment] = std::move(issuing_ca);
+    } else if (record.kind == "manufacturer") {
+      set.manufacturers[record.name.substr(record.name.find('/') + 1)] = std::move(issuing_ca);
+    }
+  }
+  if (!set.root || !set.operator_ca) {
+    return absl::FailedPreconditionError(
+        "the CA hierarchy is not initialised: run `keyline-server init`");
+  }
+  return set;
+}
+
+}  // namespace keyline::server

@@ -1,0 +1,65 @@
+// keyline-server configuration: one YAML file, then environment variables, then flags.
+// Every default is safe: loopback listeners, TLS 1.3 with client certificates, PINs from files
+// that only the owner can read, least-privilege database role. See README.md for the reference.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ca/profiles.h"
+
+namespace keyline::server {
+
+struct HsmConfig {
+  std::string module = "/usr/lib/softhsm/libsofthsm2.so";
+  std::string token = "keyline";
+  std::string pin_source = "file:hsm/user.pin";  // "file:PATH" or "env:NAME"
+  // Bundled SoftHSM2 only: where init writes the SO PIN and SoftHSM2's config. Leave
+  // softhsm2_conf empty to use a vendor HSM whose token already exists.
+  std::string so_pin_source = "file:hsm/so.pin";
+  std::string softhsm2_conf = "hsm/softhsm2.conf";
+  size_t sessions = 0;  // 0: one per hardware thread
+};
+
+struct DatabaseConfig {
+  std::string url;            // the service's least-privilege login
+  std::string migration_url;  // the schema owner, used by `migrate` and `init` only
+  size_t pool_size = 8;
+};
+
+struct GrpcConfig {
+  std::string listen = "127.0.0.1:8443";
+  std::vector<std::string> server_names = {"localhost"};  // SAN DNS names of the TLS certificate
+  std::vector<std::string> server_ips = {"127.0.0.1"};    // SAN IP addresses
+};
+
+struct CaConfig {
+  std::vector<std::string> deployments = {"default"};
+  std::vector<std::string> manufacturers = {"keyline"};
+  std::string bootstrap_admin = "admin";
+};
+
+struct Config {
+  std::string config_dir;  // relative paths in the file resolve against this directory
+  std::string state_dir = "var/state";
+  HsmConfig hsm;
+  DatabaseConfig database;
+  GrpcConfig grpc;
+  CaConfig ca;
+  ca::ProfileSettings profiles;
+
+  // Resolves a path from the file against state_dir (absolute paths stay as they are).
+  std::string StatePath(const std::string& relative) const;
+  // Same for "file:" pin sources.
+  std::string ResolvePinSource(const std::string& source) const;
+
+  std::string tls_dir() const { return StatePath("tls"); }
+  std::string admin_dir() const { return StatePath("admin"); }
+};
+
+// Reads the YAML file (an empty path means "defaults only"), then applies KEYLINE_* environment
+// variables. InvalidArgument naming the key for unknown keys and bad values.
+[[nodiscard]] absl::StatusOr<Config> LoadConfig(const std::string& path);
+
+}  // namespace keyline::server

@@ -1,0 +1,114 @@
+#include "server/config.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+namespace keyline::server {
+namespace {
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/keyline-config-test-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+    for (const char* name : {"KEYLINE_DATABASE_URL", "KEYLINE_GRPC_LISTEN", "KEYLINE_STATE_DIR",
+                             "KEYLINE_HSM_PIN_SOURCE", "KEYLINE_PUBLIC_BASE_URL"}) {
+      unsetenv(name);
+    }
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string Write(const std::string& yaml) {
+    const std::string path = dir_ + "/keyline.yaml";
+    std::ofstream(path) << yaml;
+    return path;
+  }
+
+  std::string dir_;
+};
+
+TEST_F(ConfigTest, DefaultsAreSafe) {
+  auto config = LoadConfig("");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->grpc.listen, "127.0.0.1:8443");
+  EXPECT_EQ(config->hsm.pin_source, "file:hsm/user.pin");
+  EXPECT_EQ(config->ca.deployments, std::vector<std::string>{"default"});
+  EXPECT_EQ(config->profiles.device_validity, absl::Hours(24 * 30));
+}
+
+TEST_F(ConfigTest, ReadsEverySectionAndResolvesPathsAgainstTheFile) {
+  auto config = LoadConfig(Write(R"(
+state_dir: state
+organization: St. Example Hospital
+public_base_url: http://pki.example:8080
+hsm: {module: /opt/hsm.so, token: t1, pin_source: "file:pins/user.pin", sessions: 4}
+database: {url: "dbname=k user=app", migration_url: "dbname=k user=owner", pool_size: 3}
+grpc: {listen: "0.0.0.0:9443", server_names: [pki.example], server_ips: []}
+ca: {deployments: [icu, ward-7], manufacturers: [acme], device_validity_days: 7}
+)"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->profiles.organization, "St. Example Hospital");
+  EXPECT_EQ(config->hsm.module, "/opt/hsm.so");
+  EXPECT_EQ(config->hsm.sessions, 4u);
+  EXPECT_EQ(config->database.pool_size, 3u);
+  EXPECT_EQ(config->ca.deployments, (std::vector<std::string>{"icu", "ward-7"}));
+  EXPECT_EQ(config->profiles.device_validity, absl::Hours(24 * 7));
+  EXPECT_EQ(config->StatePath("tls"), dir_ + "/state/tls");
+  EXPECT_EQ(config->ResolvePinSource(config->hsm.pin_source), "file:" + dir_ + "/state/pins/user.pin");
+  EXPECT_EQ(config->ResolvePinSource("env:PIN"), "env:PIN");
+  EXPECT_EQ(config->StatePath("/abs/x"), "/abs/x");
+}
+
+TEST_F(ConfigTest, EnvironmentOverridesTheFile) {
+  setenv("KEYLINE_DATABASE_URL", "dbname=from-env", 1);
+  setenv("KEYLINE_GRPC_LISTEN", "127.0.0.1:0", 1);
+  auto config = LoadConfig(Write("database: {url: from-file}\n"));
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->database.url, "dbname=from-env");
+  EXPECT_EQ(config->grpc.listen, "127.0.0.1:0");
+}
+
+TEST_F(ConfigTest, AcceptsAPkcs11UriForTheToken) {
+  auto config = LoadConfig(Write(
+      "hsm: {token: \"pkcs11:token=prod%20ca?module-path=/usr/lib/vendor.so&pin-source=env:HSM_PIN\"}\n"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->hsm.token, "prod ca");
+  EXPECT_EQ(config->hsm.module, "/usr/lib/vendor.so");
+  EXPECT_EQ(config->hsm.pin_source, "env:HSM_PIN");
+}
+
+TEST_F(ConfigTest, RejectsUnknownKeysNamingThem) {
+  auto top = LoadConfig(Write("listen: 1\n"));
+  EXPECT_EQ(top.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(top.status().message()).find("listen: unknown key"), std::string::npos);
+  auto nested = LoadConfig(Write("hsm: {pin: 1234}\n"));
+  EXPECT_NE(std::string(nested.status().message()).find("hsm.pin: unknown key"),
+            std::string::npos)
+      << nested.status();
+}
+
+TEST_F(ConfigTest, RejectsBadValues) {
+  EXPECT_NE(std::string(LoadConfig(Write("ca: {device_validity_days: 0}\n")).status().message())
+                .find("ca.device_validity_days"),
+            std::string::npos);
+  EXPECT_NE(std::string(LoadConfig(Write("database: {pool_size: lots}\n")).status().message())
+                .find("database.pool_size"),
+            std::string::npos);
+  EXPECT_NE(std::string(LoadConfig(Write("ca: {deployments: [\"a/b\"]}\n")).status().message())
+                .find("ca.deployments"),
+            std::string::npos);
+  EXPECT_NE(std::string(LoadConfig(Write("public_base_url: ftp://x\n")).status().message())
+                .find("public_base_url"),
+            std::string::npos);
+  EXPECT_FALSE(LoadConfig(Write("hsm: {token: \"pkcs11:bogus=1\"}\n")).ok());
+  EXPECT_EQ(LoadConfig(dir_ + "/missing.yaml").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(LoadConfig(Write("hsm: [unclosed\n")).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace keyline::server

@@ -1,0 +1,55 @@
+// The running service: HSM token, database, CAs, group-commit writer and the gRPC server with
+// TLS 1.3 and client certificates. `keyline-server serve` runs one; integration tests run one
+// in-process when they need to reach behind it (the HSM session pool, for instance).
+#pragma once
+
+#include <memory>
+
+#include <grpcpp/server.h>
+
+#include "absl/status/statusor.h"
+#include "hsm/token.h"
+#include "provisioning/admin_service.h"
+#include "provisioning/certificate_issuance.h"
+#include "provisioning/operator_authenticator.h"
+#include "server/ca_hierarchy.h"
+#include "server/config.h"
+#include "store/connection_pool.h"
+#include "store/issuance_writer.h"
+
+namespace keyline::server {
+
+class KeylineServer {
+ public:
+  // Opens everything and starts listening. FailedPrecondition when init has not run or the
+  // database schema is not current; Unavailable when the database or HSM cannot be reached.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<KeylineServer>> Start(const Config& config);
+
+  // Stops accepting calls, lets running calls finish (up to `grace`), drains the writer.
+  void Shutdown(absl::Duration grace = absl::Seconds(10));
+  ~KeylineServer();
+
+  int grpc_port() const { return grpc_port_; }
+  hsm::Token& token() { return *token_; }
+  const CaSet& cas() const { return cas_; }
+
+  // Blocks until Shutdown is called from another thread.
+  void Wait();
+
+ private:
+  KeylineServer() = default;
+
+  Config config_;
+  std::unique_ptr<hsm::Token> token_;
+  std::unique_ptr<store::ConnectionPool> pool_;
+  CaSet cas_;
+  std::unique_ptr<store::IssuanceWriter> writer_;
+  std::unique_ptr<provisioning::CertificateIssuance> issuance_;
+  std::unique_ptr<provisioning::OperatorAuthenticator> authenticator_;
+  std::unique_ptr<provisioning::AdminServiceImpl> admin_service_;
+  std::unique_ptr<grpc::Server> grpc_server_;
+  int grpc_port_ = 0;
+  bool shut_down_ = false;
+};
+
+}  // namespace keyline::server
