@@ -41,7 +41,12 @@ class IssuanceWriter {
   // `done` gets OK once the row is committed; AlreadyExists if a certificate with this serial
   // is already stored (nothing of this row was written; the caller re-issues with a fresh
   // serial); Unavailable if the database failed (nothing of the batch was written);
-  // ResourceExhausted if the queue is full (then `done` runs before Submit returns).
+  // Unknown if the connection broke during COMMIT and the writer could not find out whether the
+  // batch was stored; FailedPrecondition if the row breaks a rule of the schema (e.g. unknown
+  // issuer_id; only that row fails); ResourceExhausted if the queue is full, InvalidArgument if
+  // the row cannot be stored as given (see ValidateIssuanceWrite in store/issuance_batch.h) and
+  // Unavailable once the writer is shutting down: in these three cases `done` runs before Submit
+  // returns.
   virtual void Submit(IssuanceWrite write, std::function<void(absl::Status)> done) = 0;
 };
 

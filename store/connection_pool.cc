@@ -1,0 +1,130 @@
+#include "store/connection_pool.h"
+
+#include "absl/strings/str_cat.h"
+#include "store/store_errors.h"
+
+namespace keyline::store {
+
+absl::StatusOr<std::unique_ptr<pqxx::connection>> OpenConnection(const std::string& database_url) {
+  try {
+    return std::make_unique<pqxx::connection>(database_url);
+  } catch (...) {
+    absl::Status status = MapCurrentException("connect to the database");
+    // Whatever went wrong while connecting, the caller can only retry later.
+    if (status.code() != absl::StatusCode::kUnavailable) {
+      status = absl::UnavailableError(status.message());
+    }
+    return status;
+  }
+}
+
+ConnectionPool::Lease::Lease(Lease&& other) noexcept
+    : pool_(std::exchange(other.pool_, nullptr)),
+      connection_(std::move(other.connection_)),
+      broken_(other.broken_) {}
+
+ConnectionPool::Lease::~Lease() {
+  if (pool_ != nullptr) pool_->Return(std::move(connection_), broken_);
+}
+
+absl::Status ConnectionPool::Lease::Reconnect() {
+  connection_.reset();
+  absl::StatusOr<std::unique_ptr<pqxx::connection>> fresh = OpenConnection(pool_->database_url());
+  if (!fresh.ok()) {
+    broken_ = true;
+    return fresh.status();
+  }
+  connection_ = *std::move(fresh);
+  broken_ = false;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<ConnectionPool>> ConnectionPool::Create(
+    ConnectionPoolOptions options) {
+  if (options.size == 0) return absl::InvalidArgumentError("connection pool size: must be > 0");
+  absl::StatusOr<std::unique_ptr<pqxx::connection>> first = OpenConnection(options.database_url);
+  if (!first.ok()) return first.status();
+  std::unique_ptr<ConnectionPool> pool(new ConnectionPool(std::move(options)));
+  pool->idle_.push_back(*std::move(first));
+  pool->open_ = 1;
+  return pool;
+}
+
+absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire() {
+  std::unique_lock lock(mutex_);
+  const bool available = returned_.wait_for(lock, absl::ToChronoMilliseconds(options_.acquire_timeout),
+                                             [this] {
+                                               return !idle_.empty() || open_ < options_.size;
+                                             });
+  if (!available) {
+    return absl::UnavailableError(absl::StrCat("all ", options_.size,
+                                               " database connections are busy"));
+  }
+  if (!idle_.empty()) {
+    std::unique_ptr<pqxx::connection> connection = std::move(idle_.back());
+    idle_.pop_back();
+    return Lease(this, std::move(connection));
+  }
+  ++open_;
+  lock.unlock();
+  // Connect outside the lock: it takes a round trip or more.
+  absl::StatusOr<std::unique_ptr<pqxx::connection>> connection =
+      OpenConnection(options_.database_url);
+  if (!connection.ok()) {
+    Return(nullptr, /*broken=*/true);
+    return connection.status();
+  }
+  return Lease(this, *std::move(connection));
+}
+
+void ConnectionPool::Return(std::unique_ptr<pqxx::connection> connection, bool broken) {
+  {
+    std::lock_guard lock(mutex_);
+    if (broken || connection == nullptr || !connection->is_open()) {
+      --open_;  // the slot is free; the next Acquire opens a new connection
+    } else {
+      idle_.push_back(std::move(connection));
+    }
+  }
+  returned_.notify_one();
+  // A broken connection is closed here, outside the lock, when `connection` goes out of scope.
+}
+
+absl::Status ConnectionPool::RunTransaction(std::string_view context,
+                                            absl::FunctionRef<absl::Status(pqxx::work&)> body) {
+  absl::StatusOr<Lease> lease = Acquire();
+  if (!lease.ok()) return lease.status();
+  for (int attempt = 0;; ++attempt) {
+    std::optional<pqxx::work> transaction;
+    try {
+      transaction.emplace(lease->connection());
+    } catch (...) {
+      absl::Status status = MapCurrentException(context);
+      // BEGIN failed, so nothing ran: after a server restart an idle connection is stale, and
+      // one fresh connection is worth a try.
+      if (status.code() == absl::StatusCode::kUnavailable && attempt == 0) {
+        if (absl::Status reconnected = lease->Reconnect(); reconnected.ok()) continue;
+      }
+      lease->MarkBroken();
+      return status;
+    }
+    try {
+      absl::Status status = body(*transaction);
+      if (status.ok()) {
+        transaction->commit();
+      } else {
+        transaction->abort();
+      }
+      return status;
+    } catch (...) {
+      absl::Status status = MapCurrentException(context);
+      if (!lease->connection().is_open() || status.code() == absl::StatusCode::kUnavailable ||
+          status.code() == absl::StatusCode::kUnknown) {
+        lease->MarkBroken();
+      }
+      return status;
+    }
+  }
+}
+
+}  // namespace keyline::store

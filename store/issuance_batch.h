@@ -1,0 +1,30 @@
+// Internal to store/: the SQL of storing issued certificates, shared by IssuanceWriter (many rows
+// per transaction) and CertificateRepository::InsertWithAudit (one row).
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include <pqxx/transaction_base>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "store/issuance_writer.h"
+
+namespace keyline::store {
+
+// Checks what the database would otherwise reject for the whole batch: serial (1 to 20 bytes,
+// no leading zero byte, so each serial has one stored form), finite times, text without NUL
+// characters, a chainable audit event. InvalidArgument naming the field.
+[[nodiscard]] absl::Status ValidateIssuanceWrite(const IssuanceWrite& write);
+
+// In the caller's open transaction, for writes that passed ValidateIssuanceWrite: inserts the
+// certificates, skipping a serial that is already stored or repeated earlier in `writes`; inserts
+// the operators of the stored ones (an existing operator is left alone); appends one audit event
+// per stored certificate, in order. Returns one status per write: OK or AlreadyExists (nothing
+// of that write was stored). Any other error (or exception: it throws libpqxx exceptions) leaves
+// the transaction half-done: the caller must roll it back.
+[[nodiscard]] absl::StatusOr<std::vector<absl::Status>> StoreIssuances(
+    pqxx::transaction_base& transaction, std::span<const IssuanceWrite* const> writes);
+
+}  // namespace keyline::store

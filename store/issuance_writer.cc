@@ -1,0 +1,229 @@
+#include "store/issuance_writer.h"
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <thread>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include <pqxx/result>
+#include <pqxx/connection>
+#include <pqxx/transaction>
+
+#include "absl/strings/str_cat.h"
+#include "common/hex.h"
+#include "common/logging.h"
+#include "store/connection_pool.h"
+#include "store/issuance_batch.h"
+#include "store/store_errors.h"
+
+namespace keyline::store {
+namespace {
+
+struct Pending {
+  IssuanceWrite write;
+  std::function<void(absl::Status)> done;
+};
+
+class IssuanceWriterImpl final : public IssuanceWriter {
+ public:
+  IssuanceWriterImpl(IssuanceWriterOptions options, std::unique_ptr<pqxx::connection> connection)
+      : options_(std::move(options)), connection_(std::move(connection)) {
+    thread_ = std::thread([this] { Run(); });
+  }
+
+  ~IssuanceWriterImpl() override {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    queued_.notify_one();
+    thread_.join();
+  }
+
+  void Submit(IssuanceWrite write, std::function<void(absl::Status)> done) override {
+    if (absl::Status status = ValidateIssuanceWrite(write); !status.ok()) {
+      done(std::move(status));
+      return;
+    }
+    {
+      std::unique_lock lock(mutex_);
+      if (stopping_) {
+        lock.unlock();
+        done(absl::UnavailableError("issuance writer is shutting down"));
+        return;
+      }
+      if (queue_.size() >= options_.max_queue) {
+        lock.unlock();
+        done(absl::ResourceExhaustedError(absl::StrCat(
+            "issuance queue is full (", options_.max_queue, " rows waiting for the database)")));
+        return;
+      }
+      queue_.push_back({std::move(write), std::move(done)});
+    }
+    queued_.notify_one();
+  }
+
+ private:
+  void Run() {
+    std::vector<Pending> batch;
+    for (;;) {
+      {
+        std::unique_lock lock(mutex_);
+        queued_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping, and everything queued has been written
+        const size_t count = std::min(options_.max_batch, queue_.size());
+        batch.clear();
+        for (size_t i = 0; i < count; ++i) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      }
+      std::vector<absl::Status> statuses = WriteBatch(batch);
+      for (size_t i = 0; i < batch.size(); ++i) {
+        try {
+          batch[i].done(std::move(statuses[i]));
+        } catch (...) {
+          // A throwing callback must not take the writer (and every later caller) down with it.
+          LogEvent(spdlog::level::err, "issuance_callback_threw");
+        }
+      }
+    }
+  }
+
+  // Writes `batch` in one transaction; one status per row. If the transaction fails for a reason
+  // that a single row can cause (a constraint, bad data), each row is retried alone so only the
+  // rows at fault fail.
+  std::vector<absl::Status> WriteBatch(const std::vector<Pending>& batch) {
+    std::vector<const IssuanceWrite*> writes;
+    writes.reserve(batch.size());
+    for (const Pending& pending : batch) writes.push_back(&pending.write);
+    absl::StatusOr<std::vector<absl::Status>> statuses = WriteTransaction(writes);
+    if (statuses.ok()) return *std::move(statuses);
+    const absl::StatusCode code = statuses.status().code();
+    if (writes.size() == 1 || code == absl::StatusCode::kUnavailable ||
+        code == absl::StatusCode::kUnknown || code == absl::StatusCode::kAborted) {
+      return std::vector<absl::Status>(batch.size(), statuses.status());
+    }
+    std::vector<absl::Status> one_by_one;
+    one_by_one.reserve(writes.size());
+    for (const IssuanceWrite* write : writes) {
+      absl::StatusOr<std::vector<absl::Status>> single = WriteTransaction({&write, 1});
+      one_by_one.push_back(single.ok() ? (*single)[0] : single.status());
+    }
+    return one_by_one;
+  }
+
+  absl::StatusOr<std::vector<absl::Status>> WriteTransaction(
+      std::span<const IssuanceWrite* const> writes) {
+    static constexpr std::string_view kContext = "store issued certificates";
+    std::optional<pqxx::work> transaction;
+    for (int attempt = 0; !transaction; ++attempt) {
+      if (!connection_) {
+        absl::StatusOr<std::unique_ptr<pqxx::connection>> fresh =
+            OpenConnection(options_.database_url);
+        if (!fresh.ok()) return fresh.status();
+        connection_ = *std::move(fresh);
+      }
+      try {
+        transaction.emplace(*connection_);
+      } catch (...) {
+        absl::Status status = MapCurrentException(kContext);
+        connection_.reset();
+        // BEGIN failed, so nothing ran: a connection the server closed since the last batch
+        // (a restart) is worth replacing once.
+        if (attempt > 0 || status.code() != absl::StatusCode::kUnavailable) return status;
+      }
+    }
+    std::vector<absl::Status> statuses;
+    try {
+      absl::StatusOr<std::vector<absl::Status>> stored = StoreIssuances(*transaction, writes);
+      if (!stored.ok()) {
+        transaction->abort();
+        return stored.status();
+      }
+      statuses = *std::move(stored);
+      transaction->commit();
+      return statuses;
+    } catch (...) {
+      absl::Status status = MapCurrentException(kContext);
+      const bool lost = !connection_->is_open() ||
+                        status.code() == absl::StatusCode::kUnavailable ||
+                        status.code() == absl::StatusCode::kUnknown;
+      transaction.reset();
+      if (lost) connection_.reset();
+      if (status.code() == absl::StatusCode::kUnknown && !statuses.empty()) {
+        return ResolveInDoubt(writes, std::move(statuses), std::move(status));
+      }
+      return status;
+    }
+  }
+
+  // The connection broke during COMMIT. The transaction was atomic, so looking up the serials it
+  // inserted on a new connection tells whether it committed. Without a connection the outcome
+  // stays unknown.
+  absl::StatusOr<std::vector<absl::Status>> ResolveInDoubt(
+      std::span<const IssuanceWrite* const> writes, std::vector<absl::Status> statuses,
+      absl::Status in_doubt) {
+    std::string serials_hex = "{";
+    int64_t inserted = 0;
+    for (size_t i = 0; i < writes.size(); ++i) {
+      if (!statuses[i].ok()) continue;
+      if (inserted++ > 0) serials_hex += ',';
+      serials_hex += HexEncode(writes[i]->certificate.serial);
+    }
+    serials_hex += '}';
+    if (inserted == 0) return statuses;  // nothing was inserted either way
+    absl::StatusOr<std::unique_ptr<pqxx::connection>> fresh = OpenConnection(options_.database_url);
+    if (!fresh.ok()) return in_doubt;
+    try {
+      pqxx::read_transaction check(**fresh);
+      const int64_t found =
+          check
+              .exec_params1("SELECT count(*) FROM certificates WHERE serial = ANY "
+                            "(SELECT decode(h, 'hex') FROM unnest($1::text[]) AS h)",
+                            serials_hex)[0]
+              .as<int64_t>();
+      connection_ = *std::move(fresh);
+      if (found == 0) {
+        return absl::UnavailableError("connection lost during COMMIT; the batch was not stored");
+      }
+      // Another writer may have stored some of these serials since, so only all of them proves
+      // that this batch committed.
+      if (found != inserted) return in_doubt;
+      LogEvent(spdlog::level::warn, "issuance_commit_in_doubt_resolved", {{"stored", found}});
+      return statuses;
+    } catch (...) {
+      return in_doubt;
+    }
+  }
+
+  const IssuanceWriterOptions options_;
+  std::unique_ptr<pqxx::connection> connection_;  // used by the writer thread only
+
+  std::mutex mutex_;
+  std::condition_variable queued_;
+  std::deque<Pending> queue_;  // guarded by mutex_
+  bool stopping_ = false;      // guarded by mutex_
+  std::thread thread_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<IssuanceWriter>> IssuanceWriter::Start(
+    const IssuanceWriterOptions& options) {
+  if (options.max_batch == 0) return absl::InvalidArgumentError("max_batch: must be > 0");
+  if (options.max_queue == 0) return absl::InvalidArgumentError("max_queue: must be > 0");
+  absl::StatusOr<std::unique_ptr<pqxx::connection>> connection =
+      OpenConnection(options.database_url);
+  if (!connection.ok()) return connection.status();
+  return std::make_unique<IssuanceWriterImpl>(options, *std::move(connection));
+}
+
+}  // namespace keyline::store

@@ -1,0 +1,54 @@
+// Small builders for the SQL text and parameters of multi-row statements. Internal to store/.
+#pragma once
+
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <pqxx/result>
+
+namespace keyline::store {
+
+// Text parameters of one statement, in order, any of them NULL. (libpqxx 6.4 as packaged has no
+// std::optional support, so NULL travels as a null pointer.)
+class SqlParams {
+ public:
+  void Add(std::string value) { values_.push_back(std::move(value)); }
+  void Add(std::optional<std::string> value) {
+    if (value) {
+      Add(*std::move(value));
+    } else {
+      AddNull();
+    }
+  }
+  void AddNull() { values_.push_back(std::nullopt); }
+  size_t size() const { return values_.size(); }
+
+  // For pqxx::prepare::make_dynamic_params; valid while this object is unchanged.
+  std::vector<const char*> Pointers() const;
+
+ private:
+  std::deque<std::optional<std::string>> values_;  // a deque never moves its elements
+};
+
+// A nullable column.
+template <typename T>
+std::optional<T> NullableField(const pqxx::field& field) {
+  if (field.is_null()) return std::nullopt;
+  return field.as<T>();
+}
+
+// A bytea parameter in PostgreSQL's text form: "\x" followed by lower-case hex.
+std::string ByteaParam(std::string_view bytes);
+
+// Decodes a bytea column read in text form ("\x..."); nullopt if it is not in that form.
+std::optional<std::string> DecodeByteaText(std::string_view text);
+
+// "($1,$2,$3),($4,$5,$6)" for rows=2, columns=3, numbering from first_param (1-based). Each
+// placeholder is written as "$n" followed by the cast in `casts[column]` when non-empty.
+std::string ValuesPlaceholders(size_t rows, const std::vector<std::string_view>& casts,
+                               size_t first_param = 1);
+
+}  // namespace keyline::store
