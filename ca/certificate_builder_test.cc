@@ -348,7 +348,7 @@ TEST_F(CertificateBuilderTest, WrongIssuerDoesNotVerify) {
   Issued issued = IssueLeaf(
       DeviceTemplate(Context(leaf_key_.get(), "deployment/default"), "default", "SN-1"));
   const auto status = VerifyCertificateChain(issued.der, {deployment_ca_.der}, other_root.der,
-                                             {.at = kNow});
+                                             {.purpose = std::nullopt, .at = kNow});
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
 }
 

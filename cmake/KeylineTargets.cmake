@@ -41,4 +41,14 @@ function(keyline_test name)
   add_test(NAME ${name} COMMAND ${name})
   set_tests_properties(${name} PROPERTIES LABELS ${ARG_LABEL} TIMEOUT ${ARG_TIMEOUT}
     ENVIRONMENT "KEYLINE_SOURCE_DIR=${PROJECT_SOURCE_DIR};KEYLINE_BINARY_DIR=${PROJECT_BINARY_DIR}")
+  set_property(GLOBAL APPEND PROPERTY KEYLINE_TESTS_${ARG_LABEL} ${name})
+endfunction()
+
+# keyline_test_groups(): after every folder is added, `unit_tests` and `integration_tests` build
+# just the tests of that label (the sanitizer build builds only `unit_tests`).
+function(keyline_test_groups)
+  foreach(label unit integration)
+    get_property(tests GLOBAL PROPERTY KEYLINE_TESTS_${label})
+    add_custom_target(${label}_tests DEPENDS ${tests})
+  endforeach()
 endfunction()

@@ -1,0 +1,83 @@
+// A whole Keyline for an integration test: a fresh database in the binary's shared PostgreSQL
+// cluster, a state directory with a bundled SoftHSM2 token, a configuration file, `keyline-server
+// init` run as a subprocess, and (on request) `keyline-server serve` as a child process on a free
+// port. Channels and keylinectl invocations come with the right TLS files.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <grpcpp/channel.h>
+
+#include "absl/status/statusor.h"
+#include "tests/support/postgres_cluster.h"
+#include "tests/support/subprocess.h"
+
+namespace keyline::testing {
+
+struct OperatorCredential {
+  std::string key_file;
+  std::string certificate_file;  // leaf + operator CA, PEM
+};
+
+class KeylineEnvironment {
+ public:
+  struct Options {
+    std::vector<std::string> deployments = {"default"};
+  };
+
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<KeylineEnvironment>> Create(
+      const Options& options);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<KeylineEnvironment>> Create() {
+    return Create(Options{});
+  }
+  ~KeylineEnvironment();
+
+  const std::string& directory() const { return directory_; }
+  const std::string& config_path() const { return config_path_; }
+  const std::string& state_dir() const { return state_dir_; }
+  const PostgresCluster::Database& database() const { return database_; }
+  int grpc_port() const { return grpc_port_; }
+  std::string target() const;  // "localhost:<port>"
+
+  // PEM root certificate (trust anchor for server and clients).
+  std::string root_file() const { return state_dir_ + "/tls/ca.crt"; }
+  OperatorCredential admin() const;
+
+  // Starts `keyline-server serve` and waits until its gRPC health check answers SERVING.
+  [[nodiscard]] absl::Status StartServer();
+  void StopServer();
+
+  // A channel to the server, with the operator's client certificate or none.
+  std::shared_ptr<grpc::Channel> Channel(const std::optional<OperatorCredential>& who) const;
+
+  // keylinectl with --server/--ca and the given credential's --cert/--key prepended.
+  [[nodiscard]] absl::StatusOr<ProcessResult> Keylinectl(
+      const std::vector<std::string>& arguments,
+      const std::optional<OperatorCredential>& who) const;
+  [[nodiscard]] absl::StatusOr<ProcessResult> Keylinectl(
+      const std::vector<std::string>& arguments) const {
+    return Keylinectl(arguments, admin());
+  }
+
+  // Issues an operator credential through keylinectl as the bootstrap admin.
+  [[nodiscard]] absl::StatusOr<OperatorCredential> IssueOperator(const std::string& role,
+                                                                 const std::string& name) const;
+
+  // Path of a built program: "keyline-server", "keylinectl".
+  static std::string Program(const std::string& name);
+
+ private:
+  KeylineEnvironment() = default;
+
+  std::string directory_;
+  std::string config_path_;
+  std::string state_dir_;
+  PostgresCluster::Database database_;
+  int grpc_port_ = 0;
+  std::unique_ptr<ChildProcess> server_;
+};
+
+}  // namespace keyline::testing
