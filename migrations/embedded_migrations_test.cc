@@ -1,10 +1,10 @@
 #include "migrations/embedded_migrations.h"
 
+#include <gtest/gtest.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "common/files.h"
 

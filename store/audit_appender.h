@@ -10,9 +10,8 @@
 #pragma once
 
 #include <cstdint>
-#include <span>
-
 #include <pqxx/transaction_base>
+#include <span>
 
 #include "absl/status/statusor.h"
 #include "store/records.h"
@@ -22,7 +21,7 @@ namespace keyline::store {
 // Appends `events` in order and returns the seq given to the first (the rest follow it).
 // InvalidArgument, before touching the database, if an event fails ValidateAuditEvent. With no
 // events it does nothing and returns 0.
-[[nodiscard]] absl::StatusOr<int64_t> AppendAuditEvents(
-    pqxx::transaction_base& transaction, std::span<const AuditEvent* const> events);
+[[nodiscard]] absl::StatusOr<int64_t> AppendAuditEvents(pqxx::transaction_base& transaction,
+                                                        std::span<const AuditEvent* const> events);
 
 }  // namespace keyline::store

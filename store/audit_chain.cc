@@ -1,8 +1,7 @@
 #include "store/audit_chain.h"
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "common/absl_compat.h"
@@ -20,7 +19,9 @@ absl::Status CheckText(std::string_view text, std::string_view field) {
   return absl::OkStatus();
 }
 
-absl::Status CheckDetailsValue(const nlohmann::json& value, const std::string& path) {
+// Walks `value`; `path` is the JSON path of `value` ("details.a[2]"), extended and restored on
+// the way down so that only an error builds a message.
+absl::Status CheckDetailsValue(const nlohmann::json& value, std::string& path) {
   switch (value.type()) {
     case nlohmann::json::value_t::number_float:
       return absl::InvalidArgumentError(absl::StrCat(
@@ -28,20 +29,21 @@ absl::Status CheckDetailsValue(const nlohmann::json& value, const std::string& p
     case nlohmann::json::value_t::string:
       return CheckText(value.get_ref<const std::string&>(), path);
     case nlohmann::json::value_t::object:
-      for (const auto& [key, member] : value.items()) {
-        const std::string member_path = absl::StrCat(path, ".", key);
-        if (absl::Status status = CheckText(key, member_path); !status.ok()) return status;
-        if (absl::Status status = CheckDetailsValue(member, member_path); !status.ok()) {
-          return status;
-        }
+      for (auto it = value.begin(); it != value.end(); ++it) {
+        const size_t length = path.size();
+        absl::StrAppend(&path, ".", it.key());
+        absl::Status status = CheckText(it.key(), path);
+        if (status.ok()) status = CheckDetailsValue(it.value(), path);
+        if (!status.ok()) return status;
+        path.resize(length);
       }
       return absl::OkStatus();
     case nlohmann::json::value_t::array:
       for (size_t i = 0; i < value.size(); ++i) {
-        if (absl::Status status = CheckDetailsValue(value[i], absl::StrCat(path, "[", i, "]"));
-            !status.ok()) {
-          return status;
-        }
+        const size_t length = path.size();
+        absl::StrAppend(&path, "[", i, "]");
+        if (absl::Status status = CheckDetailsValue(value[i], path); !status.ok()) return status;
+        path.resize(length);
       }
       return absl::OkStatus();
     case nlohmann::json::value_t::binary:
@@ -53,48 +55,54 @@ absl::Status CheckDetailsValue(const nlohmann::json& value, const std::string& p
   }
 }
 
-// Compact, keys sorted (nlohmann::json's objects are ordered maps), UTF-8 as is. Throws
-// nlohmann::json::type_error on invalid UTF-8.
-std::string Dump(const nlohmann::json& value) { return value.dump(); }
-
-}  // namespace
-
-std::string GenesisAuditHash() { return std::string(kSha256Size, '\0'); }
-
-absl::Status ValidateAuditEvent(const AuditEvent& event) {
+absl::Status CheckEvent(const AuditEvent& event) {
   if (absl::Status status = CheckText(event.actor, "actor"); !status.ok()) return status;
   if (absl::Status status = CheckText(event.action, "action"); !status.ok()) return status;
   if (absl::Status status = CheckText(event.target, "target"); !status.ok()) return status;
   if (!event.details.is_object()) {
     return absl::InvalidArgumentError("audit event details: must be a JSON object");
   }
-  if (absl::Status status = CheckDetailsValue(event.details, "details"); !status.ok()) {
-    return status;
-  }
-  // The one check left is UTF-8 validity, which only serializing finds.
-  try {
-    (void)Dump(nlohmann::json{{"actor", event.actor},
-                              {"action", event.action},
-                              {"target", event.target},
-                              {"details", event.details}});
-  } catch (const nlohmann::json::exception&) {
-    return absl::InvalidArgumentError("audit event: text is not valid UTF-8");
-  }
-  return absl::OkStatus();
+  std::string path = "details";
+  return CheckDetailsValue(event.details, path);
+}
+
+// nlohmann::json's compact serialization of a string (quoted, escaped, UTF-8 kept as is).
+// Throws nlohmann::json::type_error on invalid UTF-8.
+void AppendJsonString(std::string& out, const std::string& text) {
+  out += nlohmann::json(text).dump();
+}
+
+}  // namespace
+
+std::string GenesisAuditHash() { return std::string(kSha256Size, '\0'); }
+
+absl::Status ValidateAuditEvent(const AuditEvent& event) {
+  return CanonicalAuditEvent(0, absl::UnixEpoch(), event).status();
 }
 
 absl::StatusOr<std::string> CanonicalAuditEvent(int64_t seq, absl::Time occurred_at,
                                                 const AuditEvent& event) {
-  if (absl::Status status = ValidateAuditEvent(event); !status.ok()) return status;
-  const nlohmann::json canonical = {
-      {"seq", seq},
-      {"occurred_at", FormatRfc3339Micros(TruncateToMicros(occurred_at))},
-      {"actor", event.actor},
-      {"action", event.action},
-      {"target", event.target},
-      {"details", event.details},
-  };
-  return Dump(canonical);  // cannot throw: ValidateAuditEvent serialized the same strings
+  if (absl::Status status = CheckEvent(event); !status.ok()) return status;
+  // Exactly what nlohmann::json::dump() gives for the object with these members (its objects
+  // are sorted maps), written member by member to spare building the object per event.
+  std::string canonical;
+  canonical.reserve(160 + event.actor.size() + event.action.size() + event.target.size());
+  try {
+    canonical += R"({"action":)";
+    AppendJsonString(canonical, event.action);
+    canonical += R"(,"actor":)";
+    AppendJsonString(canonical, event.actor);
+    canonical += R"(,"details":)";
+    canonical += event.details.dump();
+    canonical += R"(,"occurred_at":")";
+    canonical += FormatRfc3339Micros(TruncateToMicros(occurred_at));
+    absl::StrAppend(&canonical, R"(","seq":)", seq, R"(,"target":)");
+    AppendJsonString(canonical, event.target);
+    canonical += '}';
+  } catch (const nlohmann::json::exception&) {
+    return absl::InvalidArgumentError("audit event: text is not valid UTF-8");
+  }
+  return canonical;
 }
 
 std::string AuditRowHash(std::string_view prev_hash, std::string_view canonical) {
@@ -118,8 +126,8 @@ absl::Status VerifyAuditChain(std::span<const AuditRow> rows, int64_t previous_s
     const absl::StatusOr<std::string> canonical =
         CanonicalAuditEvent(row.seq, row.occurred_at, row.event);
     if (!canonical.ok()) {
-      return absl::DataLossError(absl::StrCat("audit row ", row.seq, ": cannot be canonicalized: ",
-                                              canonical.status().message()));
+      return absl::DataLossError(absl::StrCat(
+          "audit row ", row.seq, ": cannot be canonicalized: ", canonical.status().message()));
     }
     if (AuditRowHash(row.prev_hash, *canonical) != row.row_hash) {
       return absl::DataLossError(

@@ -36,7 +36,7 @@ std::string GenesisAuditHash();
 // The canonical bytes of an event. Fails as ValidateAuditEvent does. occurred_at is truncated
 // to the microsecond, as the database stores it.
 [[nodiscard]] absl::StatusOr<std::string> CanonicalAuditEvent(int64_t seq, absl::Time occurred_at,
-                                                               const AuditEvent& event);
+                                                              const AuditEvent& event);
 
 // SHA-256(prev_hash || canonical), 32 raw bytes.
 std::string AuditRowHash(std::string_view prev_hash, std::string_view canonical);

@@ -1,8 +1,8 @@
 #include "store/audit_chain.h"
 
-#include <vector>
-
 #include <gtest/gtest.h>
+
+#include <vector>
 
 #include "common/hex.h"
 
@@ -28,8 +28,7 @@ AuditEvent FirstEvent() {
 // Pins the exact bytes: any change here breaks every stored chain. The expected hashes were
 // computed independently (Python hashlib over the same bytes).
 TEST(AuditChainTest, CanonicalFormAndHashArePinned) {
-  const auto canonical =
-      CanonicalAuditEvent(1, At("2026-11-26T15:39:39.123456789Z"), FirstEvent());
+  const auto canonical = CanonicalAuditEvent(1, At("2026-11-26T15:39:39.123456789Z"), FirstEvent());
   ASSERT_TRUE(canonical.ok()) << canonical.status();
   EXPECT_EQ(*canonical,
             R"({"action":"ca.created","actor":"system:init","details":{"a":"x","b":1,)"
@@ -107,8 +106,7 @@ TEST(AuditChainTest, VerifyNamesTheFirstAlteredRemovedOrReorderedRow) {
 
   std::vector<AuditRow> removed = MakeChain(5);
   removed.erase(removed.begin() + 3);
-  EXPECT_NE(VerifyAuditChain(removed).message().find("row 4 is missing"),
-            absl::string_view::npos);
+  EXPECT_NE(VerifyAuditChain(removed).message().find("row 4 is missing"), absl::string_view::npos);
 
   std::vector<AuditRow> reordered = MakeChain(5);
   std::swap(reordered[1], reordered[2]);

@@ -1,8 +1,8 @@
 #include "store/audit_log_reader.h"
 
 #include <nlohmann/json.hpp>
-#include <pqxx/result>
 #include <pqxx/binarystring>
+#include <pqxx/result>
 
 #include "absl/strings/str_cat.h"
 #include "store/timestamps.h"

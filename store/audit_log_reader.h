@@ -20,7 +20,7 @@ class AuditLogReader {
   explicit AuditLogReader(ConnectionPool& pool) : pool_(pool) {}
 
   struct Head {
-    int64_t seq = 0;        // of the last row; 0 when the log is empty
+    int64_t seq = 0;       // of the last row; 0 when the log is empty
     std::string row_hash;  // raw 32 bytes; GenesisAuditHash() when the log is empty
   };
   [[nodiscard]] absl::StatusOr<Head> ReadHead();

@@ -1,10 +1,9 @@
 #include "store/ca_repository.h"
 
 #include <optional>
-#include <string>
-
-#include <pqxx/result>
 #include <pqxx/binarystring>
+#include <pqxx/result>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "common/absl_compat.h"
@@ -95,8 +94,8 @@ absl::StatusOr<CaRecord> CaRepository::FindByName(std::string_view name) {
 }
 
 absl::StatusOr<CaRecord> CaRepository::FindById(int32_t id) {
-  return FindOne(pool_, "find certificate authority by id", "id = $1::integer",
-                 absl::StrCat(id), absl::StrCat("with id ", id));
+  return FindOne(pool_, "find certificate authority by id", "id = $1::integer", absl::StrCat(id),
+                 absl::StrCat("with id ", id));
 }
 
 absl::StatusOr<std::vector<CaRecord>> CaRepository::List() {

@@ -1,9 +1,8 @@
 #include "store/certificate_repository.h"
 
-#include <string>
-
-#include <pqxx/result>
 #include <pqxx/binarystring>
+#include <pqxx/result>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "store/issuance_batch.h"
@@ -39,14 +38,16 @@ absl::StatusOr<CertificateRecord> CertificateRepository::FindBySerial(std::strin
 }
 
 absl::StatusOr<int64_t> CertificateRepository::Count(std::optional<int32_t> issuer_id) {
-  return pool_.WithTransaction("count certificates", [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
-    if (issuer_id) {
-      return tx.exec_params1("SELECT count(*) FROM certificates WHERE issuer_id = $1::integer",
-                             *issuer_id)[0]
-          .as<int64_t>();
-    }
-    return tx.exec1("SELECT count(*) FROM certificates")[0].as<int64_t>();
-  });
+  return pool_.WithTransaction(
+      "count certificates", [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
+        if (issuer_id) {
+          return tx
+              .exec_params1("SELECT count(*) FROM certificates WHERE issuer_id = $1::integer",
+                            *issuer_id)[0]
+              .as<int64_t>();
+        }
+        return tx.exec1("SELECT count(*) FROM certificates")[0].as<int64_t>();
+      });
 }
 
 absl::Status CertificateRepository::InsertWithAudit(const IssuanceWrite& write) {

@@ -52,13 +52,12 @@ absl::StatusOr<std::unique_ptr<ConnectionPool>> ConnectionPool::Create(
 
 absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire() {
   std::unique_lock lock(mutex_);
-  const bool available = returned_.wait_for(lock, absl::ToChronoMilliseconds(options_.acquire_timeout),
-                                             [this] {
-                                               return !idle_.empty() || open_ < options_.size;
-                                             });
+  const bool available =
+      returned_.wait_for(lock, absl::ToChronoMilliseconds(options_.acquire_timeout),
+                         [this] { return !idle_.empty() || open_ < options_.size; });
   if (!available) {
-    return absl::UnavailableError(absl::StrCat("all ", options_.size,
-                                               " database connections are busy"));
+    return absl::UnavailableError(
+        absl::StrCat("all ", options_.size, " database connections are busy"));
   }
   if (!idle_.empty()) {
     std::unique_ptr<pqxx::connection> connection = std::move(idle_.back());

@@ -14,14 +14,13 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <pqxx/connection>
+#include <pqxx/transaction>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
-
-#include <pqxx/connection>
-#include <pqxx/transaction>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
@@ -31,8 +30,8 @@
 namespace keyline::store {
 
 struct ConnectionPoolOptions {
-  std::string database_url;                             // libpq connection string or URI
-  size_t size = 8;                                      // connections at most
+  std::string database_url;                            // libpq connection string or URI
+  size_t size = 8;                                     // connections at most
   absl::Duration acquire_timeout = absl::Seconds(10);  // then Unavailable
 };
 
@@ -95,7 +94,7 @@ class ConnectionPool {
   std::mutex mutex_;
   std::condition_variable returned_;
   std::vector<std::unique_ptr<pqxx::connection>> idle_;  // guarded by mutex_
-  size_t open_ = 0;                                        // open or being opened; by mutex_
+  size_t open_ = 0;                                      // open or being opened; by mutex_
 };
 
 // Opens one connection, mapping failure to Unavailable.

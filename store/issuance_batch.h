@@ -2,10 +2,9 @@
 // per transaction) and CertificateRepository::InsertWithAudit (one row).
 #pragma once
 
+#include <pqxx/transaction_base>
 #include <span>
 #include <vector>
-
-#include <pqxx/transaction_base>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"

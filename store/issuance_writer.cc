@@ -5,16 +5,15 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <pqxx/connection>
+#include <pqxx/result>
+#include <pqxx/transaction>
 #include <span>
 #include <string>
 #include <thread>
 #include <unordered_set>
 #include <utility>
 #include <vector>
-
-#include <pqxx/result>
-#include <pqxx/connection>
-#include <pqxx/transaction>
 
 #include "absl/strings/str_cat.h"
 #include "common/hex.h"
@@ -184,12 +183,12 @@ class IssuanceWriterImpl final : public IssuanceWriter {
     if (!fresh.ok()) return in_doubt;
     try {
       pqxx::read_transaction check(**fresh);
-      const int64_t found =
-          check
-              .exec_params1("SELECT count(*) FROM certificates WHERE serial = ANY "
-                            "(SELECT decode(h, 'hex') FROM unnest($1::text[]) AS h)",
-                            serials_hex)[0]
-              .as<int64_t>();
+      const int64_t found = check
+                                .exec_params1(
+                                    "SELECT count(*) FROM certificates WHERE serial = ANY "
+                                    "(SELECT decode(h, 'hex') FROM unnest($1::text[]) AS h)",
+                                    serials_hex)[0]
+                                .as<int64_t>();
       connection_ = *std::move(fresh);
       if (found == 0) {
         return absl::UnavailableError("connection lost during COMMIT; the batch was not stored");

@@ -3,10 +3,9 @@
 #include <cstdint>
 #include <map>
 #include <optional>
-
-#include <pqxx/result>
 #include <pqxx/connection>
 #include <pqxx/nontransaction>
+#include <pqxx/result>
 #include <pqxx/transaction>
 
 #include "absl/strings/str_cat.h"
@@ -69,13 +68,13 @@ absl::StatusOr<std::vector<const Migration*>> Pending(
   for (const auto& [version, row] : recorded) {
     const auto it = known.find(version);
     if (it == known.end()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "database is newer than this keyline-server: migration ", row.name, " (version ",
-          version, ") is applied but unknown to this binary"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("database is newer than this keyline-server: migration ", row.name,
+                       " (version ", version, ") is applied but unknown to this binary"));
     }
     if (Checksum(it->second->sql) != row.checksum) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "migration ", AsAbsl(it->second->name), " was edited after it was applied"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("migration ", AsAbsl(it->second->name), " was edited after it was applied"));
     }
   }
   const int newest_applied = recorded.empty() ? 0 : recorded.rbegin()->first;
@@ -176,9 +175,9 @@ absl::Status CheckSchemaCurrent(const std::string& database_url,
     absl::StatusOr<std::vector<const Migration*>> pending = Pending(*recorded, migrations);
     if (!pending.ok()) return pending.status();
     if (!pending->empty()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          pending->size(), " migration(s) pending, the first ", AsAbsl(pending->front()->name),
-          ": run keyline-server migrate"));
+      return absl::FailedPreconditionError(
+          absl::StrCat(pending->size(), " migration(s) pending, the first ",
+                       AsAbsl(pending->front()->name), ": run keyline-server migrate"));
     }
     return absl::OkStatus();
   } catch (...) {

@@ -3,11 +3,10 @@
 
 #include <deque>
 #include <optional>
+#include <pqxx/result>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <pqxx/result>
 
 namespace keyline::store {
 

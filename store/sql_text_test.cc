@@ -15,7 +15,8 @@ TEST(SqlTextTest, ByteaTextFormRoundTrips) {
 }
 
 TEST(SqlTextTest, NumbersPlaceholdersRowByRow) {
-  EXPECT_EQ(ValuesPlaceholders(2, {"::bytea", "", "::text"}), "($1::bytea,$2,$3::text),($4::bytea,$5,$6::text)");
+  EXPECT_EQ(ValuesPlaceholders(2, {"::bytea", "", "::text"}),
+            "($1::bytea,$2,$3::text),($4::bytea,$5,$6::text)");
   EXPECT_EQ(ValuesPlaceholders(1, {"", ""}, 7), "($7,$8)");
   EXPECT_EQ(ValuesPlaceholders(0, {""}), "");
 }

@@ -2,9 +2,8 @@
 
 #include <exception>
 #include <new>
-#include <string>
-
 #include <pqxx/except>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "common/absl_compat.h"
@@ -86,9 +85,8 @@ absl::Status FromSqlError(const pqxx::sql_error& error, std::string_view context
   const std::string sqlstate = SqlStateOf(error);
   const absl::StatusCode code = CodeForSqlState(sqlstate);
   if (PrimaryMessageIsSafe(sqlstate)) {
-    return absl::Status(code, absl::StrCat(AsAbsl(context), ": ",
-                                           AsAbsl(PrimaryLine(error.what())), " (SQLSTATE ",
-                                           sqlstate, ")"));
+    return absl::Status(code, absl::StrCat(AsAbsl(context), ": ", AsAbsl(PrimaryLine(error.what())),
+                                           " (SQLSTATE ", sqlstate, ")"));
   }
   return absl::Status(code, absl::StrCat(AsAbsl(context), ": database error (SQLSTATE ",
                                          sqlstate.empty() ? "unknown" : sqlstate, ")"));
@@ -105,8 +103,8 @@ absl::Status MapCurrentException(std::string_view context) {
         what, ": connection lost during COMMIT; the transaction may or may not have committed"));
   } catch (const pqxx::broken_connection& error) {
     // libpq's connection messages name the host, port or socket and the reason, never a password.
-    return absl::UnavailableError(absl::StrCat(what, ": database connection failed: ",
-                                               AsAbsl(PrimaryLine(error.what()))));
+    return absl::UnavailableError(
+        absl::StrCat(what, ": database connection failed: ", AsAbsl(PrimaryLine(error.what()))));
   } catch (const pqxx::transaction_rollback&) {
     // Serialization failure, deadlock: the whole transaction may be retried.
     return absl::AbortedError(absl::StrCat(what, ": transaction rolled back by the database"));

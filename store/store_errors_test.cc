@@ -1,8 +1,8 @@
 #include "store/store_errors.h"
 
-#include <pqxx/except>
-
 #include <gtest/gtest.h>
+
+#include <pqxx/except>
 
 namespace keyline::store {
 namespace {
@@ -54,8 +54,7 @@ TEST(StoreErrorsTest, MapsLibpqxxExceptionTypes) {
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(Map(pqxx::serialization_failure("ERROR:  could not serialize\n")).code(),
             absl::StatusCode::kAborted);
-  EXPECT_EQ(Map(pqxx::deadlock_detected("ERROR:  deadlock\n")).code(),
-            absl::StatusCode::kAborted);
+  EXPECT_EQ(Map(pqxx::deadlock_detected("ERROR:  deadlock\n")).code(), absl::StatusCode::kAborted);
   EXPECT_EQ(Map(pqxx::conversion_error("Could not convert 'secret'")).code(),
             absl::StatusCode::kInternal);
   EXPECT_EQ(Map(std::runtime_error("x")).code(), absl::StatusCode::kInternal);

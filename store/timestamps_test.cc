@@ -17,8 +17,7 @@ TEST(TimestampsTest, FormatsUtcWithSixFractionalDigits) {
 TEST(TimestampsTest, TruncatesLikeTheDatabase) {
   const absl::Time time = absl::FromUnixNanos(1'000'001'999);
   EXPECT_EQ(TruncateToMicros(time), absl::FromUnixMicros(1'000'001));
-  EXPECT_EQ(TruncateToMicros(absl::UnixEpoch() - absl::Nanoseconds(1)),
-            absl::FromUnixMicros(-1));
+  EXPECT_EQ(TruncateToMicros(absl::UnixEpoch() - absl::Nanoseconds(1)), absl::FromUnixMicros(-1));
   EXPECT_EQ(FormatRfc3339Micros(TruncateToMicros(time)), FormatRfc3339Micros(time));
 }
 

@@ -1,13 +1,12 @@
 // store/migrator against a real PostgreSQL: first run, re-run, concurrent runs, tampering, a
 // database newer than the binary, and the serve-time check.
-#include "store/migrator.h"
+#include <gtest/gtest.h>
 
 #include <thread>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 #include "absl/strings/str_cat.h"
+#include "store/migrator.h"
 #include "tests/support/postgres_cluster.h"
 
 namespace keyline::store {
@@ -39,8 +38,7 @@ TEST_F(MigratorTest, AppliesEverythingToAnEmptyDatabaseThenNothing) {
   EXPECT_EQ((*first)[0].version, 1);
   EXPECT_EQ((*first)[0].name, "0001_initial.sql");
 
-  const absl::StatusOr<std::vector<AppliedMigration>> second =
-      ApplyMigrations(database_.owner_url);
+  const absl::StatusOr<std::vector<AppliedMigration>> second = ApplyMigrations(database_.owner_url);
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_TRUE(second->empty());
 }
@@ -77,10 +75,9 @@ TEST_F(MigratorTest, EditedMigrationIsRefusedNamingTheFile) {
 TEST_F(MigratorTest, DatabaseNewerThanTheBinaryIsRefused) {
   ASSERT_TRUE(ApplyMigrations(database_.owner_url).ok());
   ASSERT_TRUE(cluster_
-                  ->ExecuteAsSuperuser(
-                      database_.name,
-                      "INSERT INTO schema_migrations (version, name, checksum) "
-                      "VALUES (9999, '9999_from_the_future.sql', repeat('0', 64))")
+                  ->ExecuteAsSuperuser(database_.name,
+                                       "INSERT INTO schema_migrations (version, name, checksum) "
+                                       "VALUES (9999, '9999_from_the_future.sql', repeat('0', 64))")
                   .ok());
   const auto result = ApplyMigrations(database_.owner_url);
   EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition);
@@ -135,8 +132,8 @@ TEST_F(MigratorTest, CheckSchemaCurrentBeforeAndAfter) {
 }
 
 TEST_F(MigratorTest, UnreachableDatabaseIsUnavailable) {
-  const std::string url = absl::StrCat(database_.owner_url, " host=", cluster_->directory(),
-                                       "/nonexistent");
+  const std::string url =
+      absl::StrCat(database_.owner_url, " host=", cluster_->directory(), "/nonexistent");
   EXPECT_EQ(ApplyMigrations(url).status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(CheckSchemaCurrent(url).code(), absl::StatusCode::kUnavailable);
 }

@@ -1,10 +1,10 @@
 // Least privilege: what the service login (keyline_app, member of keyline_service) may and may
 // not do, and that not even a superuser can change the audit log. Errors are checked through
 // store/'s error mapping, as the service would see them.
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "store/ca_repository.h"
 #include "store/certificate_repository.h"
@@ -25,8 +25,8 @@ class PrivilegesTest : public ::testing::Test {
     absl::StatusOr<PostgresCluster::Database> database = CreateMigratedDatabase(**cluster);
     ASSERT_TRUE(database.ok()) << database.status();
     database_ = *database;
-    for (auto& [url, pool] : {std::pair{database_.app_url, &app_},
-                              std::pair{database_.superuser_url, &superuser_}}) {
+    for (auto& [url, pool] :
+         {std::pair{database_.app_url, &app_}, std::pair{database_.superuser_url, &superuser_}}) {
       absl::StatusOr<std::unique_ptr<ConnectionPool>> created =
           ConnectionPool::Create({.database_url = url, .size = 2});
       ASSERT_TRUE(created.ok()) << created.status();
@@ -34,9 +34,8 @@ class PrivilegesTest : public ::testing::Test {
     }
     // As the service: a CA, a certificate and so two audit rows.
     CaRepository cas(*app_);
-    absl::StatusOr<int32_t> ca_id =
-        cas.Insert(testing::TestCa("acme"),
-                  {"system:test", "ca.created", "acme", nlohmann::json::object()});
+    absl::StatusOr<int32_t> ca_id = cas.Insert(
+        testing::TestCa("acme"), {"system:test", "ca.created", "acme", nlohmann::json::object()});
     ASSERT_TRUE(ca_id.ok()) << ca_id.status();
     CertificateRepository certificates(*app_);
     ASSERT_TRUE(
@@ -57,18 +56,19 @@ class PrivilegesTest : public ::testing::Test {
 };
 
 TEST_F(PrivilegesTest, ServiceMayInsertAndRevokeButNotRewrite) {
-  EXPECT_TRUE(Execute(*app_, "INSERT INTO operators (role, name, created_by) "
-                             "VALUES ('factory', 'line-9', 'test')")
+  EXPECT_TRUE(Execute(*app_,
+                      "INSERT INTO operators (role, name, created_by) "
+                      "VALUES ('factory', 'line-9', 'test')")
                   .ok());
-  EXPECT_TRUE(Execute(*app_, "UPDATE certificates SET status = 'revoked', revoked_at = now(), "
-                             "revocation_reason = 1")
+  EXPECT_TRUE(Execute(*app_,
+                      "UPDATE certificates SET status = 'revoked', revoked_at = now(), "
+                      "revocation_reason = 1")
                   .ok());
   EXPECT_TRUE(Execute(*app_, "UPDATE certificate_authorities SET status = 'retired'").ok());
 
   EXPECT_EQ(Execute(*app_, "UPDATE certificates SET der = '\\x00'").code(),
             absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(Execute(*app_, "DELETE FROM certificates").code(),
-            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Execute(*app_, "DELETE FROM certificates").code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(Execute(*app_, "DELETE FROM operators").code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(Execute(*app_, "UPDATE certificate_authorities SET key_label = 'other'").code(),
             absl::StatusCode::kPermissionDenied);
@@ -86,14 +86,14 @@ TEST_F(PrivilegesTest, ServiceCannotChangeTheAuditLog) {
 TEST_F(PrivilegesTest, ServiceCannotChangeTheSchema) {
   EXPECT_EQ(Execute(*app_, "CREATE TABLE intruder (id int)").code(),
             absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(Execute(*app_, "DROP TABLE certificates").code(),
-            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Execute(*app_, "DROP TABLE certificates").code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(Execute(*app_, "DROP TRIGGER audit_log_append_only ON audit_log").code(),
             absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(Execute(*app_, "ALTER TABLE audit_log DISABLE TRIGGER USER").code(),
             absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(Execute(*app_, "INSERT INTO schema_migrations (version, name, checksum) "
-                           "VALUES (99, 'x', 'y')")
+  EXPECT_EQ(Execute(*app_,
+                    "INSERT INTO schema_migrations (version, name, checksum) "
+                    "VALUES (99, 'x', 'y')")
                 .code(),
             absl::StatusCode::kPermissionDenied);
 }

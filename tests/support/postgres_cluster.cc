@@ -11,10 +11,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <random>
-
 #include <pqxx/connection>
 #include <pqxx/nontransaction>
+#include <random>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -99,16 +98,16 @@ absl::StatusOr<std::unique_ptr<PostgresCluster>> PostgresCluster::Start() {
     const int port = PickPort(random);
     std::unique_ptr<PostgresCluster> cluster(
         new PostgresCluster(pattern, absl::StrCat(pattern, "/cluster"), port));
-    absl::StatusOr<std::string> started = Run(absl::StrCat(
-        PgCluster(), " start ", ShellQuote(cluster->directory_), " ", port));
+    absl::StatusOr<std::string> started =
+        Run(absl::StrCat(PgCluster(), " start ", ShellQuote(cluster->directory_), " ", port));
     if (!started.ok()) {
       last_error = started.status();
       continue;  // the destructor cleans up; perhaps the port was taken meanwhile
     }
-    for (const auto& [role, url] : {std::pair<std::string_view, std::string*>{
-                                        "owner", &cluster->keyline_.owner_url},
-                                    {"app", &cluster->keyline_.app_url},
-                                    {"superuser", &cluster->superuser_url_}}) {
+    for (const auto& [role, url] :
+         {std::pair<std::string_view, std::string*>{"owner", &cluster->keyline_.owner_url},
+          {"app", &cluster->keyline_.app_url},
+          {"superuser", &cluster->superuser_url_}}) {
       absl::StatusOr<std::string> text = cluster->Url(role);
       if (!text.ok()) return text.status();
       *url = *std::move(text);
@@ -127,8 +126,8 @@ PostgresCluster::~PostgresCluster() {
 }
 
 absl::StatusOr<std::string> PostgresCluster::Url(std::string_view role) const {
-  absl::StatusOr<std::string> url = Run(absl::StrCat(PgCluster(), " url ", ShellQuote(directory_),
-                                                     " ", port_, " ", AsAbsl(role)));
+  absl::StatusOr<std::string> url = Run(
+      absl::StrCat(PgCluster(), " url ", ShellQuote(directory_), " ", port_, " ", AsAbsl(role)));
   if (!url.ok()) return url.status();
   return std::string(absl::StripTrailingAsciiWhitespace(*url));
 }

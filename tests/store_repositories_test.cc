@@ -1,0 +1,220 @@
+// CaRepository, CertificateRepository and AuditLogReader against PostgreSQL, as the service login:
+// round trips of every column, duplicates, look-ups that find nothing, and that every insert
+// appended one correctly chained audit event.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "store/audit_chain.h"
+#include "store/audit_log_reader.h"
+#include "store/ca_repository.h"
+#include "store/certificate_repository.h"
+#include "store/connection_pool.h"
+#include "store/timestamps.h"
+#include "tests/support/postgres_cluster.h"
+#include "tests/support/store_test_data.h"
+
+namespace keyline::store {
+namespace {
+
+using testing::PostgresCluster;
+
+AuditEvent Event(const std::string& action, const std::string& target) {
+  return {"urn:keyline:role:admin:alice", action, target, {{"reason", "test"}, {"n", 1}}};
+}
+
+class RepositoriesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<PostgresCluster*> cluster = testing::SharedPostgresCluster();
+    ASSERT_TRUE(cluster.ok()) << cluster.status();
+    absl::StatusOr<PostgresCluster::Database> database = CreateMigratedDatabase(**cluster);
+    ASSERT_TRUE(database.ok()) << database.status();
+    absl::StatusOr<std::unique_ptr<ConnectionPool>> pool =
+        ConnectionPool::Create({.database_url = database->app_url, .size = 4});
+    ASSERT_TRUE(pool.ok()) << pool.status();
+    pool_ = *std::move(pool);
+  }
+
+  std::vector<AuditRow> AuditRows() {
+    absl::StatusOr<std::vector<AuditRow>> rows = AuditLogReader(*pool_).ReadRows(0, 100000);
+    EXPECT_TRUE(rows.ok()) << rows.status();
+    return rows.ok() ? *rows : std::vector<AuditRow>{};
+  }
+
+  std::unique_ptr<ConnectionPool> pool_;
+};
+
+TEST_F(RepositoriesTest, CaInsertFindAndList) {
+  CaRepository cas(*pool_);
+  CaRecord root = testing::TestCa("root");
+  root.kind = "root";
+  root.deployment.reset();
+  const absl::StatusOr<int32_t> root_id = cas.Insert(root, Event("ca.created", "root"));
+  ASSERT_TRUE(root_id.ok()) << root_id.status();
+
+  CaRecord deployment = testing::TestCa("deployment/acme");
+  deployment.parent_id = *root_id;
+  const absl::StatusOr<int32_t> deployment_id =
+      cas.Insert(deployment, Event("ca.created", "deployment/acme"));
+  ASSERT_TRUE(deployment_id.ok()) << deployment_id.status();
+  EXPECT_NE(*root_id, *deployment_id);
+
+  const absl::StatusOr<CaRecord> found = cas.FindByName("deployment/acme");
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->id, *deployment_id);
+  EXPECT_EQ(found->kind, "deployment");
+  EXPECT_EQ(found->deployment, "deployment/acme");
+  EXPECT_EQ(found->parent_id, *root_id);
+  EXPECT_EQ(found->key_label, deployment.key_label);
+  EXPECT_EQ(found->key_algorithm, "ec-p256");
+  EXPECT_EQ(found->certificate_der, deployment.certificate_der);  // binary, with NUL bytes
+  EXPECT_EQ(found->subject_key_id, deployment.subject_key_id);
+  EXPECT_EQ(found->status, "active");
+  // Stored to the microsecond: the test CA's times carry nanoseconds.
+  EXPECT_EQ(found->not_before, TruncateToMicros(deployment.not_before));
+  EXPECT_EQ(found->not_after, TruncateToMicros(deployment.not_after));
+
+  const absl::StatusOr<CaRecord> by_id = cas.FindById(*root_id);
+  ASSERT_TRUE(by_id.ok()) << by_id.status();
+  EXPECT_EQ(by_id->name, "root");
+  EXPECT_EQ(by_id->deployment, std::nullopt);
+  EXPECT_EQ(by_id->parent_id, std::nullopt);
+
+  const absl::StatusOr<std::vector<CaRecord>> all = cas.List();
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].name, "root");
+  EXPECT_EQ((*all)[1].name, "deployment/acme");
+
+  EXPECT_EQ(cas.FindByName("nope").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(cas.FindById(9999).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(RepositoriesTest, CaDuplicatesAndSchemaViolationsChangeNothing) {
+  CaRepository cas(*pool_);
+  ASSERT_TRUE(cas.Insert(testing::TestCa("acme"), Event("ca.created", "acme")).ok());
+
+  const absl::StatusOr<int32_t> duplicate =
+      cas.Insert(testing::TestCa("acme"), Event("ca.created", "acme"));
+  EXPECT_EQ(duplicate.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_NE(duplicate.status().message().find("acme"), absl::string_view::npos);
+
+  CaRecord bad_kind = testing::TestCa("other");
+  bad_kind.kind = "intermediate";
+  EXPECT_EQ(cas.Insert(bad_kind, Event("ca.created", "other")).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  CaRecord bad_parent = testing::TestCa("orphan");
+  bad_parent.parent_id = 4242;
+  EXPECT_EQ(cas.Insert(bad_parent, Event("ca.created", "orphan")).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  CaRecord infinite = testing::TestCa("forever");
+  infinite.not_after = absl::InfiniteFuture();
+  EXPECT_EQ(cas.Insert(infinite, Event("ca.created", "forever")).status().code(),
+            absl::StatusCode::kInvalidArgument);
+
+  // Only the first insert left a trace, in the table and in the audit log.
+  EXPECT_EQ(cas.List()->size(), 1u);
+  EXPECT_EQ(AuditRows().size(), 1u);
+}
+
+TEST_F(RepositoriesTest, CertificateInsertFindCount) {
+  CaRepository cas(*pool_);
+  const absl::StatusOr<int32_t> first_ca =
+      cas.Insert(testing::TestCa("a"), Event("ca.created", "a"));
+  const absl::StatusOr<int32_t> second_ca =
+      cas.Insert(testing::TestCa("b"), Event("ca.created", "b"));
+  ASSERT_TRUE(first_ca.ok() && second_ca.ok());
+
+  CertificateRepository certificates(*pool_);
+  IssuanceWrite write = testing::TestIssuance(*first_ca, testing::TestSerial(2, 7));
+  write.certificate.revoked_at = absl::FromUnixMicros(1'770'000'000'000'001);
+  write.certificate.status = "revoked";
+  write.certificate.revocation_reason = 4;
+  ASSERT_TRUE(certificates.InsertWithAudit(write).ok());
+  for (uint64_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(
+        certificates.InsertWithAudit(testing::TestIssuance(*second_ca, testing::TestSerial(3, i)))
+            .ok());
+  }
+
+  const absl::StatusOr<CertificateRecord> found =
+      certificates.FindBySerial(testing::TestSerial(2, 7));
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->serial, write.certificate.serial);
+  EXPECT_EQ(found->issuer_id, *first_ca);
+  EXPECT_EQ(found->profile, "device");
+  EXPECT_EQ(found->subject, write.certificate.subject);
+  EXPECT_EQ(found->not_before, write.certificate.not_before);
+  EXPECT_EQ(found->not_after, write.certificate.not_after);
+  EXPECT_EQ(found->der, write.certificate.der);
+  EXPECT_EQ(found->status, "revoked");
+  EXPECT_EQ(found->revoked_at, write.certificate.revoked_at);
+  EXPECT_EQ(found->revocation_reason, 4);
+
+  EXPECT_EQ(certificates.FindBySerial(testing::TestSerial(2, 8)).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(*certificates.Count(), 4);
+  EXPECT_EQ(*certificates.Count(*first_ca), 1);
+  EXPECT_EQ(*certificates.Count(*second_ca), 3);
+  EXPECT_EQ(*certificates.Count(9999), 0);
+
+  // A duplicate serial writes nothing: no row, no operator, no audit event.
+  IssuanceWrite duplicate = testing::TestIssuance(*second_ca, testing::TestSerial(2, 7));
+  duplicate.operator_record = OperatorRecord{"factory", "line-1", "system:test"};
+  EXPECT_EQ(certificates.InsertWithAudit(duplicate).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(*certificates.Count(), 4);
+  EXPECT_EQ(AuditRows().size(), 2u + 4u);
+  absl::StatusOr<int64_t> operators =
+      pool_->WithTransaction("count", [](pqxx::work& tx) -> absl::StatusOr<int64_t> {
+        return tx.exec1("SELECT count(*) FROM operators WHERE name = 'line-1'")[0].as<int64_t>();
+      });
+  EXPECT_EQ(*operators, 0);
+
+  // Rejected before the database: nothing written either.
+  IssuanceWrite unknown_issuer = testing::TestIssuance(4242, testing::TestSerial(2, 9));
+  EXPECT_EQ(certificates.InsertWithAudit(unknown_issuer).code(),
+            absl::StatusCode::kFailedPrecondition);
+  IssuanceWrite leading_zero = testing::TestIssuance(*first_ca, std::string("\0\x01", 2));
+  EXPECT_EQ(certificates.InsertWithAudit(leading_zero).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(*certificates.Count(), 4);
+}
+
+TEST_F(RepositoriesTest, EveryInsertAppendsOneChainedAuditEvent) {
+  CaRepository cas(*pool_);
+  CertificateRepository certificates(*pool_);
+  const absl::StatusOr<int32_t> ca =
+      cas.Insert(testing::TestCa("acme"), Event("ca.created", "acme"));
+  ASSERT_TRUE(ca.ok());
+  const IssuanceWrite write = testing::TestIssuance(*ca, testing::TestSerial(4, 1));
+  ASSERT_TRUE(certificates.InsertWithAudit(write).ok());
+
+  const std::vector<AuditRow> rows = AuditRows();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].seq, 1);
+  EXPECT_EQ(rows[0].event.action, "ca.created");
+  EXPECT_EQ(rows[0].event.actor, "urn:keyline:role:admin:alice");
+  EXPECT_EQ(rows[0].event.details, (nlohmann::json{{"reason", "test"}, {"n", 1}}));
+  EXPECT_EQ(rows[1].seq, 2);
+  EXPECT_EQ(rows[1].event.action, write.audit.action);
+  EXPECT_EQ(rows[1].event.target, write.audit.target);
+  EXPECT_LE(rows[0].occurred_at, rows[1].occurred_at);
+
+  // Recompute the chain from the stored rows, as `keylinectl audit verify` will.
+  EXPECT_EQ(rows[0].prev_hash, GenesisAuditHash());
+  const std::string first_hash =
+      AuditRowHash(GenesisAuditHash(), *CanonicalAuditEvent(1, rows[0].occurred_at, rows[0].event));
+  EXPECT_EQ(rows[0].row_hash, first_hash);
+  EXPECT_EQ(rows[1].prev_hash, first_hash);
+  EXPECT_TRUE(VerifyAuditChain(rows).ok()) << VerifyAuditChain(rows);
+
+  const absl::StatusOr<AuditLogReader::Head> head = AuditLogReader(*pool_).ReadHead();
+  ASSERT_TRUE(head.ok()) << head.status();
+  EXPECT_EQ(head->seq, 2);
+  EXPECT_EQ(head->row_hash, rows[1].row_hash);
+}
+
+}  // namespace
+}  // namespace keyline::store
