@@ -1,0 +1,41 @@
+// Finding Keyline's key objects on a token and reading what KeyInfo reports about them. The CK_RV
+// functions run inside SessionPool::Run; the interpretation happens outside, once the session is
+// back in the pool.
+#pragma once
+
+#include <p11-kit/pkcs11.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "hsm/token.h"
+
+namespace keyline::hsm {
+
+// Objects of `object_class` (CKO_PRIVATE_KEY, CKO_PUBLIC_KEY) with this CKA_LABEL and, when `id`
+// is non-empty, this CKA_ID; an empty label matches every such object. At most `limit`.
+CK_RV FindKeyObjects(CK_FUNCTION_LIST* functions, CK_SESSION_HANDLE session,
+                     CK_OBJECT_CLASS object_class, const std::string& label, const std::string& id,
+                     size_t limit, std::vector<CK_OBJECT_HANDLE>& found);
+
+// What KeyInfo needs, as read from a private-key object.
+struct PrivateKeyAttributes {
+  std::string label;
+  std::string id;
+  std::string ec_params;  // empty for keys that are not EC
+  CK_KEY_TYPE key_type = CKK_EC;
+  CK_BBOOL sensitive = CK_FALSE;
+  CK_BBOOL extractable = CK_TRUE;
+  CK_BBOOL always_sensitive = CK_FALSE;
+  CK_BBOOL never_extractable = CK_FALSE;
+};
+
+// Attributes the module does not report keep their (pessimistic) defaults above.
+CK_RV ReadPrivateKeyAttributes(CK_FUNCTION_LIST* functions, CK_SESSION_HANDLE session,
+                               CK_OBJECT_HANDLE key, PrivateKeyAttributes& attributes);
+
+// FailedPrecondition for keys Keyline cannot use (not EC, or another curve).
+[[nodiscard]] absl::StatusOr<KeyInfo> ToKeyInfo(const PrivateKeyAttributes& attributes);
+
+}  // namespace keyline::hsm

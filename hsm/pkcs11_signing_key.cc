@@ -1,0 +1,158 @@
+#include "hsm/pkcs11_signing_key.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "hsm/ec_curve.h"
+#include "hsm/ec_public_key.h"
+#include "hsm/ecdsa_signature.h"
+#include "hsm/key_objects.h"
+#include "hsm/pkcs11_objects.h"
+
+namespace keyline::hsm {
+namespace {
+
+// r || s of the largest curve we could meet (P-521: 2 x 66 bytes).
+constexpr size_t kMaxRawSignature = 132;
+
+// Everything Find reads from the token in one pass over a session.
+struct FoundKey {
+  std::vector<CK_OBJECT_HANDLE> private_keys;
+  std::vector<CK_OBJECT_HANDLE> public_keys;
+  PrivateKeyAttributes attributes;
+  std::string ec_point;
+  uint64_t generation = 0;
+};
+
+CK_RV ReadKey(CK_FUNCTION_LIST* functions, CK_SESSION_HANDLE session, const std::string& label,
+              const std::string& id, FoundKey& found) {
+  // Two are enough to tell "unique" from "ambiguous".
+  CK_RV rv = FindKeyObjects(functions, session, CKO_PRIVATE_KEY, label, id, 2, found.private_keys);
+  if (rv != CKR_OK || found.private_keys.size() != 1) return rv;
+  rv = ReadPrivateKeyAttributes(functions, session, found.private_keys[0], found.attributes);
+  if (rv != CKR_OK) return rv;
+  rv = FindKeyObjects(functions, session, CKO_PUBLIC_KEY, label, found.attributes.id, 2,
+                      found.public_keys);
+  if (rv != CKR_OK || found.public_keys.size() != 1) return rv;
+  return GetBytesAttribute(functions, session, found.public_keys[0], CKA_EC_POINT, found.ec_point);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Pkcs11SigningKey>> Pkcs11SigningKey::Find(
+    std::shared_ptr<SessionPool> pool, const std::string& label, const std::string& id) {
+  if (label.empty()) return absl::InvalidArgumentError("key label: empty");
+  FoundKey found;
+  absl::Status status =
+      pool->Run("finding the signing key", [&](CK_SESSION_HANDLE session, uint64_t generation) {
+        found = FoundKey{};  // a retry starts from scratch
+        found.generation = generation;
+        return ReadKey(pool->functions(), session, label, id, found);
+      });
+  if (!status.ok()) return status;
+  const std::string name = absl::StrCat("key \"", label, "\"");
+  if (found.private_keys.empty()) {
+    return absl::NotFoundError(absl::StrCat(name, ": no such private key on the token"));
+  }
+  if (found.private_keys.size() > 1) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(name, ": several private keys have this label; select one by id"));
+  }
+  absl::StatusOr<KeyInfo> info = ToKeyInfo(found.attributes);
+  if (!info.ok()) return info.status();
+  if (found.public_keys.empty()) {
+    return absl::NotFoundError(absl::StrCat(name, ": no public key with its label and id"));
+  }
+  if (found.public_keys.size() > 1) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(name, ": several public keys have its label and id"));
+  }
+  absl::StatusOr<EvpPkeyPtr> public_key = EcPublicKeyFromPoint(info->algorithm, found.ec_point);
+  if (!public_key.ok()) {
+    return absl::Status(public_key.status().code(),
+                        absl::StrCat(name, ": ", public_key.status().message()));
+  }
+  return std::unique_ptr<Pkcs11SigningKey>(
+      new Pkcs11SigningKey(std::move(pool), label, info->id, info->algorithm,
+                           *std::move(public_key), found.private_keys[0], found.generation));
+}
+
+Pkcs11SigningKey::Pkcs11SigningKey(std::shared_ptr<SessionPool> pool, std::string label,
+                                   std::string id, KeyAlgorithm algorithm, EvpPkeyPtr public_key,
+                                   CK_OBJECT_HANDLE handle, uint64_t generation)
+    : pool_(std::move(pool)),
+      label_(std::move(label)),
+      id_(std::move(id)),
+      algorithm_(algorithm),
+      digest_length_(DigestLength(algorithm)),
+      signature_length_(2 * FieldLength(algorithm)),
+      public_key_(std::move(public_key)),
+      handle_(handle),
+      handle_generation_(generation) {}
+
+CK_OBJECT_HANDLE Pkcs11SigningKey::CachedHandle(uint64_t generation) const {
+  if (handle_generation_.load(std::memory_order_acquire) != generation) return CK_INVALID_HANDLE;
+  return handle_.load(std::memory_order_relaxed);
+}
+
+void Pkcs11SigningKey::CacheHandle(CK_OBJECT_HANDLE handle, uint64_t generation) const {
+  handle_.store(handle, std::memory_order_relaxed);
+  handle_generation_.store(generation, std::memory_order_release);
+}
+
+CK_RV Pkcs11SigningKey::LookUpHandle(CK_SESSION_HANDLE session, CK_OBJECT_HANDLE& handle,
+                                     Lookup& lookup) const {
+  std::vector<CK_OBJECT_HANDLE> found;
+  const CK_RV rv =
+      FindKeyObjects(pool_->functions(), session, CKO_PRIVATE_KEY, label_, id_, 2, found);
+  if (rv != CKR_OK) return rv;
+  lookup = found.empty()      ? Lookup::kMissing
+           : found.size() > 1 ? Lookup::kAmbiguous
+                              : Lookup::kFound;
+  if (lookup == Lookup::kFound) handle = found[0];
+  return CKR_OK;
+}
+
+absl::StatusOr<std::string> Pkcs11SigningKey::SignDigest(std::string_view digest) const {
+  if (digest.size() != digest_length_) {
+    return absl::InvalidArgumentError(absl::StrCat("digest: ", digest.size(), " bytes; key \"",
+                                                   label_, "\" signs ", digest_length_,
+                                                   "-byte digests"));
+  }
+  unsigned char raw[kMaxRawSignature];
+  CK_ULONG raw_length = 0;
+  Lookup lookup = Lookup::kFound;
+  CK_FUNCTION_LIST* const functions = pool_->functions();
+  const absl::Status status =
+      pool_->Run("C_Sign", [&](CK_SESSION_HANDLE session, uint64_t generation) -> CK_RV {
+        CK_OBJECT_HANDLE key = CachedHandle(generation);
+        if (key == CK_INVALID_HANDLE) {
+          const CK_RV rv = LookUpHandle(session, key, lookup);
+          if (rv != CKR_OK || lookup != Lookup::kFound) return rv;
+          CacheHandle(key, generation);
+        }
+        CK_MECHANISM mechanism{CKM_ECDSA, nullptr, 0};
+        const CK_RV rv = functions->C_SignInit(session, &mechanism, key);
+        if (rv != CKR_OK) return rv;
+        raw_length = sizeof(raw);
+        return functions->C_Sign(session,
+                                 reinterpret_cast<CK_BYTE*>(const_cast<char*>(digest.data())),
+                                 digest.size(), raw, &raw_length);
+      });
+  if (lookup == Lookup::kMissing) {
+    return absl::NotFoundError(absl::StrCat("key \"", label_, "\": no longer on the token"));
+  }
+  if (lookup == Lookup::kAmbiguous) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("key \"", label_, "\": its label and id now match several private keys"));
+  }
+  if (!status.ok()) return status;
+  if (raw_length != signature_length_) {
+    return absl::InternalError(absl::StrCat("C_Sign: ", raw_length, "-byte signature from a ",
+                                            signature_length_, "-byte r || s key"));
+  }
+  return EcdsaRawSignatureToDer(std::string_view(reinterpret_cast<const char*>(raw), raw_length));
+}
+
+}  // namespace keyline::hsm
