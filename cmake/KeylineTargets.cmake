@@ -1,7 +1,7 @@
 # Helpers that give every Keyline target the same warnings, include root and test labels.
 
 set(KEYLINE_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast
-    -Wcast-align -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough -Werror)
+    -Wcast-align -Woverloaded-virtual -Wimplicit-fallthrough -Werror)
 # OpenSSL's and gRPC's macros use old-style casts in headers we cannot change.
 list(APPEND KEYLINE_WARNINGS -Wno-old-style-cast)
 

@@ -28,7 +28,10 @@ absl::Status RunInit(const Config& config) {
   KEYLINE_ASSIGN_OR_RETURN(auto token, OpenToken(config));
   KEYLINE_RETURN_IF_ERROR(RunMigrate(config));
 
-  KEYLINE_ASSIGN_OR_RETURN(auto pool, store::ConnectionPool::Create(config.database.url, 2));
+  store::ConnectionPoolOptions pool_options;
+  pool_options.database_url = config.database.url;
+  pool_options.size = 2;
+  KEYLINE_ASSIGN_OR_RETURN(auto pool, store::ConnectionPool::Create(pool_options));
   store::CaRepository repository(*pool);
   KEYLINE_RETURN_IF_ERROR(EnsureCaHierarchy(config, *token, repository));
   KEYLINE_ASSIGN_OR_RETURN(const CaSet cas, LoadCaSet(*token, repository));

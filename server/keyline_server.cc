@@ -42,9 +42,10 @@ absl::StatusOr<std::unique_ptr<KeylineServer>> KeylineServer::Start(const Config
   KEYLINE_RETURN_IF_ERROR(PrepareBundledSoftHsm(config));
   KEYLINE_ASSIGN_OR_RETURN(server->token_, OpenToken(config));
   KEYLINE_RETURN_IF_ERROR(store::CheckSchemaCurrent(config.database.url));
-  KEYLINE_ASSIGN_OR_RETURN(server->pool_,
-                           store::ConnectionPool::Create(config.database.url,
-                                                         config.database.pool_size));
+  store::ConnectionPoolOptions pool_options;
+  pool_options.database_url = config.database.url;
+  pool_options.size = config.database.pool_size;
+  KEYLINE_ASSIGN_OR_RETURN(server->pool_, store::ConnectionPool::Create(pool_options));
   store::CaRepository ca_repository(*server->pool_);
   KEYLINE_ASSIGN_OR_RETURN(server->cas_, LoadCaSet(*server->token_, ca_repository));
 
