@@ -109,11 +109,13 @@ absl::Status ConnectionPool::RunTransaction(std::string_view context,
     }
     try {
       absl::Status status = body(*transaction);
-      if (status.ok()) {
-        transaction->commit();
-      } else {
-        transaction->abort();
+      if (!status.ok()) {
+        // The destructor rolls back and never throws, so the body's status is what the caller
+        // sees even if the connection died meanwhile.
+        transaction.reset();
+        return status;
       }
+      transaction->commit();
       return status;
     } catch (...) {
       absl::Status status = MapCurrentException(context);

@@ -97,13 +97,17 @@ class IssuanceWriterImpl final : public IssuanceWriter {
   }
 
   // Writes `batch` in one transaction; one status per row. If the transaction fails for a reason
-  // that a single row can cause (a constraint, bad data), each row is retried alone so only the
-  // rows at fault fail.
+  // that a single row can cause (a constraint, bad data, a serial stored concurrently), each row
+  // is retried alone so only the rows at fault fail.
   std::vector<absl::Status> WriteBatch(const std::vector<Pending>& batch) {
     std::vector<const IssuanceWrite*> writes;
     writes.reserve(batch.size());
     for (const Pending& pending : batch) writes.push_back(&pending.write);
     absl::StatusOr<std::vector<absl::Status>> statuses = WriteTransaction(writes);
+    // A deadlock or serialization failure rolled everything back: once more is the remedy.
+    if (statuses.status().code() == absl::StatusCode::kAborted) {
+      statuses = WriteTransaction(writes);
+    }
     if (statuses.ok()) return *std::move(statuses);
     const absl::StatusCode code = statuses.status().code();
     if (writes.size() == 1 || code == absl::StatusCode::kUnavailable ||
@@ -144,7 +148,7 @@ class IssuanceWriterImpl final : public IssuanceWriter {
     try {
       absl::StatusOr<std::vector<absl::Status>> stored = StoreIssuances(*transaction, writes);
       if (!stored.ok()) {
-        transaction->abort();
+        transaction.reset();  // rolls back; never throws
         return stored.status();
       }
       statuses = *std::move(stored);

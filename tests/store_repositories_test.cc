@@ -182,6 +182,32 @@ TEST_F(RepositoriesTest, CertificateInsertFindCount) {
   EXPECT_EQ(*certificates.Count(), 4);
 }
 
+// COPY's text format has its own escapes; what needs them must come back unchanged.
+TEST_F(RepositoriesTest, TextNeedingEscapesRoundTrips) {
+  const absl::StatusOr<int32_t> ca =
+      CaRepository(*pool_).Insert(testing::TestCa("acme"), Event("ca.created", "acme"));
+  ASSERT_TRUE(ca.ok());
+  CertificateRepository certificates(*pool_);
+  IssuanceWrite write = testing::TestIssuance(*ca, testing::TestSerial(11, 1));
+  write.certificate.subject = "tab\there\nnewline\r\\N back\\slash \"quoted\" M\xc3\xbcller";
+  write.audit.actor = "actor\twith\ttabs\\";
+  write.audit.details = {{"note", "line one\nline two \\x00 \u00e9"}, {"empty", ""}};
+  ASSERT_TRUE(certificates.InsertWithAudit(write).ok());
+  EXPECT_EQ(certificates.FindBySerial(write.certificate.serial)->subject,
+            write.certificate.subject);
+  const std::vector<AuditRow> rows = AuditRows();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1].event.actor, write.audit.actor);
+  EXPECT_EQ(rows[1].event.details, write.audit.details);
+  EXPECT_TRUE(VerifyAuditChain(rows).ok()) << VerifyAuditChain(rows);
+
+  // Invalid UTF-8 is refused as bad input and writes nothing.
+  IssuanceWrite invalid = testing::TestIssuance(*ca, testing::TestSerial(11, 2));
+  invalid.certificate.subject = "\xff\xfe";
+  EXPECT_EQ(certificates.InsertWithAudit(invalid).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(*certificates.Count(), 1);
+}
+
 TEST_F(RepositoriesTest, EveryInsertAppendsOneChainedAuditEvent) {
   CaRepository cas(*pool_);
   CertificateRepository certificates(*pool_);
