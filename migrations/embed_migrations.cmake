@@ -57,11 +57,4 @@ std::span<const Migration> EmbeddedMigrations() { return kMigrations; }
 }  // namespace keyline::migrations
 ")
 
-# Rewrite only on change, so an unrelated re-run does not rebuild the library.
-if(EXISTS ${OUTPUT})
-  file(READ ${OUTPUT} previous)
-  if(previous STREQUAL content)
-    return()
-  endif()
-endif()
 file(WRITE ${OUTPUT} "${content}")
