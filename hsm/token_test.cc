@@ -17,63 +17,11 @@
 
 #include "common/absl_compat.h"
 #include "common/openssl_ptr.h"
+#include "hsm/testing/raw_pkcs11.h"
 #include "hsm/testing/temp_softhsm.h"
 
 namespace keyline::hsm {
 namespace {
-
-// The module as another component of the process would see it: our own dlopen reference and the
-// shared function table, used to act behind the session pool's back. The module must already be
-// initialised by an open Token.
-class RawModule {
- public:
-  RawModule() : library_(dlopen(kSoftHsmModulePath, RTLD_NOW | RTLD_LOCAL)) {
-    if (library_ == nullptr) return;
-    auto get_function_list =
-        reinterpret_cast<CK_C_GetFunctionList>(dlsym(library_.get(), "C_GetFunctionList"));
-    if (get_function_list != nullptr) get_function_list(&functions_);
-  }
-
-  CK_FUNCTION_LIST* functions() const { return functions_; }
-
-  CK_SLOT_ID SlotOf(const std::string& label) const {
-    CK_SLOT_ID slots[64];
-    CK_ULONG count = std::size(slots);
-    if (functions_->C_GetSlotList(CK_TRUE, slots, &count) != CKR_OK) return ~0UL;
-    for (CK_ULONG i = 0; i < count; ++i) {
-      CK_TOKEN_INFO info{};
-      if (functions_->C_GetTokenInfo(slots[i], &info) != CKR_OK) continue;
-      std::string token_label(reinterpret_cast<const char*>(info.label), sizeof(info.label));
-      token_label.erase(token_label.find_last_not_of(' ') + 1);
-      if (token_label == label) return slots[i];
-    }
-    return ~0UL;
-  }
-
- private:
-  struct Closer {
-    void operator()(void* library) const { dlclose(library); }
-  };
-  std::unique_ptr<void, Closer> library_;
-  CK_FUNCTION_LIST* functions_ = nullptr;
-};
-
-class RawSession {
- public:
-  RawSession(CK_FUNCTION_LIST* functions, CK_SLOT_ID slot) : functions_(functions) {
-    open_rv_ = functions_->C_OpenSession(slot, CKF_SERIAL_SESSION, nullptr, nullptr, &handle_);
-  }
-  ~RawSession() {
-    if (open_rv_ == CKR_OK) functions_->C_CloseSession(handle_);
-  }
-  CK_RV open_rv() const { return open_rv_; }
-  CK_SESSION_HANDLE handle() const { return handle_; }
-
- private:
-  CK_FUNCTION_LIST* functions_;
-  CK_SESSION_HANDLE handle_ = CK_INVALID_HANDLE;
-  CK_RV open_rv_;
-};
 
 std::string Digest(const EVP_MD* md, std::string_view message) {
   unsigned char digest[EVP_MAX_MD_SIZE];

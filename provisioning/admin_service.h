@@ -4,12 +4,7 @@
 #pragma once
 
 #include "ca/issuing_ca.h"
-// The generated CallbackService overrides the synchronous handler by name, which
-// -Woverloaded-virtual reports in code we do not own.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Woverloaded-virtual"
 #include "keyline/v1/admin.grpc.pb.h"
-#pragma GCC diagnostic pop
 #include "provisioning/certificate_issuance.h"
 #include "provisioning/operator_authenticator.h"
 

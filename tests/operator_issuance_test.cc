@@ -1,6 +1,9 @@
 // End to end: keyline-server (init + serve as processes, real PostgreSQL and SoftHSM2) issuing
 // operator certificates through AdminService, checked by independent validators (openssl verify,
 // gnutls certtool) and by what the database holds afterwards.
+#include <sys/stat.h>
+
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
 #include <fstream>

@@ -93,12 +93,13 @@ absl::Status KeylineEnvironment::StartServer() {
   if (!child.ok()) return child.status();
   server_ = *std::move(child);
 
-  auto channel = Channel(std::nullopt);
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
   while (absl::Now() < deadline) {
     if (!server_->Running()) {
       return absl::InternalError(absl::StrCat("keyline-server exited: ", ReadOrEmpty(log)));
     }
+    // A fresh channel each time: a channel that failed to connect backs off for seconds.
+    auto channel = Channel(std::nullopt);
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
     grpc::health::v1::HealthCheckRequest request;
