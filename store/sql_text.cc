@@ -22,11 +22,6 @@ std::string ByteaParam(std::string_view bytes) {
   return text;
 }
 
-std::optional<std::string> DecodeByteaText(std::string_view text) {
-  if (!text.starts_with("\\x")) return std::nullopt;
-  return HexDecode(text.substr(2));
-}
-
 std::string ValuesPlaceholders(size_t rows, const std::vector<std::string_view>& casts,
                                size_t first_param) {
   std::string sql;

@@ -1,12 +1,13 @@
-// Small builders for the SQL text and parameters of multi-row statements. Internal to store/.
+// Small helpers for statement text, parameters and fields (also COPY fields). Internal to store/.
 #pragma once
 
 #include <deque>
 #include <optional>
-#include <pqxx/result>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <pqxx/result>
 
 namespace keyline::store {
 
@@ -41,9 +42,6 @@ std::optional<T> NullableField(const pqxx::field& field) {
 
 // A bytea parameter in PostgreSQL's text form: "\x" followed by lower-case hex.
 std::string ByteaParam(std::string_view bytes);
-
-// Decodes a bytea column read in text form ("\x..."); nullopt if it is not in that form.
-std::optional<std::string> DecodeByteaText(std::string_view text);
 
 // "($1,$2,$3),($4,$5,$6)" for rows=2, columns=3, numbering from first_param (1-based). Each
 // placeholder is written as "$n" followed by the cast in `casts[column]` when non-empty.

@@ -5,13 +5,9 @@
 namespace keyline::store {
 namespace {
 
-TEST(SqlTextTest, ByteaTextFormRoundTrips) {
-  const std::string bytes("\x00\x01\xfe\xff", 4);
-  EXPECT_EQ(ByteaParam(bytes), "\\x0001feff");
-  EXPECT_EQ(DecodeByteaText(ByteaParam(bytes)), bytes);
+TEST(SqlTextTest, ByteaTextFormIsHex) {
+  EXPECT_EQ(ByteaParam(std::string("\x00\x01\xfe\xff", 4)), "\\x0001feff");
   EXPECT_EQ(ByteaParam(""), "\\x");
-  EXPECT_EQ(DecodeByteaText("0001"), std::nullopt);
-  EXPECT_EQ(DecodeByteaText("\\x0"), std::nullopt);
 }
 
 TEST(SqlTextTest, NumbersPlaceholdersRowByRow) {
