@@ -218,9 +218,9 @@ absl::Status CheckTemplate(const CertificateTemplate& request) {
 
 }  // namespace
 
-absl::StatusOr<std::string> BuildCertificate(const CertificateTemplate& request,
-                                             const X509* issuer_certificate,
-                                             const hsm::SigningKey& issuer_key) {
+absl::StatusOr<BuiltCertificate> BuildCertificate(const CertificateTemplate& request,
+                                                  const X509* issuer_certificate,
+                                                  const hsm::SigningKey& issuer_key) {
   KEYLINE_RETURN_IF_ERROR(CheckTemplate(request));
   X509Ptr certificate(X509_new());
   if (!certificate || X509_set_version(certificate.get(), X509_VERSION_3) != 1) {
@@ -246,9 +246,9 @@ absl::StatusOr<std::string> BuildCertificate(const CertificateTemplate& request,
     not_after = std::min(not_after, absl::FromTimeT(timegm(&limit)));
   }
   KEYLINE_RETURN_IF_ERROR(SetValidity(certificate.get(), request.not_before, not_after));
-  if (X509_set_pubkey(certificate.get(), request.public_key) != 1) return Failed("public key");
+  KEYLINE_RETURN_IF_ERROR(request.public_key->CopyInto(certificate.get()));
   if (issuer_certificate == nullptr &&
-      EVP_PKEY_eq(request.public_key, issuer_key.public_key()) != 1) {
+      EVP_PKEY_eq(request.public_key->key(), issuer_key.public_key()) != 1) {
     return absl::InvalidArgumentError("self-signed template: key differs from the signing key");
   }
 
@@ -262,7 +262,9 @@ absl::StatusOr<std::string> BuildCertificate(const CertificateTemplate& request,
   KEYLINE_RETURN_IF_ERROR(AddCrlDistributionPoint(x, request.crl_url));
   KEYLINE_RETURN_IF_ERROR(AddOcspAccess(x, request.ocsp_url));
   if (profile == Profile::kOcspSigner) KEYLINE_RETURN_IF_ERROR(AddOcspNoCheck(x));
-  return SignCertificate(certificate.get(), issuer_key);
+  KEYLINE_ASSIGN_OR_RETURN(std::string der, SignCertificate(certificate.get(), issuer_key));
+  return BuiltCertificate{std::move(der), absl::FromTimeT(absl::ToTimeT(request.not_before)),
+                          absl::FromTimeT(absl::ToTimeT(not_after))};
 }
 
 }  // namespace keyline::ca

@@ -22,11 +22,17 @@
 
 namespace keyline::ca {
 
+struct BuiltCertificate {
+  std::string der;
+  absl::Time not_before;  // as encoded (whole seconds)
+  absl::Time not_after;   // as encoded, after clamping to the issuer's
+};
+
 // `issuer_certificate` is null for a self-signed certificate, whose key must then be the
-// template's public key. Returns the DER certificate. InvalidArgument for an incomplete template
-// (missing key, serial, common name, or notAfter not after notBefore).
-[[nodiscard]] absl::StatusOr<std::string> BuildCertificate(const CertificateTemplate& request,
-                                                           const X509* issuer_certificate,
-                                                           const hsm::SigningKey& issuer_key);
+// template's public key. InvalidArgument for an incomplete template (missing key, serial, common
+// name, or notAfter not after notBefore).
+[[nodiscard]] absl::StatusOr<BuiltCertificate> BuildCertificate(
+    const CertificateTemplate& request, const X509* issuer_certificate,
+    const hsm::SigningKey& issuer_key);
 
 }  // namespace keyline::ca

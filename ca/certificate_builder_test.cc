@@ -2,6 +2,7 @@
 
 #include <openssl/x509v3.h>
 
+#include <deque>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -40,18 +41,25 @@ class CertificateBuilderTest : public ::testing::Test {
     leaf_key_ = *GenerateSoftwareKey(SoftwareKeyType::kEcP256);
   }
 
+  // The context for a key; its PublicKeyInfo lives as long as the test.
   IssueContext Context(EVP_PKEY* key, std::string issuer) {
+    infos_.push_back(*PublicKeyInfo::FromKey(key));
+    return IssueContext{settings_, &infos_.back(), *GenerateSerial(), kNow, std::move(issuer)};
+  }
+  IssueContext Context(const PublicKeyInfo* key, std::string issuer) {
     return IssueContext{settings_, key, *GenerateSerial(), kNow, std::move(issuer)};
   }
 
   static Issued Build(const CertificateTemplate& request, const X509* issuer,
                       const hsm::SigningKey& key) {
-    auto der = BuildCertificate(request, issuer, key);
-    EXPECT_TRUE(der.ok()) << der.status();
-    if (!der.ok()) return {};
-    auto certificate = ParseCertificateDer(*der);
+    auto built = BuildCertificate(request, issuer, key);
+    EXPECT_TRUE(built.ok()) << built.status();
+    if (!built.ok()) return {};
+    auto certificate = ParseCertificateDer(built->der);
     EXPECT_TRUE(certificate.ok());
-    return Issued{*der, *std::move(certificate)};
+    EXPECT_EQ(built->not_before, NotBeforeOf(certificate->get()));
+    EXPECT_EQ(built->not_after, NotAfterOf(certificate->get()));
+    return Issued{built->der, *std::move(certificate)};
   }
 
   Issued IssueLeaf(const CertificateTemplate& request) {
@@ -64,6 +72,7 @@ class CertificateBuilderTest : public ::testing::Test {
   Issued root_;
   Issued deployment_ca_;
   EvpPkeyPtr leaf_key_;
+  std::deque<PublicKeyInfo> infos_;
 };
 
 std::set<int> ExtensionNids(const X509* certificate) {
@@ -296,7 +305,7 @@ TEST_F(CertificateBuilderTest, CsrSubjectAndRequestedExtensionsAreIgnored) {
   auto accepted = ParseAndCheckCsr(csr);
   ASSERT_TRUE(accepted.ok()) << accepted.status();
   Issued issued = IssueLeaf(OperatorTemplate(
-      Context(accepted->public_key.get(), "deployment/default"), OperatorRole::kFactory, "line-3"));
+      Context(&accepted->public_key, "deployment/default"), OperatorRole::kFactory, "line-3"));
   X509* certificate = issued.certificate.get();
   char subject[256];
   X509_NAME_oneline(X509_get_subject_name(certificate), subject, sizeof(subject));

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include <openssl/evp.h>
+#include "ca/public_key_info.h"
 
 #include "absl/time/time.h"
 
@@ -38,7 +38,7 @@ struct SubjectName {
 struct CertificateTemplate {
   Profile profile = Profile::kDevice;
   SubjectName subject;
-  EVP_PKEY* public_key = nullptr;  // not owned; must outlive the build
+  const PublicKeyInfo* public_key = nullptr;  // not owned; must outlive the build
   std::string serial;              // raw big-endian magnitude (ca/serial_number.h)
   absl::Time not_before;
   absl::Time not_after;            // clamped to the issuer's notAfter when built

@@ -1,5 +1,6 @@
 #include "ca/csr_policy.h"
 
+#include <openssl/asn1t.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/obj_mac.h>
@@ -9,8 +10,65 @@
 #include "absl/strings/str_cat.h"
 #include "common/absl_compat.h"
 
+// RFC 2986 CertificationRequest with the key left as algorithm + bits (see csr_policy.h). The
+// structs and templates follow OpenSSL's asn1t.h conventions, hence the C-style names.
+extern "C" {
+typedef struct {
+  X509_ALGOR* algorithm;
+  ASN1_BIT_STRING* public_key;
+} KEYLINE_SPKI;
+
+typedef struct {
+  ASN1_ENCODING encoding;  // the DER the signature covers, as it arrived
+  ASN1_INTEGER* version;
+  X509_NAME* subject;
+  KEYLINE_SPKI* key;
+  STACK_OF(ASN1_TYPE) * attributes;
+} KEYLINE_CSR_INFO;
+
+typedef struct {
+  KEYLINE_CSR_INFO* info;
+  X509_ALGOR* signature_algorithm;
+  ASN1_BIT_STRING* signature;
+} KEYLINE_CSR;
+}
+
 namespace keyline::ca {
 namespace {
+
+ASN1_SEQUENCE(KEYLINE_SPKI) = {
+    ASN1_SIMPLE(KEYLINE_SPKI, algorithm, X509_ALGOR),
+    ASN1_SIMPLE(KEYLINE_SPKI, public_key, ASN1_BIT_STRING),
+} ASN1_SEQUENCE_END(KEYLINE_SPKI)
+
+ASN1_SEQUENCE_enc(KEYLINE_CSR_INFO, encoding, 0) = {
+    ASN1_SIMPLE(KEYLINE_CSR_INFO, version, ASN1_INTEGER),
+    ASN1_SIMPLE(KEYLINE_CSR_INFO, subject, X509_NAME),
+    ASN1_SIMPLE(KEYLINE_CSR_INFO, key, KEYLINE_SPKI),
+    ASN1_IMP_SET_OF_OPT(KEYLINE_CSR_INFO, attributes, ASN1_ANY, 0),
+} ASN1_SEQUENCE_END_enc(KEYLINE_CSR_INFO, KEYLINE_CSR_INFO)
+
+ASN1_SEQUENCE(KEYLINE_CSR) = {
+    ASN1_SIMPLE(KEYLINE_CSR, info, KEYLINE_CSR_INFO),
+    ASN1_SIMPLE(KEYLINE_CSR, signature_algorithm, X509_ALGOR),
+    ASN1_SIMPLE(KEYLINE_CSR, signature, ASN1_BIT_STRING),
+} ASN1_SEQUENCE_END(KEYLINE_CSR)
+
+KEYLINE_CSR* DecodeCsr(const unsigned char** in, long length) {
+  return reinterpret_cast<KEYLINE_CSR*>(
+      ASN1_item_d2i(nullptr, in, length, ASN1_ITEM_rptr(KEYLINE_CSR)));
+}
+
+void FreeCsr(KEYLINE_CSR* request) {
+  ASN1_item_free(reinterpret_cast<ASN1_VALUE*>(request), ASN1_ITEM_rptr(KEYLINE_CSR));
+}
+
+int EncodeSpki(const KEYLINE_SPKI* spki, unsigned char** out) {
+  return ASN1_item_i2d(reinterpret_cast<const ASN1_VALUE*>(spki), out,
+                       ASN1_ITEM_rptr(KEYLINE_SPKI));
+}
+
+using CsrPtr = OpenSslPtr<KEYLINE_CSR, FreeCsr>;
 
 constexpr std::string_view kPemMarker = "-----BEGIN";
 
@@ -18,23 +76,109 @@ absl::Status Reject(std::string_view field, std::string_view problem) {
   return absl::InvalidArgumentError(absl::StrCat(AsAbsl(field), ": ", AsAbsl(problem)));
 }
 
-absl::StatusOr<X509ReqPtr> Decode(std::string_view csr, std::string_view field) {
-  if (absl::StartsWith(AsAbsl(csr), AsAbsl(kPemMarker))) {
-    BioPtr bio(BIO_new_mem_buf(csr.data(), static_cast<int>(csr.size())));
-    X509ReqPtr request(PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr));
-    ERR_clear_error();
-    if (!request) return Reject(field, "not a PEM certificate request");
-    return request;
-  }
-  const auto* cursor = reinterpret_cast<const unsigned char*>(csr.data());
-  X509ReqPtr request(d2i_X509_REQ(nullptr, &cursor, static_cast<long>(csr.size())));
+// The DER inside a PEM "CERTIFICATE REQUEST" (or legacy "NEW CERTIFICATE REQUEST") block.
+absl::StatusOr<std::string> PemToDer(std::string_view pem, std::string_view field) {
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  char* name = nullptr;
+  char* header = nullptr;
+  unsigned char* data = nullptr;
+  long length = 0;
+  const int read = PEM_read_bio(bio.get(), &name, &header, &data, &length);
   ERR_clear_error();
-  if (!request) return Reject(field, "not a DER PKCS#10 certificate request");
+  std::string der;
+  const bool is_request = read == 1 && (std::string_view(name) == "CERTIFICATE REQUEST" ||
+                                        std::string_view(name) == "NEW CERTIFICATE REQUEST");
+  if (is_request) der.assign(reinterpret_cast<char*>(data), static_cast<size_t>(length));
+  OPENSSL_free(name);
+  OPENSSL_free(header);
+  OPENSSL_free(data);
+  if (!is_request) return Reject(field, "not a PEM certificate request");
+  return der;
+}
+
+absl::StatusOr<CsrPtr> Decode(std::string_view der, bool from_pem, std::string_view field) {
+  const auto* cursor = reinterpret_cast<const unsigned char*>(der.data());
+  CsrPtr request(DecodeCsr(&cursor, static_cast<long>(der.size())));
+  ERR_clear_error();
+  if (!request) {
+    return Reject(field, from_pem ? "not a PEM certificate request"
+                                  : "not a DER PKCS#10 certificate request");
+  }
   // DER is one encoding: anything after the request is a different message, not this one.
-  if (cursor != reinterpret_cast<const unsigned char*>(csr.data()) + csr.size()) {
+  if (cursor != reinterpret_cast<const unsigned char*>(der.data()) + der.size()) {
     return Reject(field, "trailing data after the DER certificate request");
   }
+  if (ASN1_INTEGER_get(request->info->version) != 0) {
+    return Reject(field, "version is not v1 (0)");
+  }
   return request;
+}
+
+std::string_view BitStringBytes(const ASN1_BIT_STRING* bits) {
+  return {reinterpret_cast<const char*>(ASN1_STRING_get0_data(bits)),
+          static_cast<size_t>(ASN1_STRING_length(bits))};
+}
+
+bool HasUnusedBits(const ASN1_BIT_STRING* bits) {
+  return (bits->flags & ASN1_STRING_FLAG_BITS_LEFT) != 0 && (bits->flags & 0x07) != 0;
+}
+
+// An EVP_PKEY straight from a point or raw key, without OpenSSL's decoder machinery.
+absl::StatusOr<EvpPkeyPtr> ImportRawKey(const char* type, const char* group,
+                                        std::string_view key_bytes, std::string_view field) {
+  EvpPkeyCtxPtr context(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
+  OSSL_PARAM params[3];
+  size_t next = 0;
+  if (group != nullptr) {
+    params[next++] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+                                                      const_cast<char*>(group), 0);
+  }
+  params[next++] = OSSL_PARAM_construct_octet_string(
+      OSSL_PKEY_PARAM_PUB_KEY, const_cast<char*>(key_bytes.data()), key_bytes.size());
+  params[next] = OSSL_PARAM_construct_end();
+  EVP_PKEY* key = nullptr;
+  if (!context || EVP_PKEY_fromdata_init(context.get()) != 1 ||
+      EVP_PKEY_fromdata(context.get(), &key, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+    ERR_clear_error();
+    return Reject(field, "public key cannot be decoded");
+  }
+  return EvpPkeyPtr(key);
+}
+
+// The key of the request. EC and Ed25519 keys are imported from their bits; anything else goes
+// through OpenSSL's SubjectPublicKeyInfo decoder.
+absl::StatusOr<EvpPkeyPtr> DecodeKey(const KEYLINE_SPKI* spki, std::string_view field) {
+  const ASN1_OBJECT* algorithm = nullptr;
+  int parameter_type = V_ASN1_UNDEF;
+  const void* parameter = nullptr;
+  X509_ALGOR_get0(&algorithm, &parameter_type, &parameter, spki->algorithm);
+  if (HasUnusedBits(spki->public_key)) return Reject(field, "public key bits are not whole octets");
+  const std::string_view bits = BitStringBytes(spki->public_key);
+  switch (OBJ_obj2nid(algorithm)) {
+    case NID_X9_62_id_ecPublicKey: {
+      if (parameter_type != V_ASN1_OBJECT) {
+        return Reject(field, "EC key without a named curve (explicit parameters are not accepted)");
+      }
+      const int curve = OBJ_obj2nid(static_cast<const ASN1_OBJECT*>(parameter));
+      if (curve != NID_X9_62_prime256v1 && curve != NID_secp384r1) {
+        const char* name = curve == NID_undef ? "(unknown)" : OBJ_nid2sn(curve);
+        return Reject(field, absl::StrCat("unsupported curve ", name, ", P-256 or P-384 required"));
+      }
+      return ImportRawKey("EC", OBJ_nid2sn(curve), bits, field);
+    }
+    case NID_ED25519:
+      return ImportRawKey("ED25519", nullptr, bits, field);
+    default: {
+      unsigned char* der = nullptr;
+      const int length = EncodeSpki(spki, &der);
+      const unsigned char* cursor = der;
+      EvpPkeyPtr key(length > 0 ? d2i_PUBKEY(nullptr, &cursor, length) : nullptr);
+      OPENSSL_free(der);
+      ERR_clear_error();
+      if (!key) return Reject(field, "public key cannot be decoded");
+      return key;
+    }
+  }
 }
 
 // The key types the policy accepts, named as in AcceptedCsr::key_type.
@@ -56,8 +200,7 @@ absl::StatusOr<std::string> CheckKey(EVP_PKEY* key, std::string_view field) {
     }
     case EVP_PKEY_ED25519:
       return std::string("ed25519");
-    case EVP_PKEY_RSA:
-    case EVP_PKEY_RSA_PSS: {
+    case EVP_PKEY_RSA: {
       const int bits = EVP_PKEY_get_bits(key);
       if (bits < 2048) {
         return Reject(field, absl::StrCat("RSA key of ", bits, " bits, at least 2048 required"));
@@ -71,27 +214,50 @@ absl::StatusOr<std::string> CheckKey(EVP_PKEY* key, std::string_view field) {
   }
 }
 
-absl::Status CheckSignatureAlgorithm(const X509_REQ* request, std::string_view field) {
-  const X509_ALGOR* algorithm = nullptr;
-  X509_REQ_get0_signature(request, nullptr, &algorithm);
+// The digest the signature algorithm uses: nullptr for Ed25519 (which hashes internally).
+absl::StatusOr<const EVP_MD*> SignatureDigest(const X509_ALGOR* signature_algorithm,
+                                              EVP_PKEY* key, std::string_view field) {
   const ASN1_OBJECT* object = nullptr;
-  X509_ALGOR_get0(&object, nullptr, nullptr, algorithm);
+  X509_ALGOR_get0(&object, nullptr, nullptr, signature_algorithm);
+  const int signature_nid = OBJ_obj2nid(object);
   int digest_nid = NID_undef;
   int key_nid = NID_undef;
-  const int signature_nid = OBJ_obj2nid(object);
-  if (signature_nid == NID_ED25519 || signature_nid == NID_rsassaPss) return absl::OkStatus();
+  if (signature_nid == NID_ED25519) {
+    if (EVP_PKEY_get_base_id(key) != EVP_PKEY_ED25519) {
+      return Reject(field, "signature algorithm does not match the key");
+    }
+    return static_cast<const EVP_MD*>(nullptr);
+  }
   if (!OBJ_find_sigid_algs(signature_nid, &digest_nid, &key_nid)) {
-    return Reject(field, "unknown signature algorithm");
+    return Reject(field, "unknown or unsupported signature algorithm");
+  }
+  if (key_nid != EVP_PKEY_get_base_id(key)) {
+    return Reject(field, "signature algorithm does not match the key");
   }
   switch (digest_nid) {
     case NID_sha256:
     case NID_sha384:
     case NID_sha512:
-      return absl::OkStatus();
+      return EVP_get_digestbynid(digest_nid);
     default:
       return Reject(field, absl::StrCat("signature algorithm ", OBJ_nid2ln(signature_nid),
                                         " is not accepted; SHA-256 or stronger required"));
   }
+}
+
+absl::Status VerifySignature(const KEYLINE_CSR* request, EVP_PKEY* key, const EVP_MD* digest,
+                             std::string_view field) {
+  if (HasUnusedBits(request->signature)) return Reject(field, "signature does not verify");
+  const ASN1_ENCODING& signed_part = request->info->encoding;
+  const std::string_view signature = BitStringBytes(request->signature);
+  EvpMdCtxPtr context(EVP_MD_CTX_new());
+  const bool verified =
+      context && EVP_DigestVerifyInit(context.get(), nullptr, digest, nullptr, key) == 1 &&
+      EVP_DigestVerify(context.get(), reinterpret_cast<const unsigned char*>(signature.data()),
+                       signature.size(), signed_part.enc, signed_part.len) == 1;
+  ERR_clear_error();
+  if (!verified) return Reject(field, "signature does not verify");
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -102,21 +268,30 @@ absl::StatusOr<AcceptedCsr> ParseAndCheckCsr(std::string_view csr, std::string_v
     return Reject(field, absl::StrCat(csr.size(), " bytes, larger than the limit of ",
                                       kMaxCsrBytes));
   }
-  auto request = Decode(csr, field);
-  if (!request.ok()) return request.status();
-
-  EvpPkeyPtr key(X509_REQ_get_pubkey(request->get()));
-  ERR_clear_error();
-  if (!key) return Reject(field, "public key cannot be decoded");
-  auto key_type = CheckKey(key.get(), field);
-  if (!key_type.ok()) return key_type.status();
-
-  if (auto status = CheckSignatureAlgorithm(request->get(), field); !status.ok()) return status;
-  if (X509_REQ_verify(request->get(), key.get()) != 1) {
-    ERR_clear_error();
-    return Reject(field, "signature does not verify");
+  std::string pem_der;
+  if (absl::StartsWith(AsAbsl(csr), AsAbsl(kPemMarker))) {
+    auto der = PemToDer(csr, field);
+    if (!der.ok()) return der.status();
+    pem_der = *std::move(der);
+    csr = pem_der;
   }
-  return AcceptedCsr{std::move(key), *std::move(key_type)};
+  auto request = Decode(csr, !pem_der.empty(), field);
+  if (!request.ok()) return request.status();
+  const KEYLINE_SPKI* spki = (*request)->info->key;
+
+  auto key = DecodeKey(spki, field);
+  if (!key.ok()) return key.status();
+  auto key_type = CheckKey(key->get(), field);
+  if (!key_type.ok()) return key_type.status();
+  auto digest = SignatureDigest((*request)->signature_algorithm, key->get(), field);
+  if (!digest.ok()) return digest.status();
+  if (auto status = VerifySignature(request->get(), key->get(), *digest, field); !status.ok()) {
+    return status;
+  }
+
+  PublicKeyInfo info(*std::move(key), X509AlgorPtr(X509_ALGOR_dup(spki->algorithm)),
+                     std::string(BitStringBytes(spki->public_key)));
+  return AcceptedCsr{std::move(info), *std::move(key_type)};
 }
 
 }  // namespace keyline::ca

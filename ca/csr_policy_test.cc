@@ -1,6 +1,7 @@
 #include "ca/csr_policy.h"
 
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 
 #include <gtest/gtest.h>
 
@@ -53,7 +54,7 @@ TEST(CsrPolicyTest, AcceptsEveryAllowedKeyType) {
     auto accepted = ParseAndCheckCsr(*csr);
     ASSERT_TRUE(accepted.ok()) << name << ": " << accepted.status();
     EXPECT_EQ(accepted->key_type, name);
-    EXPECT_EQ(EVP_PKEY_eq(accepted->public_key.get(), key->get()), 1) << name;
+    EXPECT_EQ(EVP_PKEY_eq(accepted->public_key.key(), key->get()), 1) << name;
   }
 }
 
@@ -133,6 +134,72 @@ TEST(CsrPolicyTest, RejectsSha1Signature) {
   auto key = GenerateSoftwareKey(SoftwareKeyType::kEcP256);
   ASSERT_TRUE(key.ok());
   ExpectRejected(CsrFor(key->get(), EVP_sha1()), "SHA-256 or stronger required");
+}
+
+TEST(CsrPolicyTest, RejectsVersionOtherThanV1) {
+  auto key = GenerateSoftwareKey(SoftwareKeyType::kEcP256);
+  ASSERT_TRUE(key.ok());
+  X509ReqPtr request(X509_REQ_new());
+  X509_REQ_set_version(request.get(), 2);
+  X509_REQ_set_pubkey(request.get(), key->get());
+  X509_REQ_sign(request.get(), key->get(), EVP_sha256());
+  unsigned char* der = nullptr;
+  const int length = i2d_X509_REQ(request.get(), &der);
+  std::string csr(reinterpret_cast<char*>(der), static_cast<size_t>(length));
+  OPENSSL_free(der);
+  ExpectRejected(csr, "version is not v1");
+}
+
+TEST(CsrPolicyTest, RejectsExplicitCurveParameters) {
+  EvpPkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
+  ASSERT_TRUE(key);
+  ASSERT_EQ(EVP_PKEY_set_utf8_string_param(key.get(), "encoding", "explicit"), 1);
+  ExpectRejected(CsrFor(key.get()), "explicit parameters are not accepted");
+}
+
+TEST(CsrPolicyTest, RejectsRsaPssSignatures) {
+  auto key = GenerateSoftwareKey(SoftwareKeyType::kRsa2048);
+  ASSERT_TRUE(key.ok());
+  X509ReqPtr request(X509_REQ_new());
+  X509_REQ_set_pubkey(request.get(), key->get());
+  EvpMdCtxPtr context(EVP_MD_CTX_new());
+  EVP_PKEY_CTX* key_context = nullptr;
+  ASSERT_EQ(EVP_DigestSignInit(context.get(), &key_context, EVP_sha256(), nullptr, key->get()), 1);
+  EVP_PKEY_CTX_set_rsa_padding(key_context, RSA_PKCS1_PSS_PADDING);
+  ASSERT_GT(X509_REQ_sign_ctx(request.get(), context.get()), 0);
+  unsigned char* der = nullptr;
+  const int length = i2d_X509_REQ(request.get(), &der);
+  std::string csr(reinterpret_cast<char*>(der), static_cast<size_t>(length));
+  OPENSSL_free(der);
+  ExpectRejected(csr, "signature algorithm");
+}
+
+// Our parser keeps the key as bits and verifies with the bytes it received; it must never accept
+// a request that OpenSSL's own parser and verifier refuse. Every single-bit corruption of valid
+// requests of each key type is tried.
+TEST(CsrPolicyTest, NeverAcceptsWhatOpenSslRefuses) {
+  for (SoftwareKeyType type :
+       {SoftwareKeyType::kEcP256, SoftwareKeyType::kEd25519, SoftwareKeyType::kRsa2048}) {
+    auto key = GenerateSoftwareKey(type);
+    ASSERT_TRUE(key.ok());
+    const std::string csr = *CreateCsr(key->get(), "device-0001");
+    int accepted = 0;
+    for (size_t position = 0; position < csr.size(); ++position) {
+      for (int bit : {0, 7}) {
+        std::string corrupted = csr;
+        corrupted[position] = static_cast<char>(corrupted[position] ^ (1 << bit));
+        if (!ParseAndCheckCsr(corrupted).ok()) continue;
+        ++accepted;
+        const auto* cursor = reinterpret_cast<const unsigned char*>(corrupted.data());
+        X509ReqPtr request(d2i_X509_REQ(nullptr, &cursor, static_cast<long>(corrupted.size())));
+        ASSERT_TRUE(request) << "position " << position;
+        EvpPkeyPtr public_key(X509_REQ_get_pubkey(request.get()));
+        EXPECT_EQ(X509_REQ_verify(request.get(), public_key.get()), 1) << "position " << position;
+      }
+    }
+    // Only corruptions of ignored content (the subject's text) may still pass.
+    EXPECT_LT(accepted, 40);
+  }
 }
 
 TEST(CsrPolicyTest, NamesTheGivenField) {

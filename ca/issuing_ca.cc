@@ -31,7 +31,7 @@ IssuingCa::IssuingCa(std::string name, int32_t id, std::vector<std::string> chai
       certificate_(std::move(certificate)),
       key_(std::move(key)) {}
 
-absl::StatusOr<std::string> IssuingCa::Issue(const CertificateTemplate& request) const {
+absl::StatusOr<BuiltCertificate> IssuingCa::Issue(const CertificateTemplate& request) const {
   return BuildCertificate(request, certificate_.get(), *key_);
 }
 

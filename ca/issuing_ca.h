@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "ca/certificate_builder.h"
 #include "ca/certificate_template.h"
 #include "common/openssl_ptr.h"
 #include "hsm/signing_key.h"
@@ -31,8 +32,8 @@ class IssuingCa {
   const std::vector<std::string>& chain_der() const { return chain_der_; }
   const hsm::SigningKey& key() const { return *key_; }
 
-  // Builds and signs a certificate from the template; returns its DER.
-  [[nodiscard]] absl::StatusOr<std::string> Issue(const CertificateTemplate& request) const;
+  // Builds and signs a certificate from the template.
+  [[nodiscard]] absl::StatusOr<BuiltCertificate> Issue(const CertificateTemplate& request) const;
 
  private:
   IssuingCa(std::string name, int32_t id, std::vector<std::string> chain_der, X509Ptr certificate,

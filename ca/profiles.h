@@ -7,8 +7,6 @@
 #include <string_view>
 #include <vector>
 
-#include <openssl/evp.h>
-
 #include "absl/time/time.h"
 #include "ca/certificate_template.h"
 #include "ca/operator_identity.h"
@@ -37,7 +35,7 @@ std::string OcspUrl(const ProfileSettings& settings);
 // What every factory needs besides its own arguments.
 struct IssueContext {
   const ProfileSettings& settings;
-  EVP_PKEY* subject_key;    // not owned
+  const PublicKeyInfo* subject_key;  // not owned
   std::string serial;       // raw magnitude (GenerateSerial)
   absl::Time now;
   std::string issuer_name;  // the issuing CA's name, for the CRL URL; empty for the root

@@ -3,7 +3,6 @@
 #include <future>
 
 #include "absl/time/clock.h"
-#include "ca/certificate_der.h"
 #include "ca/serial_number.h"
 #include "common/hex.h"
 
@@ -25,16 +24,14 @@ void CertificateIssuance::Issue(std::shared_ptr<IssuanceJob> job, Done done) {
 void CertificateIssuance::Attempt(std::shared_ptr<IssuanceJob> job, Done done, int attempt) {
   auto serial = ca::GenerateSerial();
   if (!serial.ok()) return done(serial.status());
-  const ca::IssueContext context{settings_, job->subject_key.get(), *serial, absl::Now(),
+  const ca::IssueContext context{settings_, &*job->subject_key, *serial, absl::Now(),
                                  job->issuer->name()};
   const ca::CertificateTemplate request = job->make_template(context);
-  auto der = job->issuer->Issue(request);
-  if (!der.ok()) return done(der.status());
-  auto certificate = ca::ParseCertificateDer(*der);
-  if (!certificate.ok()) return done(certificate.status());
+  auto built = job->issuer->Issue(request);
+  if (!built.ok()) return done(built.status());
 
-  IssuedCertificate issued{*serial, *std::move(der), ca::NotBeforeOf(certificate->get()),
-                           ca::NotAfterOf(certificate->get()), job->issuer};
+  IssuedCertificate issued{*serial, std::move(built->der), built->not_before, built->not_after,
+                           job->issuer};
   store::IssuanceWrite write;
   write.certificate.serial = issued.serial;
   write.certificate.issuer_id = job->issuer->id();

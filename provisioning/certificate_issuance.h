@@ -30,7 +30,7 @@ struct IssuedCertificate {
 
 struct IssuanceJob {
   const ca::IssuingCa* issuer = nullptr;
-  EvpPkeyPtr subject_key;
+  std::optional<ca::PublicKeyInfo> subject_key;
   // Fills the template for the given context (serial, time, key, issuer name).
   std::function<ca::CertificateTemplate(const ca::IssueContext&)> make_template;
   std::string subject;  // certificates.subject, e.g. the SAN URI

@@ -49,15 +49,19 @@ absl::Status CreateCa(const Config& config, hsm::Token& token, store::CaReposito
   const std::string label = KeyLabel(spec.name);
   KEYLINE_ASSIGN_OR_RETURN(auto key, FindOrGenerateKey(token, label, spec.algorithm));
   KEYLINE_ASSIGN_OR_RETURN(std::string serial, ca::GenerateSerial());
-  const ca::IssueContext context{config.profiles, key->public_key(), serial, absl::Now(),
+  KEYLINE_ASSIGN_OR_RETURN(const ca::PublicKeyInfo public_key,
+                           ca::PublicKeyInfo::FromKey(key->public_key()));
+  const ca::IssueContext context{config.profiles, &public_key, serial, absl::Now(),
                                  parent ? parent->name() : ""};
-  std::string der;
+  ca::BuiltCertificate built;
   if (parent == nullptr) {
-    KEYLINE_ASSIGN_OR_RETURN(der, ca::BuildCertificate(ca::RootTemplate(context), nullptr, *key));
+    KEYLINE_ASSIGN_OR_RETURN(built,
+                             ca::BuildCertificate(ca::RootTemplate(context), nullptr, *key));
   } else {
     KEYLINE_ASSIGN_OR_RETURN(
-        der, parent->Issue(ca::IntermediateCaTemplate(context, spec.profile, spec.label)));
+        built, parent->Issue(ca::IntermediateCaTemplate(context, spec.profile, spec.label)));
   }
+  const std::string& der = built.der;
   KEYLINE_ASSIGN_OR_RETURN(auto certificate, ca::ParseCertificateDer(der));
 
   store::CaRecord record;

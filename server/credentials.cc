@@ -34,9 +34,7 @@ absl::StatusOr<provisioning::IssuedCertificate> Issue(
     std::string action) {
   auto job = std::make_shared<provisioning::IssuanceJob>();
   job->issuer = &issuer;
-  // The job holds its own reference: the caller still writes the key out afterwards.
-  EVP_PKEY_up_ref(key);
-  job->subject_key.reset(key);
+  KEYLINE_ASSIGN_OR_RETURN(job->subject_key, ca::PublicKeyInfo::FromKey(key));
   job->make_template = std::move(make_template);
   job->subject = std::move(subject);
   job->operator_record = std::move(operator_record);

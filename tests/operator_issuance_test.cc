@@ -253,7 +253,7 @@ TEST_F(OperatorIssuanceTest, RefusesTls12) {
                            environment_->root_file(), "-alpn", "h2"},
                           {}, absl::Seconds(20), "Q\n");
   ASSERT_TRUE(tls13.ok());
-  EXPECT_NE(tls13->out.find("Protocol  : TLSv1.3"), std::string::npos) << tls13->out << tls13->err;
+  EXPECT_NE(tls13->out.find("New, TLSv1.3, Cipher is"), std::string::npos) << tls13->out << tls13->err;
   EXPECT_NE(tls13->out.find("Verify return code: 0 (ok)"), std::string::npos) << tls13->out;
 }
 
