@@ -63,6 +63,9 @@ absl::StatusOr<std::unique_ptr<KeylineServer>> KeylineServer::Start(const Config
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  // gRPC sets SO_REUSEPORT by default, so a second server on the same port would start and
+  // silently take half the connections; a port in use must be an error instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(config.grpc.listen, credentials, &server->grpc_port_);
   builder.RegisterService(server->admin_service_.get());
   server->grpc_server_ = builder.BuildAndStart();
@@ -79,9 +82,10 @@ absl::StatusOr<std::unique_ptr<KeylineServer>> KeylineServer::Start(const Config
 void KeylineServer::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
+  const bool was_serving = grpc_server_ != nullptr && grpc_port_ != 0;
   if (grpc_server_) grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   writer_.reset();  // commits what is queued
-  LogEvent(spdlog::level::info, "server.stopped");
+  if (was_serving) LogEvent(spdlog::level::info, "server.stopped");
 }
 
 void KeylineServer::Wait() {

@@ -259,3 +259,18 @@ TEST_F(OperatorIssuanceTest, RefusesTls12) {
 
 }  // namespace
 }  // namespace keyline
+
+namespace keyline {
+namespace {
+
+TEST_F(OperatorIssuanceTest, ASecondServerOnTheSamePortRefusesToStart) {
+  auto second = testing::RunProcess({KeylineEnvironment::Program("keyline-server"), "--config",
+                                     environment_->config_path(), "serve"},
+                                    {}, absl::Seconds(60));
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->exit_code, 1);
+  EXPECT_NE(second->err.find("grpc.listen: cannot listen on"), std::string::npos) << second->err;
+}
+
+}  // namespace
+}  // namespace keyline
