@@ -5,7 +5,7 @@
 
 #include <ctime>
 
-#include "common/openssl_error.h"
+#include "common/der_encoding.h"
 
 namespace keyline::ca {
 namespace {
@@ -32,12 +32,8 @@ absl::StatusOr<X509Ptr> ParseCertificateDer(std::string_view der) {
 }
 
 absl::StatusOr<std::string> CertificateToDer(const X509* certificate) {
-  unsigned char* der = nullptr;
-  const int length = i2d_X509(certificate, &der);
-  if (length <= 0) return OpenSslError(absl::StatusCode::kInternal, "certificate encoding");
-  std::string result(reinterpret_cast<char*>(der), static_cast<size_t>(length));
-  OPENSSL_free(der);
-  return result;
+  return EncodeDer([certificate](unsigned char** out) { return i2d_X509(certificate, out); },
+                   "certificate encoding");
 }
 
 std::string DerToPem(std::string_view der) {

@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "common/der_encoding.h"
 #include "common/openssl_error.h"
 
 namespace keyline::ca {
@@ -48,12 +49,8 @@ absl::StatusOr<EvpPkeyPtr> PrivateKeyFromPem(std::string_view pem) {
 }
 
 absl::StatusOr<std::string> PublicKeyToDer(EVP_PKEY* key) {
-  unsigned char* der = nullptr;
-  const int length = i2d_PUBKEY(key, &der);
-  if (length <= 0) return OpenSslError(absl::StatusCode::kInternal, "public key encoding");
-  std::string result(reinterpret_cast<char*>(der), static_cast<size_t>(length));
-  OPENSSL_free(der);
-  return result;
+  return EncodeDer([key](unsigned char** out) { return i2d_PUBKEY(key, out); },
+                   "public key encoding");
 }
 
 absl::StatusOr<std::string> CreateCsr(EVP_PKEY* key, std::string_view common_name) {
@@ -70,12 +67,8 @@ absl::StatusOr<std::string> CreateCsr(EVP_PKEY* key, std::string_view common_nam
       X509_REQ_sign(request.get(), key, digest) <= 0) {
     return OpenSslError(absl::StatusCode::kInternal, "csr signing");
   }
-  unsigned char* der = nullptr;
-  const int length = i2d_X509_REQ(request.get(), &der);
-  if (length <= 0) return OpenSslError(absl::StatusCode::kInternal, "csr encoding");
-  std::string result(reinterpret_cast<char*>(der), static_cast<size_t>(length));
-  OPENSSL_free(der);
-  return result;
+  return EncodeDer([&request](unsigned char** out) { return i2d_X509_REQ(request.get(), out); },
+                   "csr encoding");
 }
 
 }  // namespace keyline::ca

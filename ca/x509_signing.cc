@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
 
+#include "ca/certificate_der.h"
 #include "common/openssl_error.h"
 #include "common/openssl_ptr.h"
 
@@ -80,12 +81,7 @@ absl::StatusOr<std::string> SignCertificate(X509* certificate, const hsm::Signin
   signature->flags &= ~(ASN1_STRING_FLAG_BITS_LEFT | 0x07);
   signature->flags |= ASN1_STRING_FLAG_BITS_LEFT;
 
-  unsigned char* der = nullptr;
-  const int der_length = i2d_X509(certificate, &der);
-  if (der_length <= 0) return OpenSslError(absl::StatusCode::kInternal, "certificate encoding");
-  std::string result(reinterpret_cast<char*>(der), static_cast<size_t>(der_length));
-  OPENSSL_free(der);
-  return result;
+  return CertificateToDer(certificate);
 }
 
 }  // namespace keyline::ca

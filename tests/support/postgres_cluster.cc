@@ -1,80 +1,34 @@
 #include "tests/support/postgres_cluster.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <pqxx/connection>
 #include <pqxx/nontransaction>
-#include <random>
 
 #include "absl/strings/str_cat.h"
+#include "tests/support/subprocess.h"
 #include "absl/strings/strip.h"
 #include "common/absl_compat.h"
 
 namespace keyline::testing {
 namespace {
 
-constexpr int kFirstPort = 20000;
-constexpr int kEndPort = 32000;
 constexpr int kStartAttempts = 5;
 
-// Single-quotes `text` for /bin/sh.
-std::string ShellQuote(std::string_view text) {
-  std::string quoted = "'";
-  for (char c : text) {
-    if (c == '\'') {
-      quoted += "'\\''";
-    } else {
-      quoted += c;
-    }
+// Runs scripts/pg-cluster with `arguments`; returns its standard output, or an error with its
+// output and exit code.
+absl::StatusOr<std::string> PgCluster(std::vector<std::string> arguments) {
+  arguments.insert(arguments.begin(), SourceDir() + "/scripts/pg-cluster");
+  auto result = RunProcess(arguments, {}, absl::Minutes(2));
+  if (!result.ok()) return result.status();
+  if (result->exit_code != 0) {
+    return absl::InternalError(absl::StrCat("scripts/pg-cluster ", arguments[1], " failed (exit ",
+                                            result->exit_code, "): ", result->err, result->out));
   }
-  quoted += '\'';
-  return quoted;
-}
-
-// Runs a shell command; returns its standard output, or an error with its output and exit code.
-absl::StatusOr<std::string> Run(const std::string& command) {
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return absl::InternalError(absl::StrCat("popen failed: ", command));
-  std::string output;
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  if (status != 0) {
-    return absl::InternalError(absl::StrCat(command, " failed (status ", status, "): ", output));
-  }
-  return output;
-}
-
-std::string PgCluster() { return ShellQuote(SourceDir() + "/scripts/pg-cluster"); }
-
-bool PortIsFree(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool free = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
-  close(fd);
-  return free;
-}
-
-int PickPort(std::mt19937& random) {
-  std::uniform_int_distribution<int> distribution(kFirstPort, kEndPort - 1);
-  for (;;) {
-    const int port = distribution(random);
-    if (PortIsFree(port)) return port;
-  }
+  return result->out;
 }
 
 }  // namespace
@@ -87,19 +41,17 @@ std::string SourceDir() {
 }
 
 absl::StatusOr<std::unique_ptr<PostgresCluster>> PostgresCluster::Start() {
-  std::random_device seed;
-  std::mt19937 random(seed());
   absl::Status last_error;
   for (int attempt = 0; attempt < kStartAttempts; ++attempt) {
     char pattern[] = "/tmp/keyline-pg-XXXXXX";
     if (mkdtemp(pattern) == nullptr) return absl::InternalError("mkdtemp failed");
     // The server runs as the postgres user when the tests run as root; it must reach DIR.
     chmod(pattern, 0755);
-    const int port = PickPort(random);
+    const int port = PickFreePort();
     std::unique_ptr<PostgresCluster> cluster(
         new PostgresCluster(pattern, absl::StrCat(pattern, "/cluster"), port));
     absl::StatusOr<std::string> started =
-        Run(absl::StrCat(PgCluster(), " start ", ShellQuote(cluster->directory_), " ", port));
+        PgCluster({"start", cluster->directory_, absl::StrCat(port)});
     if (!started.ok()) {
       last_error = started.status();
       continue;  // the destructor cleans up; perhaps the port was taken meanwhile
@@ -120,14 +72,14 @@ absl::StatusOr<std::unique_ptr<PostgresCluster>> PostgresCluster::Start() {
 }
 
 PostgresCluster::~PostgresCluster() {
-  (void)Run(absl::StrCat(PgCluster(), " stop ", ShellQuote(directory_)));
+  (void)PgCluster({"stop", directory_});
   std::error_code ignored;
   std::filesystem::remove_all(temp_root_, ignored);
 }
 
 absl::StatusOr<std::string> PostgresCluster::Url(std::string_view role) const {
-  absl::StatusOr<std::string> url = Run(
-      absl::StrCat(PgCluster(), " url ", ShellQuote(directory_), " ", port_, " ", AsAbsl(role)));
+  absl::StatusOr<std::string> url =
+      PgCluster({"url", directory_, absl::StrCat(port_), std::string(role)});
   if (!url.ok()) return url.status();
   return std::string(absl::StripTrailingAsciiWhitespace(*url));
 }
@@ -161,11 +113,11 @@ absl::Status PostgresCluster::ExecuteAsSuperuser(std::string_view database,
 }
 
 absl::Status PostgresCluster::Stop() {
-  return Run(absl::StrCat(PgCluster(), " stop ", ShellQuote(directory_))).status();
+  return PgCluster({"stop", directory_}).status();
 }
 
 absl::Status PostgresCluster::Restart() {
-  return Run(absl::StrCat(PgCluster(), " start ", ShellQuote(directory_), " ", port_)).status();
+  return PgCluster({"start", directory_, absl::StrCat(port_)}).status();
 }
 
 absl::StatusOr<PostgresCluster*> SharedPostgresCluster() {
