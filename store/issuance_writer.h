@@ -20,6 +20,16 @@ namespace keyline::store {
 struct IssuanceWrite {
   CertificateRecord certificate;
   std::optional<OperatorRecord> operator_record;  // inserted if new, left alone if it exists
+  // Device certificates: in the same transaction, under row locks on the challenge and the
+  // device, the challenge must exist for this device and purpose, be unused and unexpired, and the
+  // device must be "claimed" or "enrolled" by expected_deployment; then the challenge is marked
+  // used, the device becomes "enrolled", and (request_id -> certificate) is recorded. Otherwise
+  // nothing of this row is written and `done` gets FailedPrecondition naming what failed
+  // ("challenge: already used", "challenge: expired", "device: decommissioned", ...), or
+  // AlreadyExists "request_id: already completed" when the request_id is already recorded
+  // (the caller then returns the recorded certificate). Two rows of one batch with the same
+  // challenge or request_id: the first wins.
+  std::optional<EnrollmentRecord> enrollment;
   AuditEvent audit;                               // appended only if the certificate is stored
 };
 

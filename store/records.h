@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -37,6 +38,52 @@ struct CertificateRecord {
   std::string status = "good";  // "good" or "revoked"
   std::optional<absl::Time> revoked_at;
   std::optional<int16_t> revocation_reason;
+  std::optional<std::string> device_serial;  // set for device and attestation certificates
+};
+
+struct ManufacturerRecord {
+  int32_t id = 0;  // assigned on insert
+  std::string name;
+  std::optional<int32_t> ca_id;   // the certificate_authorities row when Keyline hosts it
+  std::string trust_anchor_der;   // CA certificate attestation chains end at
+  std::string anchor_key_id;      // its subjectKeyIdentifier
+  std::string status = "trusted"; // "trusted" or "revoked"
+  std::string added_by;
+  absl::Time added_at;            // set by the database on insert
+  std::optional<absl::Time> revoked_at;
+};
+
+struct DeviceRecord {
+  std::string serial;
+  int32_t manufacturer_id = 0;
+  std::string manufacturer_name;  // read from manufacturers on lookups; ignored on insert
+  std::string hardware_model;
+  std::string attestation_certificate_der;
+  std::vector<std::string> attestation_chain_der;  // intermediates below the anchor
+  std::string attestation_key_sha256;              // 32 bytes
+  std::string state = "registered";  // "registered", "claimed", "enrolled", "decommissioned"
+  std::optional<std::string> deployment;
+  std::string registered_by;
+  absl::Time registered_at;  // set by the database on insert
+};
+
+struct ChallengeRecord {
+  std::string id;     // 16 random bytes
+  std::string device_serial;
+  std::string nonce;  // 32 random bytes
+  std::string purpose;       // "enroll" or "renew"
+  std::string requested_by;  // "device" or the relaying gateway's URI
+  absl::Time expires_at;
+  std::optional<absl::Time> used_at;
+};
+
+// The enrollment side of a device certificate's IssuanceWrite (store/issuance_writer.h).
+struct EnrollmentRecord {
+  std::string request_id;
+  std::string challenge_id;
+  std::string device_serial;
+  std::string expected_deployment;  // the device must still belong to it
+  std::string purpose;              // "enroll" or "renew": the challenge's purpose
 };
 
 struct OperatorRecord {

@@ -1,0 +1,86 @@
+// Devices and their ownership: registration by factory stations (attestation certificates),
+// claims by deployments (with ownership vouchers), decommissioning. Every change commits with its
+// audit events in one transaction. Thread-safe (each call takes a pooled connection).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "store/connection_pool.h"
+#include "store/records.h"
+
+namespace keyline::store {
+
+struct DeviceRegistration {
+  DeviceRecord device;  // serial, manufacturer_id, hardware_model, attestation certificate/chain/key hash
+  // The attestation certificate when Keyline issued it (stored in certificates with the device
+  // serial); nullopt for certificates of external vendors.
+  std::optional<CertificateRecord> issued_certificate;
+};
+
+struct RegistrationResult {
+  int newly_registered = 0;
+  int unchanged = 0;
+};
+
+struct VoucherRecord {
+  std::string device_serial;
+  std::string owner;  // deployment
+  absl::Time expires_at;
+  std::string signed_voucher;  // SignedVoucher message bytes
+};
+
+struct ClaimResult {
+  int claimed = 0;
+  int unchanged = 0;  // already claimed by the same deployment (voucher replaced)
+};
+
+class DeviceRepository {
+ public:
+  explicit DeviceRepository(ConnectionPool& pool) : pool_(pool) {}
+
+  // Registers the batch atomically. A serial already registered with the same attestation key
+  // hash is unchanged (its stored certificate is not replaced); one registered with a different
+  // key fails the whole batch with AlreadyExists "devices[<index>].device_serial: <serial> is
+  // registered with a different attestation key". Duplicate serials within the batch:
+  // InvalidArgument naming the second. One audit event "device.registered" per new device, actor
+  // `actor`, details {manufacturer_id, hardware_model, attestation_certificate_serial (hex, when
+  // issued)}.
+  [[nodiscard]] absl::StatusOr<RegistrationResult> Register(
+      const std::vector<DeviceRegistration>& batch, const std::string& actor);
+
+  // NotFound when unknown. Includes manufacturer_name.
+  [[nodiscard]] absl::StatusOr<DeviceRecord> Find(std::string_view serial);
+  // The devices among `serials` that exist (any order).
+  [[nodiscard]] absl::StatusOr<std::vector<DeviceRecord>> FindMany(
+      const std::vector<std::string>& serials);
+
+  // Claims devices for a deployment with their vouchers, atomically: every device must exist
+  // (NotFound "device_serials[i]: ..."), not be decommissioned or claimed by another deployment
+  // (FailedPrecondition naming it). registered -> claimed; claimed/enrolled by the same
+  // deployment: unchanged, voucher replaced. Audit "device.claimed" per newly claimed device.
+  [[nodiscard]] absl::StatusOr<ClaimResult> Claim(const std::vector<VoucherRecord>& vouchers,
+                                                  const std::string& actor,
+                                                  const std::string& action = "device.claimed");
+
+  [[nodiscard]] absl::StatusOr<std::vector<VoucherRecord>> FindVouchers(
+      const std::vector<std::string>& serials);
+
+  // state -> decommissioned and every good certificate of the device revoked (reason 5,
+  // cessationOfOperation, at now), one transaction, audit "device.decommissioned" with the
+  // revoked serials. NotFound when unknown; already decommissioned: returns the record, no change.
+  [[nodiscard]] absl::StatusOr<DeviceRecord> Decommission(std::string_view serial,
+                                                          const std::string& actor,
+                                                          const std::string& reason);
+
+  // Serials (raw) of the device's certificates, newest first.
+  [[nodiscard]] absl::StatusOr<std::vector<std::string>> CertificateSerials(
+      std::string_view device_serial);
+
+ private:
+  ConnectionPool& pool_;
+};
+
+}  // namespace keyline::store

@@ -1,0 +1,42 @@
+// Enrollment challenges and completed enrollments. Completing an enrollment goes through the
+// group-commit writer (store/issuance_writer.h, IssuanceWrite::enrollment); this repository
+// creates challenges and answers lookups. Thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "store/connection_pool.h"
+#include "store/records.h"
+
+namespace keyline::store {
+
+struct CompletedEnrollment {
+  std::string request_id;
+  std::string device_serial;
+  CertificateRecord certificate;
+};
+
+class EnrollmentRepository {
+ public:
+  explicit EnrollmentRepository(ConnectionPool& pool) : pool_(pool) {}
+
+  // Stores a new challenge (no audit event: challenges are ephemeral; the enrollment that uses
+  // one is audited). FailedPrecondition when the device does not exist.
+  [[nodiscard]] absl::Status CreateChallenge(const ChallengeRecord& challenge);
+
+  // NotFound when unknown.
+  [[nodiscard]] absl::StatusOr<ChallengeRecord> FindChallenge(std::string_view id);
+
+  // NotFound when no enrollment has this request_id.
+  [[nodiscard]] absl::StatusOr<CompletedEnrollment> FindByRequestId(std::string_view request_id);
+
+  // Deletes challenges that expired before `before`; returns how many.
+  [[nodiscard]] absl::StatusOr<int64_t> DeleteExpiredChallenges(absl::Time before);
+
+ private:
+  ConnectionPool& pool_;
+};
+
+}  // namespace keyline::store
