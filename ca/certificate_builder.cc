@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "absl/strings/str_cat.h"
+#include "ca/keyline_oids.h"
 #include "ca/serial_number.h"
 #include "ca/x509_signing.h"
 #include "common/absl_compat.h"
@@ -51,6 +52,7 @@ absl::Status SetSubject(X509* certificate, const SubjectName& subject) {
   KEYLINE_RETURN_IF_ERROR(
       AddNameEntry(name.get(), NID_organizationalUnitName, subject.organizational_unit));
   KEYLINE_RETURN_IF_ERROR(AddNameEntry(name.get(), NID_commonName, subject.common_name));
+  KEYLINE_RETURN_IF_ERROR(AddNameEntry(name.get(), NID_serialNumber, subject.serial_number));
   if (X509_set_subject_name(certificate, name.get()) != 1) return Failed("subject name");
   return absl::OkStatus();
 }
@@ -87,6 +89,9 @@ absl::Status AddKeyUsage(X509* certificate, Profile profile) {
   if (IsCaProfile(profile)) {
     ok = ASN1_BIT_STRING_set_bit(usage.get(), kKeyCertSign, 1) == 1 &&
          ASN1_BIT_STRING_set_bit(usage.get(), kCrlSign, 1) == 1;
+    if (profile == Profile::kManufacturerCa) {
+      ok = ok && ASN1_BIT_STRING_set_bit(usage.get(), kDigitalSignature, 1) == 1;
+    }
   } else {
     ok = ASN1_BIT_STRING_set_bit(usage.get(), kDigitalSignature, 1) == 1;
   }
@@ -106,6 +111,12 @@ absl::Status AddExtendedKeyUsage(X509* certificate, Profile profile) {
       break;
     case Profile::kOcspSigner:
       purpose = NID_OCSP_sign;
+      break;
+    case Profile::kAttestation:
+      purpose = AttestationKeyUsageNid();
+      break;
+    case Profile::kAuditSigner:
+      purpose = AuditSigningKeyUsageNid();
       break;
     default:
       return absl::OkStatus();  // CA certificates carry no EKU
@@ -204,6 +215,35 @@ absl::Status AddOcspNoCheck(X509* certificate) {
   return AddExtension(certificate, NID_id_pkix_OCSP_noCheck, null_value.get(), false);
 }
 
+absl::Status AddAttestationExtensions(X509* certificate, const std::string& hardware_model) {
+  // certificatePolicies: attestation only.
+  OpenSslPtr<CERTIFICATEPOLICIES, CERTIFICATEPOLICIES_free> policies(
+      sk_POLICYINFO_new_null());
+  POLICYINFO* policy = POLICYINFO_new();
+  ASN1_OBJECT_free(policy->policyid);
+  policy->policyid = OBJ_nid2obj(AttestationPolicyNid());
+  sk_POLICYINFO_push(policies.get(), policy);
+  KEYLINE_RETURN_IF_ERROR(
+      AddExtension(certificate, NID_certificate_policies, policies.get(), false));
+  if (hardware_model.empty()) return absl::OkStatus();
+
+  // The hardware model, as a DER UTF8String inside a Keyline extension.
+  OpenSslPtr<ASN1_UTF8STRING, ASN1_UTF8STRING_free> model(ASN1_UTF8STRING_new());
+  ASN1_STRING_set(model.get(), hardware_model.data(), static_cast<int>(hardware_model.size()));
+  unsigned char* der = nullptr;
+  const int length = i2d_ASN1_UTF8STRING(model.get(), &der);
+  Asn1OctetStringPtr value(ASN1_OCTET_STRING_new());
+  const bool set = length > 0 && ASN1_OCTET_STRING_set(value.get(), der, length) == 1;
+  OPENSSL_free(der);
+  X509ExtensionPtr extension(
+      set ? X509_EXTENSION_create_by_OBJ(nullptr, OBJ_nid2obj(HardwareModelNid()), 0, value.get())
+          : nullptr);
+  if (!extension || X509_add_ext(certificate, extension.get(), -1) != 1) {
+    return Failed("hardware model extension");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckTemplate(const CertificateTemplate& request) {
   if (request.public_key == nullptr) return absl::InvalidArgumentError("template: no public key");
   if (request.serial.empty()) return absl::InvalidArgumentError("template: no serial");
@@ -262,6 +302,9 @@ absl::StatusOr<BuiltCertificate> BuildCertificate(const CertificateTemplate& req
   KEYLINE_RETURN_IF_ERROR(AddCrlDistributionPoint(x, request.crl_url));
   KEYLINE_RETURN_IF_ERROR(AddOcspAccess(x, request.ocsp_url));
   if (profile == Profile::kOcspSigner) KEYLINE_RETURN_IF_ERROR(AddOcspNoCheck(x));
+  if (profile == Profile::kAttestation) {
+    KEYLINE_RETURN_IF_ERROR(AddAttestationExtensions(x, request.hardware_model));
+  }
   KEYLINE_ASSIGN_OR_RETURN(std::string der, SignCertificate(certificate.get(), issuer_key));
   return BuiltCertificate{std::move(der), absl::FromTimeT(absl::ToTimeT(request.not_before)),
                           absl::FromTimeT(absl::ToTimeT(not_after))};

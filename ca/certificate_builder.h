@@ -6,7 +6,12 @@
 //   ocsp-signer      not CA, critical     digitalSignature           OCSPSigning   SKI AKI ocsp-nocheck
 //   operator, device not CA, critical     digitalSignature           clientAuth    SKI AKI SAN CDP AIA
 //   server           not CA, critical     digitalSignature           serverAuth    SKI AKI SAN CDP AIA
+//   attestation      not CA, critical     digitalSignature           Keyline attestation (never
+//                                                                    clientAuth)   SKI AKI CDP AIA,
+//                                                                    attestation policy, hardware model
+//   audit-signer     not CA, critical     digitalSignature           Keyline audit signing  SKI AKI
 //
+// The manufacturer CA's keyUsage adds digitalSignature: it also signs ownership vouchers.
 // SKI is the SHA-1 of the subjectPublicKey (RFC 5280 4.2.1.2 method 1); AKI carries the issuer's
 // SKI. CDP and AIA appear only when the template has the URLs. The certificate never outlives its
 // issuer: notAfter is clamped to the issuer's.

@@ -10,6 +10,7 @@
 #include "ca/certificate_der.h"
 #include "ca/chain_verifier.h"
 #include "ca/csr_policy.h"
+#include "ca/keyline_oids.h"
 #include "ca/profiles.h"
 #include "ca/serial_number.h"
 #include "ca/software_key.h"
@@ -194,7 +195,11 @@ TEST_F(CertificateBuilderTest, IntermediateCaProfiles) {
     EXPECT_TRUE(constraints.ca);
     EXPECT_EQ(constraints.pathlen, 0);
     EXPECT_TRUE(IsCritical(certificate, NID_key_usage));
-    EXPECT_EQ(KeyUsageOf(certificate), static_cast<uint32_t>(KU_KEY_CERT_SIGN | KU_CRL_SIGN));
+    // The manufacturer CA also signs ownership vouchers.
+    const uint32_t expected_usage =
+        KU_KEY_CERT_SIGN | KU_CRL_SIGN |
+        (profile == Profile::kManufacturerCa ? KU_DIGITAL_SIGNATURE : 0);
+    EXPECT_EQ(KeyUsageOf(certificate), expected_usage);
     ExpectKeyIdentifiers(certificate, root_.certificate.get());
     EXPECT_EQ(CrlUrlOf(certificate), "http://keyline.test:8080/crl/root.crl");
     EXPECT_EQ(OcspUrlOf(certificate), "http://keyline.test:8080/ocsp");
@@ -276,6 +281,63 @@ TEST_F(CertificateBuilderTest, OcspSignerProfile) {
   EXPECT_FALSE(BasicConstraintsOf(certificate).ca);
   EXPECT_EQ(KeyUsageOf(certificate), static_cast<uint32_t>(KU_DIGITAL_SIGNATURE));
   EXPECT_EQ(ExtendedKeyUsageOf(certificate), std::set<int>{NID_OCSP_sign});
+}
+
+TEST_F(CertificateBuilderTest, AttestationProfileIsForAttestationOnly) {
+  Issued issued = IssueLeaf(AttestationTemplate(Context(leaf_key_.get(), "manufacturer/acme"),
+                                                "SN-0042", "StO2-Sensor R2"));
+  X509* certificate = issued.certificate.get();
+  EXPECT_EQ(ExtensionNids(certificate),
+            (std::set<int>{NID_basic_constraints, NID_key_usage, NID_ext_key_usage,
+                           NID_subject_key_identifier, NID_authority_key_identifier,
+                           NID_crl_distribution_points, NID_info_access, NID_certificate_policies,
+                           HardwareModelNid()}));
+  EXPECT_TRUE(IsCritical(certificate, NID_basic_constraints));
+  EXPECT_FALSE(BasicConstraintsOf(certificate).ca);
+  EXPECT_EQ(KeyUsageOf(certificate), static_cast<uint32_t>(KU_DIGITAL_SIGNATURE));
+  EXPECT_EQ(ExtendedKeyUsageOf(certificate), std::set<int>{AttestationKeyUsageNid()});
+
+  char serial[64] = {};
+  X509_NAME_get_text_by_NID(X509_get_subject_name(certificate), NID_serialNumber, serial,
+                            sizeof(serial));
+  EXPECT_STREQ(serial, "SN-0042");
+  OpenSslPtr<CERTIFICATEPOLICIES, CERTIFICATEPOLICIES_free> policies(
+      static_cast<CERTIFICATEPOLICIES*>(
+          X509_get_ext_d2i(certificate, NID_certificate_policies, nullptr, nullptr)));
+  ASSERT_TRUE(policies);
+  ASSERT_EQ(sk_POLICYINFO_num(policies.get()), 1);
+  EXPECT_EQ(OBJ_obj2nid(sk_POLICYINFO_value(policies.get(), 0)->policyid), AttestationPolicyNid());
+  const int model_index = X509_get_ext_by_NID(certificate, HardwareModelNid(), -1);
+  ASSERT_GE(model_index, 0);
+  const ASN1_OCTET_STRING* model_der =
+      X509_EXTENSION_get_data(X509_get_ext(certificate, model_index));
+  const unsigned char* cursor = ASN1_STRING_get0_data(model_der);
+  OpenSslPtr<ASN1_UTF8STRING, ASN1_UTF8STRING_free> model(
+      d2i_ASN1_UTF8STRING(nullptr, &cursor, ASN1_STRING_length(model_der)));
+  ASSERT_TRUE(model);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(model.get())),
+                        static_cast<size_t>(ASN1_STRING_length(model.get()))),
+            "StO2-Sensor R2");
+
+  // Chains for attestation, but no TLS peer accepts it as a client certificate.
+  EXPECT_TRUE(VerifyCertificateChain(issued.der, {deployment_ca_.der}, root_.der,
+                                     {.purpose = X509_PURPOSE_ANY, .at = kNow})
+                  .ok());
+  EXPECT_FALSE(VerifyCertificateChain(issued.der, {deployment_ca_.der}, root_.der,
+                                      {.purpose = X509_PURPOSE_SSL_CLIENT, .at = kNow})
+                   .ok());
+}
+
+TEST_F(CertificateBuilderTest, AuditSignerProfile) {
+  Issued issued = Build(AuditSignerTemplate(Context(leaf_key_.get(), "root")),
+                        root_.certificate.get(), *root_key_);
+  X509* certificate = issued.certificate.get();
+  EXPECT_EQ(ExtensionNids(certificate),
+            (std::set<int>{NID_basic_constraints, NID_key_usage, NID_ext_key_usage,
+                           NID_subject_key_identifier, NID_authority_key_identifier}));
+  EXPECT_FALSE(BasicConstraintsOf(certificate).ca);
+  EXPECT_EQ(KeyUsageOf(certificate), static_cast<uint32_t>(KU_DIGITAL_SIGNATURE));
+  EXPECT_EQ(ExtendedKeyUsageOf(certificate), std::set<int>{AuditSigningKeyUsageNid()});
 }
 
 TEST_F(CertificateBuilderTest, CsrSubjectAndRequestedExtensionsAreIgnored) {

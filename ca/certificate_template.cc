@@ -20,6 +20,10 @@ std::string_view ProfileName(Profile profile) {
       return "device";
     case Profile::kServer:
       return "server";
+    case Profile::kAttestation:
+      return "attestation";
+    case Profile::kAuditSigner:
+      return "audit-signer";
   }
   return "unknown";
 }

@@ -21,10 +21,12 @@ enum class Profile {
   kOperator,        // mTLS client certificate of a factory station, gateway or admin
   kDevice,          // runtime device certificate (clientAuth only)
   kServer,          // keyline-server's TLS server certificate
+  kAttestation,     // a secure element's attestation key, from a manufacturer CA
+  kAuditSigner,     // the HSM key that signs audit checkpoints
 };
 
 // "root", "operator-ca", "deployment-ca", "manufacturer-ca", "ocsp-signer", "operator",
-// "device", "server": the value stored in certificates.profile.
+// "device", "server", "attestation", "audit-signer": the value stored in certificates.profile.
 std::string_view ProfileName(Profile profile);
 
 bool IsCaProfile(Profile profile);
@@ -33,6 +35,7 @@ struct SubjectName {
   std::string common_name;
   std::string organization;
   std::string organizational_unit;  // optional
+  std::string serial_number;        // optional: the X.520 serialNumber attribute (device serial)
 };
 
 struct CertificateTemplate {
@@ -47,6 +50,7 @@ struct CertificateTemplate {
   std::vector<std::string> ip_addresses;  // subjectAltName IP addresses, textual
   std::string crl_url;   // cRLDistributionPoints; empty for the root
   std::string ocsp_url;  // authorityInfoAccess OCSP; empty for the root and OCSP signers
+  std::string hardware_model;  // attestation certificates: recorded in a Keyline extension
 };
 
 }  // namespace keyline::ca

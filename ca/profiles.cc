@@ -106,4 +106,23 @@ CertificateTemplate DeviceTemplate(const IssueContext& context, std::string_view
   return request;
 }
 
+CertificateTemplate AttestationTemplate(const IssueContext& context, std::string_view device_serial,
+                                        std::string_view hardware_model) {
+  CertificateTemplate request =
+      Base(context, Profile::kAttestation, context.settings.attestation_validity);
+  request.subject.common_name = std::string(device_serial);
+  request.subject.serial_number = std::string(device_serial);
+  request.hardware_model = std::string(hardware_model);
+  return request;
+}
+
+CertificateTemplate AuditSignerTemplate(const IssueContext& context) {
+  CertificateTemplate request =
+      Base(context, Profile::kAuditSigner, context.settings.audit_signer_validity);
+  request.subject.common_name = absl::StrCat(context.settings.organization, " Audit Signer");
+  request.crl_url.clear();
+  request.ocsp_url.clear();
+  return request;
+}
+
 }  // namespace keyline::ca

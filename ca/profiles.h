@@ -23,6 +23,9 @@ struct ProfileSettings {
   absl::Duration server_validity = absl::Hours(24 * 90);
   absl::Duration device_validity = absl::Hours(24 * 30);
   absl::Duration ocsp_signer_validity = absl::Hours(24 * 30);
+  // Attestation keys live as long as the hardware: as long as the manufacturer CA allows.
+  absl::Duration attestation_validity = absl::Hours(24 * 365 * 10);
+  absl::Duration audit_signer_validity = absl::Hours(24 * 365 * 2);
   // notBefore is set this far in the past so that clients with slightly slow clocks accept a
   // certificate the moment it is issued.
   absl::Duration backdate = absl::Minutes(5);
@@ -62,5 +65,11 @@ std::string DeviceUri(std::string_view deployment, std::string_view device_seria
 
 CertificateTemplate DeviceTemplate(const IssueContext& context, std::string_view deployment,
                                    std::string_view device_serial);
+
+// Attestation only: subject CN and serialNumber are the device serial, the model is recorded.
+CertificateTemplate AttestationTemplate(const IssueContext& context, std::string_view device_serial,
+                                        std::string_view hardware_model);
+
+CertificateTemplate AuditSignerTemplate(const IssueContext& context);
 
 }  // namespace keyline::ca
