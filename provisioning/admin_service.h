@@ -1,30 +1,68 @@
 // AdminService (proto/keyline/v1/admin.proto): what security admins do through keylinectl.
-// Callback API: handlers check the caller and the request on gRPC's thread, sign there, and
-// finish when the group-commit writer reports the rows durable, so no thread waits on the disk.
+// Every RPC requires the admin role. The handlers live in several files by subject:
+// admin_service.cc (operators), admin_manufacturers.cc, admin_devices.cc, admin_audit.cc.
 #pragma once
 
-#include "ca/issuing_ca.h"
 #include "keyline/v1/admin.grpc.pb.h"
-#include "provisioning/certificate_issuance.h"
-#include "provisioning/operator_authenticator.h"
+#include "provisioning/service_context.h"
 
 namespace keyline::provisioning {
 
 class AdminServiceImpl final : public keyline::v1::AdminService::CallbackService {
  public:
-  AdminServiceImpl(OperatorAuthenticator& authenticator, CertificateIssuance& issuance,
-                   const ca::IssuingCa& operator_ca)
-      : authenticator_(authenticator), issuance_(issuance), operator_ca_(operator_ca) {}
+  explicit AdminServiceImpl(const ServiceContext& context) : context_(context) {}
 
   grpc::ServerUnaryReactor* IssueOperatorCertificate(
       grpc::CallbackServerContext* context,
       const keyline::v1::IssueOperatorCertificateRequest* request,
       keyline::v1::IssueOperatorCertificateResponse* response) override;
 
+  grpc::ServerUnaryReactor* AddManufacturer(grpc::CallbackServerContext* context,
+                                            const keyline::v1::AddManufacturerRequest* request,
+                                            keyline::v1::Manufacturer* response) override;
+  grpc::ServerUnaryReactor* ListManufacturers(
+      grpc::CallbackServerContext* context, const keyline::v1::ListManufacturersRequest* request,
+      keyline::v1::ListManufacturersResponse* response) override;
+  grpc::ServerUnaryReactor* RevokeManufacturer(
+      grpc::CallbackServerContext* context, const keyline::v1::RevokeManufacturerRequest* request,
+      keyline::v1::Manufacturer* response) override;
+
+  grpc::ServerUnaryReactor* ClaimDevices(grpc::CallbackServerContext* context,
+                                         const keyline::v1::ClaimDevicesRequest* request,
+                                         keyline::v1::ClaimDevicesResponse* response) override;
+  grpc::ServerUnaryReactor* ExportVouchers(grpc::CallbackServerContext* context,
+                                           const keyline::v1::ExportVouchersRequest* request,
+                                           keyline::v1::VoucherBundle* response) override;
+  grpc::ServerUnaryReactor* ImportVouchers(grpc::CallbackServerContext* context,
+                                           const keyline::v1::ImportVouchersRequest* request,
+                                           keyline::v1::ImportVouchersResponse* response) override;
+  grpc::ServerUnaryReactor* GetDevice(grpc::CallbackServerContext* context,
+                                      const keyline::v1::GetDeviceRequest* request,
+                                      keyline::v1::Device* response) override;
+  grpc::ServerUnaryReactor* DecommissionDevice(
+      grpc::CallbackServerContext* context, const keyline::v1::DecommissionDeviceRequest* request,
+      keyline::v1::Device* response) override;
+
+  grpc::ServerWriteReactor<keyline::v1::AuditRecord>* ReadAuditLog(
+      grpc::CallbackServerContext* context,
+      const keyline::v1::ReadAuditLogRequest* request) override;
+  grpc::ServerUnaryReactor* ListAuditCheckpoints(
+      grpc::CallbackServerContext* context,
+      const keyline::v1::ListAuditCheckpointsRequest* request,
+      keyline::v1::ListAuditCheckpointsResponse* response) override;
+
  private:
-  OperatorAuthenticator& authenticator_;
-  CertificateIssuance& issuance_;
-  const ca::IssuingCa& operator_ca_;
+  absl::Status IssueOperator(const Caller& caller,
+                             const keyline::v1::IssueOperatorCertificateRequest& request,
+                             keyline::v1::IssueOperatorCertificateResponse* response,
+                             grpc::ServerUnaryReactor* reactor);
+  absl::Status Claim(const Caller& caller, const keyline::v1::ClaimDevicesRequest& request,
+                     keyline::v1::ClaimDevicesResponse* response);
+  absl::Status Import(const Caller& caller, const keyline::v1::ImportVouchersRequest& request,
+                      keyline::v1::ImportVouchersResponse* response);
+  absl::Status DescribeDevice(const std::string& serial, keyline::v1::Device* response);
+
+  const ServiceContext& context_;
 };
 
 }  // namespace keyline::provisioning

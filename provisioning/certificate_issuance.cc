@@ -21,42 +21,55 @@ void CertificateIssuance::Issue(std::shared_ptr<IssuanceJob> job, Done done) {
   Attempt(std::move(job), std::move(done), 1);
 }
 
-void CertificateIssuance::Attempt(std::shared_ptr<IssuanceJob> job, Done done, int attempt) {
+absl::StatusOr<SignedCertificate> CertificateIssuance::Sign(const IssuanceJob& job) const {
   auto serial = ca::GenerateSerial();
-  if (!serial.ok()) return done(serial.status());
-  const ca::IssueContext context{settings_, &*job->subject_key, *serial, absl::Now(),
-                                 job->issuer->name()};
-  const ca::CertificateTemplate request = job->make_template(context);
-  auto built = job->issuer->Issue(request);
-  if (!built.ok()) return done(built.status());
+  if (!serial.ok()) return serial.status();
+  const ca::IssueContext context{settings_, &*job.subject_key, *serial, absl::Now(),
+                                 job.issuer->name()};
+  const ca::CertificateTemplate request = job.make_template(context);
+  auto built = job.issuer->Issue(request);
+  if (!built.ok()) return built.status();
 
-  IssuedCertificate issued{*serial, std::move(built->der), built->not_before, built->not_after,
-                           job->issuer};
-  store::IssuanceWrite write;
+  SignedCertificate signed_certificate{
+      IssuedCertificate{*serial, std::move(built->der), built->not_before, built->not_after,
+                        job.issuer},
+      store::IssuanceWrite{}};
+  const IssuedCertificate& issued = signed_certificate.issued;
+  store::IssuanceWrite& write = signed_certificate.write;
   write.certificate.serial = issued.serial;
-  write.certificate.issuer_id = job->issuer->id();
+  write.certificate.issuer_id = job.issuer->id();
   write.certificate.profile = std::string(ca::ProfileName(request.profile));
-  write.certificate.subject = job->subject;
+  write.certificate.subject = job.subject;
   write.certificate.not_before = issued.not_before;
   write.certificate.not_after = issued.not_after;
   write.certificate.der = issued.der;
-  write.operator_record = job->operator_record;
-  write.audit = job->audit;
+  write.certificate.device_serial = job.device_serial;
+  write.operator_record = job.operator_record;
+  write.enrollment = job.enrollment;
+  write.audit = job.audit;
   write.audit.target = HexEncode(issued.serial);
   write.audit.details["profile"] = write.certificate.profile;
-  write.audit.details["issuer"] = job->issuer->name();
-  write.audit.details["subject"] = job->subject;
+  write.audit.details["issuer"] = job.issuer->name();
+  write.audit.details["subject"] = job.subject;
   write.audit.details["not_after"] = Rfc3339(issued.not_after);
+  return signed_certificate;
+}
 
-  writer_.Submit(std::move(write), [this, job, done = std::move(done), attempt,
-                                    issued = std::move(issued)](absl::Status status) mutable {
-    if (absl::IsAlreadyExists(status) && attempt < kMaxAttempts) {
-      // Runs on the writer thread; a collision of 126-bit serials is too rare to be worth a hop.
-      return Attempt(std::move(job), std::move(done), attempt + 1);
-    }
-    if (!status.ok()) return done(status);
-    done(std::move(issued));
-  });
+void CertificateIssuance::Attempt(std::shared_ptr<IssuanceJob> job, Done done, int attempt) {
+  auto signed_certificate = Sign(*job);
+  if (!signed_certificate.ok()) return done(signed_certificate.status());
+  writer_.Submit(std::move(signed_certificate->write),
+                 [this, job, done = std::move(done), attempt,
+                  issued = std::move(signed_certificate->issued)](absl::Status status) mutable {
+                   if (absl::IsAlreadyExists(status) && attempt < kMaxAttempts &&
+                       !job->enrollment) {
+                     // Runs on the writer thread; a collision of 126-bit serials is too rare
+                     // to be worth a hop.
+                     return Attempt(std::move(job), std::move(done), attempt + 1);
+                   }
+                   if (!status.ok()) return done(status);
+                   done(std::move(issued));
+                 });
 }
 
 absl::StatusOr<IssuedCertificate> CertificateIssuance::IssueAndWait(

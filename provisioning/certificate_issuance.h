@@ -34,8 +34,19 @@ struct IssuanceJob {
   // Fills the template for the given context (serial, time, key, issuer name).
   std::function<ca::CertificateTemplate(const ca::IssueContext&)> make_template;
   std::string subject;  // certificates.subject, e.g. the SAN URI
+  std::optional<std::string> device_serial;  // device and attestation certificates
   std::optional<store::OperatorRecord> operator_record;
+  // Device certificates: the challenge and request_id the writer checks and records
+  // (store/issuance_writer.h). Such jobs are not retried on AlreadyExists: for them it means the
+  // request_id was already completed.
+  std::optional<store::EnrollmentRecord> enrollment;
   store::AuditEvent audit;  // target and the certificate facts are filled in here
+};
+
+// A signed certificate and the row that stores it, before it is stored.
+struct SignedCertificate {
+  IssuedCertificate issued;
+  store::IssuanceWrite write;
 };
 
 class CertificateIssuance {
@@ -51,6 +62,10 @@ class CertificateIssuance {
 
   // Issue, waiting for the commit. For init and tests; request handlers use Issue.
   [[nodiscard]] absl::StatusOr<IssuedCertificate> IssueAndWait(std::shared_ptr<IssuanceJob> job);
+
+  // Signs without storing, for callers that store the row in a transaction of their own
+  // (factory batches register devices and their attestation certificates together).
+  [[nodiscard]] absl::StatusOr<SignedCertificate> Sign(const IssuanceJob& job) const;
 
  private:
   void Attempt(std::shared_ptr<IssuanceJob> job, Done done, int attempt);

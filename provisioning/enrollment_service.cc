@@ -1,0 +1,348 @@
+#include "provisioning/enrollment_service.h"
+
+#include <openssl/rand.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "ca/certificate_der.h"
+#include "ca/csr_policy.h"
+#include "ca/device_identity.h"
+#include "ca/profiles.h"
+#include "common/status_macros.h"
+#include "provisioning/attestation_chain.h"
+#include "provisioning/enrollment_proof.h"
+#include "provisioning/grpc_status.h"
+#include "provisioning/proto_conversions.h"
+#include "provisioning/unary_call.h"
+#include "store/sha256.h"
+
+namespace keyline::provisioning {
+namespace {
+
+constexpr std::string_view kBegin = "/keyline.v1.EnrollmentService/BeginEnrollment";
+constexpr std::string_view kComplete = "/keyline.v1.EnrollmentService/CompleteEnrollment";
+constexpr std::string_view kRenew = "/keyline.v1.EnrollmentService/Renew";
+constexpr size_t kChallengeIdBytes = 16;
+constexpr size_t kNonceBytes = 32;
+constexpr size_t kMaxRequestIdLength = 128;
+
+// Who a challenge was handed to: "device" for a device on first contact, else the caller's URI.
+std::string Requester(const Caller& caller) {
+  return caller.kind == CallerKind::kAnonymous ? "device" : caller.uri;
+}
+
+absl::StatusOr<std::string> RandomBytes(size_t count) {
+  std::string bytes(count, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(count)) != 1) {
+    return absl::InternalError("challenge: CSPRNG failed");
+  }
+  return bytes;
+}
+
+absl::Status CheckDeviceState(const store::DeviceRecord& device, ProofPurpose purpose) {
+  if (device.state == "decommissioned") {
+    return absl::FailedPreconditionError(
+        absl::StrCat("device ", device.serial, " is decommissioned"));
+  }
+  if (purpose == ProofPurpose::kRenew) {
+    if (device.state != "enrolled") {
+      return absl::FailedPreconditionError(
+          absl::StrCat("device ", device.serial, " is not enrolled"));
+    }
+  } else if (device.state != "claimed" && device.state != "enrolled") {
+    return absl::FailedPreconditionError(
+        absl::StrCat("device ", device.serial, " is not claimed by a deployment"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckRequestId(std::string_view request_id) {
+  if (request_id.empty()) return absl::InvalidArgumentError("request_id: empty");
+  if (request_id.size() > kMaxRequestIdLength) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("request_id: ", request_id.size(), " characters, at most ",
+                     kMaxRequestIdLength));
+  }
+  for (char c : request_id) {
+    if (c < 0x21 || c > 0x7e) {
+      return absl::InvalidArgumentError("request_id: only printable ASCII without spaces");
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+// A CompleteEnrollment or Renew in flight.
+struct EnrollmentServiceImpl::Completion {
+  Caller caller;
+  ProofPurpose purpose = ProofPurpose::kEnroll;
+  std::string challenge_id;
+  std::string csr;
+  std::string proof;
+  std::string request_id;
+  std::string device_serial;  // from the challenge
+  keyline::v1::EnrollmentResponse* response = nullptr;
+  grpc::ServerUnaryReactor* reactor = nullptr;
+};
+
+absl::Status EnrollmentServiceImpl::Begin(const Caller& caller,
+                                          const keyline::v1::BeginEnrollmentRequest& request,
+                                          keyline::v1::Challenge* response) {
+  KEYLINE_RETURN_IF_ERROR(ca::ValidateDeviceSerial(request.device_serial()));
+  const ProofPurpose purpose =
+      caller.kind == CallerKind::kDevice ? ProofPurpose::kRenew : ProofPurpose::kEnroll;
+  if (purpose == ProofPurpose::kRenew && caller.device_serial != request.device_serial()) {
+    return absl::PermissionDeniedError("device_serial: a device may only renew itself");
+  }
+  std::vector<std::string_view> certificates(request.attestation_chain().begin(),
+                                             request.attestation_chain().end());
+  KEYLINE_ASSIGN_OR_RETURN(const AttestationChain chain,
+                           ParseAttestationChain(certificates, "attestation_chain"));
+
+  auto device = context_.devices->Find(request.device_serial());
+  if (absl::IsNotFound(device.status())) {
+    return absl::NotFoundError(
+        absl::StrCat("device_serial: unknown device ", request.device_serial()));
+  }
+  if (!device.ok()) return device.status();
+  KEYLINE_RETURN_IF_ERROR(CheckDeviceState(*device, purpose));
+  if (purpose == ProofPurpose::kRenew && device->deployment != caller.deployment) {
+    return absl::PermissionDeniedError("device_serial: the device belongs to another deployment");
+  }
+  KEYLINE_ASSIGN_OR_RETURN(const store::ManufacturerRecord manufacturer,
+                           context_.manufacturers->FindById(device->manufacturer_id));
+  if (manufacturer.status != "trusted") {
+    return absl::FailedPreconditionError(
+        absl::StrCat("attestation_chain: manufacturer ", manufacturer.name, " is revoked"));
+  }
+  KEYLINE_ASSIGN_OR_RETURN(const std::string key_hash, AttestationKeyHash(chain.leaf.get()));
+  if (key_hash != device->attestation_key_sha256) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "attestation_chain: not the attestation key registered for ", device->serial));
+  }
+  KEYLINE_ASSIGN_OR_RETURN(const auto anchor,
+                           ca::ParseCertificateDer(manufacturer.trust_anchor_der));
+  const absl::Time now = absl::Now();
+  KEYLINE_RETURN_IF_ERROR(
+      VerifyAttestationChain(chain, anchor.get(), now, "attestation_chain"));
+
+  store::ChallengeRecord challenge;
+  KEYLINE_ASSIGN_OR_RETURN(challenge.id, RandomBytes(kChallengeIdBytes));
+  KEYLINE_ASSIGN_OR_RETURN(challenge.nonce, RandomBytes(kNonceBytes));
+  challenge.device_serial = device->serial;
+  challenge.purpose = purpose == ProofPurpose::kRenew ? "renew" : "enroll";
+  challenge.requested_by = Requester(caller);
+  challenge.expires_at = now + context_.enrollment.challenge_lifetime;
+  KEYLINE_RETURN_IF_ERROR(context_.enrollments->CreateChallenge(challenge));
+
+  response->set_challenge_id(challenge.id);
+  response->set_nonce(challenge.nonce);
+  ToTimestamp(challenge.expires_at, response->mutable_expires_at());
+  return absl::OkStatus();
+}
+
+void EnrollmentServiceImpl::Complete(std::shared_ptr<Completion> completion) {
+  const auto fail = [&completion](const absl::Status& status) {
+    completion->reactor->Finish(ToGrpcStatus(status));
+  };
+  const Caller& caller = completion->caller;
+  if (completion->challenge_id.size() != kChallengeIdBytes) {
+    return fail(absl::InvalidArgumentError("challenge_id: must be 16 octets"));
+  }
+  if (auto status = CheckRequestId(completion->request_id); !status.ok()) return fail(status);
+
+  auto challenge = context_.enrollments->FindChallenge(completion->challenge_id);
+  if (absl::IsNotFound(challenge.status())) {
+    return fail(absl::NotFoundError("challenge_id: unknown challenge"));
+  }
+  if (!challenge.ok()) return fail(challenge.status());
+  completion->device_serial = challenge->device_serial;
+
+  // A retry of a completed request gets what the first attempt got.
+  auto previous = context_.enrollments->FindByRequestId(completion->request_id);
+  if (previous.ok()) {
+    if (previous->device_serial != challenge->device_serial) {
+      return fail(absl::AlreadyExistsError("request_id: already used by another device"));
+    }
+    return Respond(completion, absl::AlreadyExistsError("request_id: already completed"));
+  }
+  if (!absl::IsNotFound(previous.status())) return fail(previous.status());
+
+  const std::string expected_purpose =
+      completion->purpose == ProofPurpose::kRenew ? "renew" : "enroll";
+  if (challenge->purpose != expected_purpose) {
+    return fail(absl::FailedPreconditionError(
+        absl::StrCat("challenge_id: issued for ", challenge->purpose, ", not ", expected_purpose)));
+  }
+  if (challenge->requested_by != Requester(caller)) {
+    return fail(absl::PermissionDeniedError("challenge_id: issued to another requester"));
+  }
+  if (challenge->used_at) return fail(absl::FailedPreconditionError("challenge_id: already used"));
+  if (challenge->expires_at <= absl::Now()) {
+    return fail(absl::FailedPreconditionError("challenge_id: expired"));
+  }
+
+  auto device = context_.devices->Find(challenge->device_serial);
+  if (!device.ok()) return fail(device.status());
+  if (auto status = CheckDeviceState(*device, completion->purpose); !status.ok()) {
+    return fail(status);
+  }
+  if (completion->purpose == ProofPurpose::kRenew) {
+    if (device->deployment != caller.deployment) {
+      return fail(absl::PermissionDeniedError("the device belongs to another deployment"));
+    }
+    auto current = context_.certificates->FindBySerial(caller.certificate_serial);
+    if (!current.ok() || current->status != "good") {
+      return fail(absl::PermissionDeniedError(
+          "client certificate is revoked or unknown: only a fresh attestation can renew"));
+    }
+  }
+  auto manufacturer = context_.manufacturers->FindById(device->manufacturer_id);
+  if (!manufacturer.ok()) return fail(manufacturer.status());
+  if (manufacturer->status != "trusted") {
+    return fail(absl::FailedPreconditionError(
+        absl::StrCat("manufacturer ", manufacturer->name, " is revoked")));
+  }
+  auto attestation = ca::ParseCertificateDer(device->attestation_certificate_der);
+  if (!attestation.ok()) return fail(attestation.status());
+
+  auto csr = ca::ParseAndCheckCsr(completion->csr, "csr");
+  if (!csr.ok()) return fail(csr.status());
+  auto spki = csr->public_key.ToDer();
+  if (!spki.ok()) return fail(spki.status());
+  const std::string new_key_hash = store::Sha256(*spki);
+  if (new_key_hash == device->attestation_key_sha256) {
+    return fail(absl::InvalidArgumentError(
+        "csr: the deployment key must be a new key, not the attestation key"));
+  }
+  auto message = ProofMessage(completion->purpose, challenge->nonce, device->serial, new_key_hash);
+  if (!message.ok()) return fail(message.status());
+  if (auto status = VerifyProof(X509_get0_pubkey(attestation->get()), *message, completion->proof);
+      !status.ok()) {
+    return fail(status);
+  }
+
+  const std::string deployment = device->deployment.value_or("");
+  auto ca_it = context_.deployment_cas.find(deployment);
+  if (ca_it == context_.deployment_cas.end()) {
+    return fail(absl::FailedPreconditionError(
+        absl::StrCat("deployment ", deployment, " has no CA on this server")));
+  }
+  auto job = std::make_shared<IssuanceJob>();
+  job->issuer = ca_it->second;
+  job->subject_key = std::move(csr->public_key);
+  const std::string serial = device->serial;
+  job->make_template = [deployment, serial](const ca::IssueContext& issue_context) {
+    return ca::DeviceTemplate(issue_context, deployment, serial);
+  };
+  job->subject = ca::DeviceUri(deployment, serial);
+  job->device_serial = serial;
+  job->enrollment = store::EnrollmentRecord{completion->request_id, completion->challenge_id,
+                                            serial, deployment, expected_purpose};
+  job->audit.actor = caller.kind == CallerKind::kAnonymous ? job->subject : caller.uri;
+  job->audit.action =
+      completion->purpose == ProofPurpose::kRenew ? "device.renewed" : "device.enrolled";
+  job->audit.details = {{"deployment", deployment},
+                        {"device_serial", serial},
+                        {"request_id", completion->request_id},
+                        {"manufacturer", manufacturer->name},
+                        {"key_type", csr->key_type}};
+  if (caller.kind == CallerKind::kGateway) job->audit.details["gateway"] = caller.uri;
+
+  context_.issuance->Issue(std::move(job), [this, completion](
+                                               absl::StatusOr<IssuedCertificate> issued) {
+    if (issued.ok()) return Respond(completion, std::move(issued));
+    // A concurrent attempt with the same request_id won: look its certificate up, off the
+    // writer's thread.
+    context_.executor->Run([this, completion, status = issued.status()] {
+      Respond(completion, status);
+    });
+  });
+}
+
+void EnrollmentServiceImpl::Respond(std::shared_ptr<Completion> completion,
+                                    absl::StatusOr<IssuedCertificate> issued) {
+  if (!issued.ok()) {
+    const absl::Status status = issued.status();
+    const bool maybe_completed =
+        absl::IsAlreadyExists(status) ||
+        (absl::IsFailedPrecondition(status) && status.message().find("already used") !=
+                                                   absl::string_view::npos);
+    if (!maybe_completed) return completion->reactor->Finish(ToGrpcStatus(status));
+    auto previous = context_.enrollments->FindByRequestId(completion->request_id);
+    if (!previous.ok() || previous->device_serial != completion->device_serial) {
+      return completion->reactor->Finish(ToGrpcStatus(status));
+    }
+    auto issuer = context_.cas_by_id.find(previous->certificate.issuer_id);
+    if (issuer == context_.cas_by_id.end()) {
+      return completion->reactor->Finish(
+          ToGrpcStatus(absl::InternalError("the certificate's CA is not loaded")));
+    }
+    issued = IssuedCertificate{previous->certificate.serial, previous->certificate.der,
+                               previous->certificate.not_before, previous->certificate.not_after,
+                               issuer->second};
+  }
+  keyline::v1::EnrollmentResponse* response = completion->response;
+  ToProto(*issued, response->mutable_certificate());
+  const absl::Duration validity = issued->not_after - issued->not_before;
+  ToTimestamp(issued->not_before + validity * 2 / 3, response->mutable_renew_after());
+  response->set_ocsp_url(ca::OcspUrl(*context_.profiles));
+  response->set_crl_url(ca::CrlUrl(*context_.profiles, issued->issuer->name()));
+  completion->reactor->Finish(grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* EnrollmentServiceImpl::BeginEnrollment(
+    grpc::CallbackServerContext* context, const keyline::v1::BeginEnrollmentRequest* request,
+    keyline::v1::Challenge* response) {
+  return RunUnaryCall(context_, context, kBegin, response,
+                      [this, request, response](const Caller& caller) {
+                        return Begin(caller, *request, response);
+                      });
+}
+
+grpc::ServerUnaryReactor* EnrollmentServiceImpl::CompleteEnrollment(
+    grpc::CallbackServerContext* context, const keyline::v1::CompleteEnrollmentRequest* request,
+    keyline::v1::EnrollmentResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto caller = context_.authenticator->Authorize(context->auth_context().get(), kComplete);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  auto completion = std::make_shared<Completion>();
+  completion->caller = *caller;
+  completion->purpose = ProofPurpose::kEnroll;
+  completion->challenge_id = request->challenge_id();
+  completion->csr = request->csr();
+  completion->proof = request->proof();
+  completion->request_id = request->request_id();
+  completion->response = response;
+  completion->reactor = reactor;
+  context_.executor->Run([this, completion] { Complete(completion); });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* EnrollmentServiceImpl::Renew(grpc::CallbackServerContext* context,
+                                                       const keyline::v1::RenewRequest* request,
+                                                       keyline::v1::EnrollmentResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto caller = context_.authenticator->Authorize(context->auth_context().get(), kRenew);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  auto completion = std::make_shared<Completion>();
+  completion->caller = *caller;
+  completion->purpose = ProofPurpose::kRenew;
+  completion->challenge_id = request->challenge_id();
+  completion->csr = request->csr();
+  completion->proof = request->proof();
+  completion->request_id = request->request_id();
+  completion->response = response;
+  completion->reactor = reactor;
+  context_.executor->Run([this, completion] { Complete(completion); });
+  return reactor;
+}
+
+}  // namespace keyline::provisioning

@@ -1,0 +1,41 @@
+// EnrollmentService (proto/keyline/v1/enrollment.proto): zero-touch enrollment and renewal.
+//
+// BeginEnrollment checks the device (known, claimed, not decommissioned), its manufacturer
+// (trusted), the presented attestation chain (the registered attestation key, valid to the
+// manufacturer's anchor today) and hands out a single-use challenge. CompleteEnrollment and Renew
+// check the challenge, the CSR and the proof, and issue from the owning deployment's CA; the
+// challenge, device state, certificate, request_id and audit event commit together
+// (store/issuance_writer.h). A request_id seen before returns the certificate it produced.
+#pragma once
+
+#include "keyline/v1/enrollment.grpc.pb.h"
+#include "provisioning/service_context.h"
+
+namespace keyline::provisioning {
+
+class EnrollmentServiceImpl final : public keyline::v1::EnrollmentService::CallbackService {
+ public:
+  explicit EnrollmentServiceImpl(const ServiceContext& context) : context_(context) {}
+
+  grpc::ServerUnaryReactor* BeginEnrollment(grpc::CallbackServerContext* context,
+                                            const keyline::v1::BeginEnrollmentRequest* request,
+                                            keyline::v1::Challenge* response) override;
+  grpc::ServerUnaryReactor* CompleteEnrollment(
+      grpc::CallbackServerContext* context, const keyline::v1::CompleteEnrollmentRequest* request,
+      keyline::v1::EnrollmentResponse* response) override;
+  grpc::ServerUnaryReactor* Renew(grpc::CallbackServerContext* context,
+                                  const keyline::v1::RenewRequest* request,
+                                  keyline::v1::EnrollmentResponse* response) override;
+
+ private:
+  struct Completion;  // what Complete and Renew share, see enrollment_service.cc
+
+  absl::Status Begin(const Caller& caller, const keyline::v1::BeginEnrollmentRequest& request,
+                     keyline::v1::Challenge* response);
+  void Complete(std::shared_ptr<Completion> completion);
+  void Respond(std::shared_ptr<Completion> completion, absl::StatusOr<IssuedCertificate> issued);
+
+  const ServiceContext& context_;
+};
+
+}  // namespace keyline::provisioning

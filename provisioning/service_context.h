@@ -1,0 +1,50 @@
+// What the gRPC services share: settings, the caller authenticator, the CAs, the issuance
+// pipeline, the executor for blocking work and the repositories. keyline-server owns every
+// object; services hold this struct by reference for their lifetime.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "absl/time/time.h"
+#include "ca/issuing_ca.h"
+#include "ca/profiles.h"
+#include "provisioning/blocking_executor.h"
+#include "provisioning/caller_authenticator.h"
+#include "provisioning/certificate_issuance.h"
+#include "store/audit_checkpoint_repository.h"
+#include "store/audit_log_reader.h"
+#include "store/certificate_repository.h"
+#include "store/device_repository.h"
+#include "store/enrollment_repository.h"
+#include "store/manufacturer_repository.h"
+
+namespace keyline::provisioning {
+
+struct EnrollmentSettings {
+  absl::Duration challenge_lifetime = absl::Seconds(60);
+  size_t max_batch = 5000;  // devices per factory or claim call
+};
+
+struct ServiceContext {
+  const ca::ProfileSettings* profiles = nullptr;
+  EnrollmentSettings enrollment;
+  CallerAuthenticator* authenticator = nullptr;
+  CertificateIssuance* issuance = nullptr;
+  BlockingExecutor* executor = nullptr;
+
+  const ca::IssuingCa* operator_ca = nullptr;
+  std::map<std::string, const ca::IssuingCa*> deployment_cas;        // by deployment
+  std::map<std::string, const ca::IssuingCa*> hosted_manufacturers;  // by manufacturer name
+  std::map<int32_t, const ca::IssuingCa*> cas_by_id;                 // every loaded CA
+
+  store::CertificateRepository* certificates = nullptr;
+  store::DeviceRepository* devices = nullptr;
+  store::ManufacturerRepository* manufacturers = nullptr;
+  store::EnrollmentRepository* enrollments = nullptr;
+  store::AuditLogReader* audit_log = nullptr;
+  store::AuditCheckpointRepository* audit_checkpoints = nullptr;
+  std::string audit_certificate_der;  // the HSM audit key's certificate
+};
+
+}  // namespace keyline::provisioning
