@@ -210,3 +210,20 @@ TEST(CsrPolicyTest, NamesTheGivenField) {
 
 }  // namespace
 }  // namespace keyline::ca
+
+namespace keyline::ca {
+namespace {
+
+TEST(CsrPolicyTest, PublicKeyInfoDerIsTheKeysSubjectPublicKeyInfo) {
+  for (SoftwareKeyType type : {SoftwareKeyType::kEcP256, SoftwareKeyType::kEd25519,
+                               SoftwareKeyType::kRsa2048}) {
+    auto key = GenerateSoftwareKey(type);
+    ASSERT_TRUE(key.ok());
+    auto accepted = ParseAndCheckCsr(*CreateCsr(key->get(), "x"));
+    ASSERT_TRUE(accepted.ok());
+    EXPECT_EQ(*accepted->public_key.ToDer(), *PublicKeyToDer(key->get()));
+  }
+}
+
+}  // namespace
+}  // namespace keyline::ca

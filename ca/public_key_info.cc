@@ -1,6 +1,8 @@
 #include "ca/public_key_info.h"
 
+#include "common/der_encoding.h"
 #include "common/openssl_error.h"
+#include "common/status_macros.h"
 
 namespace keyline::ca {
 
@@ -42,6 +44,14 @@ absl::Status PublicKeyInfo::CopyInto(X509* certificate) const {
     return OpenSslError(absl::StatusCode::kInternal, "public key algorithm copy");
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> PublicKeyInfo::ToDer() const {
+  OpenSslPtr<X509, X509_free> holder(X509_new());
+  KEYLINE_RETURN_IF_ERROR(CopyInto(holder.get()));
+  const X509_PUBKEY* spki = X509_get_X509_PUBKEY(holder.get());
+  return EncodeDer([spki](unsigned char** out) { return i2d_X509_PUBKEY(spki, out); },
+                   "public key info encoding");
 }
 
 }  // namespace keyline::ca

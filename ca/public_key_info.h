@@ -39,6 +39,9 @@ class PublicKeyInfo {
   // Makes the certificate's subjectPublicKeyInfo a copy of this one, without re-encoding the key.
   [[nodiscard]] absl::Status CopyInto(X509* certificate) const;
 
+  // The SubjectPublicKeyInfo DER (from algorithm and bits, not through OpenSSL's key encoders).
+  [[nodiscard]] absl::StatusOr<std::string> ToDer() const;
+
  private:
   EvpPkeyPtr key_;
   X509AlgorPtr algorithm_;
