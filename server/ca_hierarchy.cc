@@ -1,7 +1,5 @@
 #include "server/ca_hierarchy.h"
 
-#include <openssl/rand.h>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
@@ -12,6 +10,7 @@
 #include "common/hex.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
+#include "server/hsm_setup.h"
 
 namespace keyline::server {
 namespace {
@@ -27,19 +26,6 @@ struct CaSpec {
 
 std::string KeyLabel(const std::string& ca_name) {
   return absl::StrCat("keyline-ca-", absl::StrReplaceAll(ca_name, {{"/", "-"}}));
-}
-
-absl::StatusOr<std::unique_ptr<hsm::SigningKey>> FindOrGenerateKey(hsm::Token& token,
-                                                                   const std::string& label,
-                                                                   hsm::KeyAlgorithm algorithm) {
-  auto existing = token.FindSigningKey(label);
-  if (existing.ok() || !absl::IsNotFound(existing.status())) return existing;
-  unsigned char id[16];
-  if (RAND_bytes(id, sizeof(id)) != 1) return absl::InternalError("key id: CSPRNG failed");
-  KEYLINE_RETURN_IF_ERROR(
-      token.GenerateKeyPair(algorithm, label, std::string(reinterpret_cast<char*>(id), sizeof(id)))
-          .status());
-  return token.FindSigningKey(label);
 }
 
 // Creates one CA. `parent` is null for the root.
@@ -152,6 +138,13 @@ absl::Status EnsureCaHierarchy(const Config& config, hsm::Token& token,
     KEYLINE_RETURN_IF_ERROR(CreateCa(config, token, repository, spec, &*root_record, root.get()));
   }
   return absl::OkStatus();
+}
+
+std::vector<const ca::IssuingCa*> CaSet::All() const {
+  std::vector<const ca::IssuingCa*> all = {root.get(), operator_ca.get()};
+  for (const auto& [name, issuing_ca] : deployments) all.push_back(issuing_ca.get());
+  for (const auto& [name, issuing_ca] : manufacturers) all.push_back(issuing_ca.get());
+  return all;
 }
 
 absl::StatusOr<CaSet> LoadCaSet(hsm::Token& token, store::CaRepository& repository) {

@@ -25,6 +25,8 @@ struct CaSet {
   std::map<std::string, std::unique_ptr<ca::IssuingCa>> manufacturers;  // by manufacturer name
 
   const std::string& root_der() const { return root->certificate_der(); }
+  // Every loaded CA.
+  std::vector<const ca::IssuingCa*> All() const;
 };
 
 // Creates whatever part of the hierarchy the configuration names and the database lacks:

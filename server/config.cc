@@ -58,9 +58,26 @@ absl::Status ReadDays(const YAML::Node& node, const std::string& key, absl::Dura
   return absl::OkStatus();
 }
 
+absl::Status ReadSeconds(const YAML::Node& node, const std::string& where, const std::string& key,
+                         int minimum, int maximum, absl::Duration* out) {
+  if (!node[key]) return absl::OkStatus();
+  int seconds = 0;
+  try {
+    seconds = node[key].as<int>();
+  } catch (const YAML::Exception&) {
+    return absl::InvalidArgumentError(absl::StrCat(where, ".", key, ": not a number of seconds"));
+  }
+  if (seconds < minimum || seconds > maximum) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ".", key, ": must be ", minimum, " to ", maximum, " seconds"));
+  }
+  *out = absl::Seconds(seconds);
+  return absl::OkStatus();
+}
+
 absl::Status ApplyYaml(const YAML::Node& root, Config* config) {
   KEYLINE_RETURN_IF_ERROR(CheckKeys(root, "", {"state_dir", "organization", "public_base_url", "hsm",
-                                   "database", "grpc", "ca"}));
+                                   "database", "grpc", "ca", "enrollment", "audit"}));
   KEYLINE_RETURN_IF_ERROR(Read(root, "state_dir", "", &config->state_dir));
   KEYLINE_RETURN_IF_ERROR(Read(root, "organization", "", &config->profiles.organization));
   KEYLINE_RETURN_IF_ERROR(Read(root, "public_base_url", "", &config->profiles.public_base_url));
@@ -96,6 +113,16 @@ absl::Status ApplyYaml(const YAML::Node& root, Config* config) {
     KEYLINE_RETURN_IF_ERROR(ReadDays(ca, "operator_validity_days", &config->profiles.operator_validity));
     KEYLINE_RETURN_IF_ERROR(ReadDays(ca, "device_validity_days", &config->profiles.device_validity));
     KEYLINE_RETURN_IF_ERROR(ReadDays(ca, "server_validity_days", &config->profiles.server_validity));
+  }
+  if (const auto enrollment = root["enrollment"]) {
+    KEYLINE_RETURN_IF_ERROR(CheckKeys(enrollment, "enrollment", {"challenge_lifetime_seconds"}));
+    KEYLINE_RETURN_IF_ERROR(ReadSeconds(enrollment, "enrollment", "challenge_lifetime_seconds", 5,
+                                        3600, &config->enrollment.challenge_lifetime));
+  }
+  if (const auto audit = root["audit"]) {
+    KEYLINE_RETURN_IF_ERROR(CheckKeys(audit, "audit", {"checkpoint_interval_seconds"}));
+    KEYLINE_RETURN_IF_ERROR(ReadSeconds(audit, "audit", "checkpoint_interval_seconds", 1, 86400,
+                                        &config->audit.checkpoint_interval));
   }
   return absl::OkStatus();
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "ca/profiles.h"
 
 namespace keyline::server {
@@ -40,6 +41,15 @@ struct CaConfig {
   std::string bootstrap_admin = "admin";
 };
 
+struct EnrollmentConfig {
+  absl::Duration challenge_lifetime = absl::Seconds(60);
+};
+
+struct AuditConfig {
+  // How often the server signs a checkpoint of the audit chain when it has grown.
+  absl::Duration checkpoint_interval = absl::Seconds(10);
+};
+
 struct Config {
   std::string config_dir;  // relative paths in the file resolve against this directory
   std::string state_dir = "var/state";
@@ -47,6 +57,8 @@ struct Config {
   DatabaseConfig database;
   GrpcConfig grpc;
   CaConfig ca;
+  EnrollmentConfig enrollment;
+  AuditConfig audit;
   ca::ProfileSettings profiles;
 
   // Resolves a path from the file against state_dir (absolute paths stay as they are).

@@ -112,3 +112,22 @@ TEST_F(ConfigTest, RejectsBadValues) {
 
 }  // namespace
 }  // namespace keyline::server
+
+namespace keyline::server {
+namespace {
+
+TEST_F(ConfigTest, EnrollmentAndAuditSettings) {
+  auto config = LoadConfig(Write(
+      "enrollment: {challenge_lifetime_seconds: 30}\naudit: {checkpoint_interval_seconds: 2}\n"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->enrollment.challenge_lifetime, absl::Seconds(30));
+  EXPECT_EQ(config->audit.checkpoint_interval, absl::Seconds(2));
+  EXPECT_NE(std::string(LoadConfig(Write("enrollment: {challenge_lifetime_seconds: 1}\n"))
+                            .status()
+                            .message())
+                .find("enrollment.challenge_lifetime_seconds: must be 5 to 3600"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace keyline::server

@@ -82,4 +82,18 @@ absl::StatusOr<std::unique_ptr<hsm::Token>> OpenToken(const Config& config) {
   return hsm::Token::Open(token_config);
 }
 
+absl::StatusOr<std::unique_ptr<hsm::SigningKey>> FindOrGenerateKey(hsm::Token& token,
+                                                                   const std::string& label,
+                                                                   hsm::KeyAlgorithm algorithm) {
+  auto existing = token.FindSigningKey(label);
+  if (existing.ok() || !absl::IsNotFound(existing.status())) return existing;
+  unsigned char id[16];
+  if (RAND_bytes(id, sizeof(id)) != 1) return absl::InternalError("key id: CSPRNG failed");
+  KEYLINE_RETURN_IF_ERROR(
+      token.GenerateKeyPair(algorithm, label, std::string(reinterpret_cast<char*>(id), sizeof(id)))
+          .status());
+  LogEvent(spdlog::level::info, "hsm.key.generated", {{"label", label}});
+  return token.FindSigningKey(label);
+}
+
 }  // namespace keyline::server

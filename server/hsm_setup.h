@@ -21,4 +21,9 @@ namespace keyline::server {
 
 [[nodiscard]] absl::StatusOr<std::unique_ptr<hsm::Token>> OpenToken(const Config& config);
 
+// The private key with this label, generated in the token (random CKA_ID) if there is none yet,
+// so that an init interrupted after key generation reuses the key when it runs again.
+[[nodiscard]] absl::StatusOr<std::unique_ptr<hsm::SigningKey>> FindOrGenerateKey(
+    hsm::Token& token, const std::string& label, hsm::KeyAlgorithm algorithm);
+
 }  // namespace keyline::server

@@ -3,12 +3,15 @@
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "provisioning/certificate_issuance.h"
+#include "server/audit_signer.h"
 #include "server/ca_hierarchy.h"
 #include "server/credentials.h"
+#include "server/hosted_manufacturers.h"
 #include "server/hsm_setup.h"
 #include "store/ca_repository.h"
 #include "store/connection_pool.h"
 #include "store/issuance_writer.h"
+#include "store/manufacturer_repository.h"
 #include "store/migrator.h"
 
 namespace keyline::server {
@@ -35,6 +38,10 @@ absl::Status RunInit(const Config& config) {
   store::CaRepository repository(*pool);
   KEYLINE_RETURN_IF_ERROR(EnsureCaHierarchy(config, *token, repository));
   KEYLINE_ASSIGN_OR_RETURN(const CaSet cas, LoadCaSet(*token, repository));
+  store::ManufacturerRepository manufacturers(*pool);
+  KEYLINE_RETURN_IF_ERROR(EnsureHostedManufacturers(cas, manufacturers));
+  store::CertificateRepository certificates(*pool);
+  KEYLINE_RETURN_IF_ERROR(EnsureAuditSigner(config, *token, cas, certificates));
 
   store::IssuanceWriterOptions writer_options;
   writer_options.database_url = config.database.url;

@@ -6,6 +6,7 @@
 #include <grpcpp/server_builder.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/files.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
@@ -38,53 +39,109 @@ absl::StatusOr<std::unique_ptr<KeylineServer>> KeylineServer::Start(const Config
   KEYLINE_RETURN_IF_ERROR(RequireTls13ForThisProcess());
   std::unique_ptr<KeylineServer> server(new KeylineServer());
   server->config_ = config;
+  KEYLINE_RETURN_IF_ERROR(server->Wire());
+  return server;
+}
 
-  KEYLINE_RETURN_IF_ERROR(PrepareBundledSoftHsm(config));
-  KEYLINE_ASSIGN_OR_RETURN(server->token_, OpenToken(config));
-  KEYLINE_RETURN_IF_ERROR(store::CheckSchemaCurrent(config.database.url));
+absl::Status KeylineServer::Wire() {
+  KEYLINE_RETURN_IF_ERROR(PrepareBundledSoftHsm(config_));
+  KEYLINE_ASSIGN_OR_RETURN(token_, OpenToken(config_));
+  KEYLINE_RETURN_IF_ERROR(store::CheckSchemaCurrent(config_.database.url));
   store::ConnectionPoolOptions pool_options;
-  pool_options.database_url = config.database.url;
-  pool_options.size = config.database.pool_size;
-  KEYLINE_ASSIGN_OR_RETURN(server->pool_, store::ConnectionPool::Create(pool_options));
-  store::CaRepository ca_repository(*server->pool_);
-  KEYLINE_ASSIGN_OR_RETURN(server->cas_, LoadCaSet(*server->token_, ca_repository));
+  pool_options.database_url = config_.database.url;
+  pool_options.size = config_.database.pool_size;
+  KEYLINE_ASSIGN_OR_RETURN(pool_, store::ConnectionPool::Create(pool_options));
+  store::CaRepository ca_repository(*pool_);
+  KEYLINE_ASSIGN_OR_RETURN(cas_, LoadCaSet(*token_, ca_repository));
 
   store::IssuanceWriterOptions writer_options;
-  writer_options.database_url = config.database.url;
-  KEYLINE_ASSIGN_OR_RETURN(server->writer_, store::IssuanceWriter::Start(writer_options));
-  server->issuance_ =
-      std::make_unique<provisioning::CertificateIssuance>(server->config_.profiles, *server->writer_);
-  server->authenticator_ = std::make_unique<provisioning::OperatorAuthenticator>(
-      server->cas_.operator_ca->certificate());
-  server->admin_service_ = std::make_unique<provisioning::AdminServiceImpl>(
-      *server->authenticator_, *server->issuance_, *server->cas_.operator_ca);
+  writer_options.database_url = config_.database.url;
+  KEYLINE_ASSIGN_OR_RETURN(writer_, store::IssuanceWriter::Start(writer_options));
+  certificates_ = std::make_unique<store::CertificateRepository>(*pool_);
+  devices_ = std::make_unique<store::DeviceRepository>(*pool_);
+  manufacturers_ = std::make_unique<store::ManufacturerRepository>(*pool_);
+  enrollments_ = std::make_unique<store::EnrollmentRepository>(*pool_);
+  audit_log_ = std::make_unique<store::AuditLogReader>(*pool_);
+  audit_checkpoints_ = std::make_unique<store::AuditCheckpointRepository>(*pool_);
+  KEYLINE_ASSIGN_OR_RETURN(audit_signer_, LoadAuditSigner(*token_, *certificates_));
+  audit_checkpointer_ =
+      std::make_unique<AuditCheckpointer>(*audit_log_, *audit_checkpoints_, *audit_signer_.key);
 
-  KEYLINE_ASSIGN_OR_RETURN(auto credentials, ServerCredentials(config));
+  issuance_ = std::make_unique<provisioning::CertificateIssuance>(config_.profiles, *writer_);
+  std::vector<provisioning::DeploymentCa> deployment_cas;
+  for (const auto& [deployment, deployment_ca] : cas_.deployments) {
+    deployment_cas.push_back({deployment, deployment_ca->certificate()});
+    services_.deployment_cas[deployment] = deployment_ca.get();
+  }
+  authenticator_ = std::make_unique<provisioning::CallerAuthenticator>(
+      cas_.operator_ca->certificate(), deployment_cas);
+  // Threads that may wait on PostgreSQL: enough to keep the pool's connections busy.
+  executor_ = std::make_unique<provisioning::BlockingExecutor>(
+      std::max<size_t>(4, config_.database.pool_size));
+
+  services_.profiles = &config_.profiles;
+  services_.enrollment.challenge_lifetime = config_.enrollment.challenge_lifetime;
+  services_.authenticator = authenticator_.get();
+  services_.issuance = issuance_.get();
+  services_.executor = executor_.get();
+  services_.operator_ca = cas_.operator_ca.get();
+  for (const auto& [name, manufacturer_ca] : cas_.manufacturers) {
+    services_.hosted_manufacturers[name] = manufacturer_ca.get();
+  }
+  for (const ca::IssuingCa* issuing_ca : cas_.All()) services_.cas_by_id[issuing_ca->id()] = issuing_ca;
+  services_.certificates = certificates_.get();
+  services_.devices = devices_.get();
+  services_.manufacturers = manufacturers_.get();
+  services_.enrollments = enrollments_.get();
+  services_.audit_log = audit_log_.get();
+  services_.audit_checkpoints = audit_checkpoints_.get();
+  services_.audit_certificate_der = audit_signer_.certificate_der;
+  admin_service_ = std::make_unique<provisioning::AdminServiceImpl>(services_);
+  factory_service_ = std::make_unique<provisioning::FactoryServiceImpl>(services_);
+  enrollment_service_ = std::make_unique<provisioning::EnrollmentServiceImpl>(services_);
+
+  KEYLINE_ASSIGN_OR_RETURN(auto credentials, ServerCredentials(config_));
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   // gRPC sets SO_REUSEPORT by default, so a second server on the same port would start and
   // silently take half the connections; a port in use must be an error instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.AddListeningPort(config.grpc.listen, credentials, &server->grpc_port_);
-  builder.RegisterService(server->admin_service_.get());
-  server->grpc_server_ = builder.BuildAndStart();
-  if (!server->grpc_server_ || server->grpc_port_ == 0) {
+  // Factory batches of 5,000 devices with their CSRs or chains are a few megabytes.
+  builder.SetMaxReceiveMessageSize(64 << 20);
+  builder.AddListeningPort(config_.grpc.listen, credentials, &grpc_port_);
+  builder.RegisterService(admin_service_.get());
+  builder.RegisterService(factory_service_.get());
+  builder.RegisterService(enrollment_service_.get());
+  grpc_server_ = builder.BuildAndStart();
+  if (!grpc_server_ || grpc_port_ == 0) {
     return absl::UnavailableError(
-        absl::StrCat("grpc.listen: cannot listen on ", config.grpc.listen));
+        absl::StrCat("grpc.listen: cannot listen on ", config_.grpc.listen));
   }
+
+  periodic_tasks_ = std::make_unique<PeriodicTasks>(std::vector<PeriodicTasks::Task>{
+      {"audit.checkpoint", config_.audit.checkpoint_interval,
+       [this] { return audit_checkpointer_->CheckpointNow().status(); }},
+      {"challenges.expire", absl::Minutes(1),
+       [this] {
+         // Kept an hour past expiry, so a late CompleteEnrollment still gets "expired".
+         return enrollments_->DeleteExpiredChallenges(absl::Now() - absl::Hours(1)).status();
+       }},
+  });
   LogEvent(spdlog::level::info, "server.started",
-           {{"grpc_listen", config.grpc.listen}, {"grpc_port", server->grpc_port_},
-            {"deployments", server->cas_.deployments.size()}});
-  return server;
+           {{"grpc_listen", config_.grpc.listen}, {"grpc_port", grpc_port_},
+            {"deployments", cas_.deployments.size()}});
+  return absl::OkStatus();
 }
 
 void KeylineServer::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
   const bool was_serving = grpc_server_ != nullptr && grpc_port_ != 0;
+  if (periodic_tasks_) periodic_tasks_->Stop();
   if (grpc_server_) grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
-  writer_.reset();  // commits what is queued
+  executor_.reset();  // finishes queued work
+  writer_.reset();    // commits what is queued
   if (was_serving) LogEvent(spdlog::level::info, "server.stopped");
 }
 

@@ -1,6 +1,7 @@
-// The running service: HSM token, database, CAs, group-commit writer and the gRPC server with
-// TLS 1.3 and client certificates. `keyline-server serve` runs one; integration tests run one
-// in-process when they need to reach behind it (the HSM session pool, for instance).
+// The running service: HSM token, database, CAs, group-commit writer, the gRPC services with
+// TLS 1.3 and client certificates, and the periodic upkeep (audit checkpoints, expired
+// challenges). `keyline-server serve` runs one; integration tests run one in-process when they
+// need to reach behind it (the HSM session pool, for instance).
 #pragma once
 
 #include <memory>
@@ -10,10 +11,14 @@
 #include "absl/status/statusor.h"
 #include "hsm/token.h"
 #include "provisioning/admin_service.h"
-#include "provisioning/certificate_issuance.h"
-#include "provisioning/operator_authenticator.h"
+#include "provisioning/enrollment_service.h"
+#include "provisioning/factory_service.h"
+#include "provisioning/service_context.h"
+#include "server/audit_checkpointer.h"
+#include "server/audit_signer.h"
 #include "server/ca_hierarchy.h"
 #include "server/config.h"
+#include "server/periodic_tasks.h"
 #include "store/connection_pool.h"
 #include "store/issuance_writer.h"
 
@@ -32,22 +37,40 @@ class KeylineServer {
   int grpc_port() const { return grpc_port_; }
   hsm::Token& token() { return *token_; }
   const CaSet& cas() const { return cas_; }
+  AuditCheckpointer& audit_checkpointer() { return *audit_checkpointer_; }
 
   // Blocks until Shutdown is called from another thread.
   void Wait();
 
  private:
   KeylineServer() = default;
+  absl::Status Wire();
 
   Config config_;
   std::unique_ptr<hsm::Token> token_;
   std::unique_ptr<store::ConnectionPool> pool_;
   CaSet cas_;
   std::unique_ptr<store::IssuanceWriter> writer_;
+
+  // What the services share (provisioning/service_context.h) and the objects it points to.
+  std::unique_ptr<store::CertificateRepository> certificates_;
+  std::unique_ptr<store::DeviceRepository> devices_;
+  std::unique_ptr<store::ManufacturerRepository> manufacturers_;
+  std::unique_ptr<store::EnrollmentRepository> enrollments_;
+  std::unique_ptr<store::AuditLogReader> audit_log_;
+  std::unique_ptr<store::AuditCheckpointRepository> audit_checkpoints_;
   std::unique_ptr<provisioning::CertificateIssuance> issuance_;
-  std::unique_ptr<provisioning::OperatorAuthenticator> authenticator_;
+  std::unique_ptr<provisioning::CallerAuthenticator> authenticator_;
+  std::unique_ptr<provisioning::BlockingExecutor> executor_;
+  provisioning::ServiceContext services_;
+  AuditSigner audit_signer_;
+  std::unique_ptr<AuditCheckpointer> audit_checkpointer_;
+
   std::unique_ptr<provisioning::AdminServiceImpl> admin_service_;
+  std::unique_ptr<provisioning::FactoryServiceImpl> factory_service_;
+  std::unique_ptr<provisioning::EnrollmentServiceImpl> enrollment_service_;
   std::unique_ptr<grpc::Server> grpc_server_;
+  std::unique_ptr<PeriodicTasks> periodic_tasks_;
   int grpc_port_ = 0;
   bool shut_down_ = false;
 };
