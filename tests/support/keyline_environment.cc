@@ -61,7 +61,8 @@ absl::StatusOr<std::unique_ptr<KeylineEnvironment>> KeylineEnvironment::Create(
       << "grpc:\n"
       << "  listen: 127.0.0.1:" << environment->grpc_port_ << "\n"
       << "ca:\n"
-      << "  deployments: [" << deployments << "]\n";
+      << "  deployments: [" << deployments << "]\n"
+      << options.extra_yaml;
 
   auto init = RunProcess({Program("keyline-server"), "--config", environment->config_path_, "init"});
   if (!init.ok()) return init.status();
@@ -122,13 +123,17 @@ void KeylineEnvironment::StopServer() {
 
 std::shared_ptr<grpc::Channel> KeylineEnvironment::Channel(
     const std::optional<OperatorCredential>& who) const {
+  if (!who) return ChannelWithPem("", "");
+  return ChannelWithPem(ReadOrEmpty(who->certificate_file), ReadOrEmpty(who->key_file));
+}
+
+std::shared_ptr<grpc::Channel> KeylineEnvironment::ChannelWithPem(
+    const std::string& certificate_chain_pem, const std::string& key_pem) const {
   (void)RequireTls13ForThisProcess();
   grpc::SslCredentialsOptions tls;
   tls.pem_root_certs = ReadOrEmpty(root_file());
-  if (who) {
-    tls.pem_cert_chain = ReadOrEmpty(who->certificate_file);
-    tls.pem_private_key = ReadOrEmpty(who->key_file);
-  }
+  tls.pem_cert_chain = certificate_chain_pem;
+  tls.pem_private_key = key_pem;
   // A channel per call site: tests that compare callers must not share a connection.
   grpc::ChannelArguments arguments;
   arguments.SetInt("keyline.test.channel", rand());

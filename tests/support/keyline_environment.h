@@ -26,6 +26,7 @@ class KeylineEnvironment {
  public:
   struct Options {
     std::vector<std::string> deployments = {"default"};
+    std::string extra_yaml;  // appended to keyline.yaml, e.g. "enrollment: {...}\n"
   };
 
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<KeylineEnvironment>> Create(
@@ -52,6 +53,9 @@ class KeylineEnvironment {
 
   // A channel to the server, with the operator's client certificate or none.
   std::shared_ptr<grpc::Channel> Channel(const std::optional<OperatorCredential>& who) const;
+  // A channel with a client certificate chain and key given as PEM text (devices).
+  std::shared_ptr<grpc::Channel> ChannelWithPem(const std::string& certificate_chain_pem,
+                                                const std::string& key_pem) const;
 
   // keylinectl with --server/--ca and the given credential's --cert/--key prepended.
   [[nodiscard]] absl::StatusOr<ProcessResult> Keylinectl(

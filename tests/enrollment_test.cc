@@ -1,0 +1,235 @@
+// Zero-touch enrollment end to end, against keyline-server with real PostgreSQL and SoftHSM2
+// (a second token stands for the devices' secure elements): a factory station registers 100
+// devices, an admin claims them, each enrolls; certificates are checked by openssl; retries of
+// one request_id yield one certificate; renewal over mTLS; decommissioning.
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "ca/certificate_der.h"
+#include "ca/serial_number.h"
+#include "ca/software_key.h"
+#include "common/hex.h"
+#include "tests/support/fleet.h"
+
+namespace keyline {
+namespace {
+
+using testing::EnrollmentOptions;
+using testing::Fleet;
+using testing::SimulatedDevice;
+
+class EnrollmentTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto fleet = Fleet::Create({}, "enrollment-se");
+    ASSERT_TRUE(fleet.ok()) << fleet.status();
+    fleet_ = fleet->release();
+  }
+  static void TearDownTestSuite() {
+    delete fleet_;
+    fleet_ = nullptr;
+  }
+
+  static std::vector<SimulatedDevice> ManufactureAndClaim(const std::string& prefix, int count) {
+    auto devices = fleet_->Manufacture(prefix, count);
+    EXPECT_TRUE(devices.ok()) << devices.status();
+    if (!devices.ok()) return {};
+    EXPECT_TRUE(fleet_->Claim(*devices).ok());
+    return *std::move(devices);
+  }
+
+  static std::string WriteChainPem(const keyline::v1::IssuedCertificate& issued,
+                                   const std::string& name) {
+    const std::string path = fleet_->environment().directory() + "/" + name + ".pem";
+    std::string pem = ca::DerToPem(issued.certificate());
+    for (int i = 0; i + 1 < issued.chain_size(); ++i) pem += ca::DerToPem(issued.chain(i));
+    std::ofstream(path) << pem;
+    return path;
+  }
+
+  static Fleet* fleet_;
+};
+
+Fleet* EnrollmentTest::fleet_ = nullptr;
+
+TEST_F(EnrollmentTest, HundredDevicesAreManufacturedClaimedAndEnrolled) {
+  std::vector<SimulatedDevice> devices = ManufactureAndClaim("sensor", 100);
+  ASSERT_EQ(devices.size(), 100u);
+  const auto channel = fleet_->Anonymous();
+  std::set<std::string> serials;
+  for (auto& device : devices) {
+    auto enrolled = testing::Enroll(channel, device, fleet_->secure_element());
+    ASSERT_TRUE(enrolled.ok()) << device.serial << ": " << enrolled.status();
+    const auto& issued = enrolled->certificate();
+    serials.insert(issued.serial());
+
+    auto certificate = ca::ParseCertificateDer(issued.certificate());
+    ASSERT_TRUE(certificate.ok());
+    GeneralNamesPtr names(static_cast<GENERAL_NAMES*>(
+        X509_get_ext_d2i(certificate->get(), NID_subject_alt_name, nullptr, nullptr)));
+    ASSERT_TRUE(names);
+    ASSERT_EQ(sk_GENERAL_NAME_num(names.get()), 1);
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(names.get(), 0);
+    ASSERT_EQ(name->type, GEN_URI);
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(name->d.ia5)),
+                          static_cast<size_t>(ASN1_STRING_length(name->d.ia5))),
+              "urn:keyline:default:device:" + device.serial);
+    EXPECT_EQ(X509_get_extended_key_usage(certificate->get()), static_cast<uint32_t>(XKU_SSL_CLIENT));
+    // The configured 30 days, plus the five minutes of backdating.
+    EXPECT_EQ(ca::NotAfterOf(certificate->get()) - ca::NotBeforeOf(certificate->get()),
+              absl::Hours(24 * 30) + absl::Minutes(5));
+    EXPECT_GT(enrolled->renew_after().seconds(), issued.not_before().seconds());
+    EXPECT_LT(enrolled->renew_after().seconds(), issued.not_after().seconds());
+    EXPECT_EQ(enrolled->ocsp_url(), "http://localhost:8080/ocsp");
+    EXPECT_EQ(enrolled->crl_url(), "http://localhost:8080/crl/deployment-default.crl");
+
+    // An independent validator agrees, for a TLS client.
+    const std::string chain = WriteChainPem(issued, device.serial);
+    auto verify = testing::RunProcess({"openssl", "verify", "-purpose", "sslclient", "-x509_strict",
+                                       "-CAfile", fleet_->environment().root_file(), "-untrusted",
+                                       chain, chain});
+    ASSERT_TRUE(verify.ok());
+    EXPECT_EQ(verify->exit_code, 0) << device.serial << ": " << verify->out << verify->err;
+  }
+  EXPECT_EQ(serials.size(), 100u);
+  EXPECT_EQ(fleet_->Count("SELECT count(*) FROM devices WHERE serial LIKE 'sensor-%' AND state = "
+                          "'enrolled'"),
+            100);
+  EXPECT_EQ(fleet_->Count("SELECT count(*) FROM audit_log WHERE action = 'device.enrolled' AND "
+                          "details->>'device_serial' LIKE 'sensor-%'"),
+            100);
+  auto described = fleet_->Describe("sensor-0042");
+  ASSERT_TRUE(described.ok());
+  EXPECT_EQ(described->state(), "enrolled");
+  EXPECT_EQ(described->deployment(), "default");
+}
+
+TEST_F(EnrollmentTest, AGatewayRelaysEnrollmentAndTheAuditEventNamesIt) {
+  std::vector<SimulatedDevice> devices = ManufactureAndClaim("relayed", 1);
+  ASSERT_EQ(devices.size(), 1u);
+  auto enrolled = testing::Enroll(fleet_->Gateway(), devices[0], fleet_->secure_element());
+  ASSERT_TRUE(enrolled.ok()) << enrolled.status();
+  EXPECT_EQ(fleet_->Count("SELECT count(*) FROM audit_log WHERE action = 'device.enrolled' AND "
+                          "details->>'device_serial' = 'relayed-0000' AND details->>'gateway' = "
+                          "'urn:keyline:role:gateway:ward-gw-1'"),
+            1);
+}
+
+TEST_F(EnrollmentTest, TenConcurrentRetriesOfOneRequestIssueOneCertificate) {
+  std::vector<SimulatedDevice> devices = ManufactureAndClaim("retry", 1);
+  ASSERT_EQ(devices.size(), 1u);
+  SimulatedDevice& device = devices[0];
+  auto challenge = testing::BeginEnrollment(fleet_->Anonymous(), device);
+  ASSERT_TRUE(challenge.ok()) << challenge.status();
+
+  // Ten attempts with one request_id and one challenge, each with its own key and channel, as a
+  // device whose first answers got lost would send them.
+  // The attestation key is shared between the copies: SigningKey is thread-safe.
+  std::vector<SimulatedDevice> copies(10);
+  for (auto& copy : copies) {
+    copy.serial = device.serial;
+    copy.attestation_key = device.attestation_key;
+  }
+  std::vector<grpc::Status> statuses(10);
+  std::vector<keyline::v1::EnrollmentResponse> responses(10);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 10; ++i) {
+    threads.emplace_back([&, i] {
+      EnrollmentOptions options;
+      options.request_id = "retry-request-1";
+      statuses[static_cast<size_t>(i)] = testing::Complete(
+          fleet_->Anonymous(), copies[static_cast<size_t>(i)], fleet_->secure_element(),
+          *challenge, options, &responses[static_cast<size_t>(i)]);
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  std::set<std::string> serials;
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(statuses[static_cast<size_t>(i)].ok())
+        << i << ": " << statuses[static_cast<size_t>(i)].error_message();
+    serials.insert(responses[static_cast<size_t>(i)].certificate().serial());
+  }
+  EXPECT_EQ(serials.size(), 1u);
+  EXPECT_EQ(fleet_->Count("SELECT count(*) FROM certificates WHERE device_serial = 'retry-0000' "
+                          "AND profile = 'device'"),
+            1);
+  EXPECT_EQ(fleet_->Count("SELECT count(*) FROM enrollments WHERE request_id = 'retry-request-1'"),
+            1);
+}
+
+TEST_F(EnrollmentTest, RenewalOverMutualTlsAndNoRenewalAfterDecommissioning) {
+  std::vector<SimulatedDevice> devices = ManufactureAndClaim("renew", 1);
+  ASSERT_EQ(devices.size(), 1u);
+  SimulatedDevice& device = devices[0];
+  EnrollmentOptions software_key;
+  software_key.software_deployment_key = true;
+  auto enrolled = testing::Enroll(fleet_->Anonymous(), device, fleet_->secure_element(),
+                                  software_key);
+  ASSERT_TRUE(enrolled.ok()) << enrolled.status();
+
+  const auto device_channel = [&](const keyline::v1::IssuedCertificate& issued) {
+    std::string chain = ca::DerToPem(issued.certificate());
+    for (int i = 0; i + 1 < issued.chain_size(); ++i) chain += ca::DerToPem(issued.chain(i));
+    return fleet_->environment().ChannelWithPem(
+        chain, *ca::PrivateKeyToPem(device.deployment_key->public_key()));
+  };
+  EnrollmentOptions renew = software_key;
+  renew.renew = true;
+  auto renewed = testing::Enroll(device_channel(enrolled->certificate()), device,
+                                 fleet_->secure_element(), renew);
+  ASSERT_TRUE(renewed.ok()) << renewed.status();
+  EXPECT_NE(renewed->certificate().serial(), enrolled->certificate().serial());
+  EXPECT_EQ(fleet_->Count("SELECT count(*) FROM audit_log WHERE action = 'device.renewed' AND "
+                          "details->>'device_serial' = 'renew-0000'"),
+            1);
+
+  // Decommissioned: its certificates are revoked and it can neither renew nor enroll again.
+  keyline::v1::DecommissionDeviceRequest decommission;
+  decommission.set_device_serial(device.serial);
+  decommission.set_reason("returned to vendor");
+  keyline::v1::Device after;
+  grpc::ClientContext context;
+  ASSERT_TRUE(keyline::v1::AdminService::NewStub(fleet_->Admin())
+                  ->DecommissionDevice(&context, decommission, &after)
+                  .ok());
+  EXPECT_EQ(after.state(), "decommissioned");
+  EXPECT_EQ(fleet_->Count("SELECT count(*) FROM certificates WHERE device_serial = 'renew-0000' "
+                          "AND profile = 'device' AND status = 'good'"),
+            0);
+  auto refused = testing::Enroll(device_channel(renewed->certificate()), device,
+                                 fleet_->secure_element(), renew);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition) << refused.status();
+  auto again = testing::Enroll(fleet_->Anonymous(), device, fleet_->secure_element());
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition) << again.status();
+  EXPECT_NE(std::string(again.status().message()).find("decommissioned"), std::string::npos);
+}
+
+TEST_F(EnrollmentTest, FactoryBatchesAreIdempotentPerSerial) {
+  auto first = fleet_->Manufacture("batch", 3);
+  ASSERT_TRUE(first.ok()) << first.status();
+  // The same serials with the same keys: the same certificates, nothing new.
+  keyline::v1::IssueAttestationCertificatesRequest request;
+  request.set_manufacturer("keyline");
+  for (auto& device : *first) {
+    auto* entry = request.add_devices();
+    entry->set_device_serial(device.serial);
+    entry->set_hardware_model(device.hardware_model);
+    entry->set_csr(*testing::AttestationCsr(device, fleet_->secure_element()));
+  }
+  keyline::v1::IssueAttestationCertificatesResponse response;
+  grpc::ClientContext context;
+  ASSERT_TRUE(keyline::v1::FactoryService::NewStub(fleet_->Factory())
+                  ->IssueAttestationCertificates(&context, request, &response)
+                  .ok());
+  EXPECT_EQ(response.newly_registered(), 0);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(response.certificates(i).certificate(), (*first)[static_cast<size_t>(i)].attestation_chain[0]);
+  }
+}
+
+}  // namespace
+}  // namespace keyline

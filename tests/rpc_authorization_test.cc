@@ -1,0 +1,149 @@
+// The authorization table, tested over every RPC of every service and every kind of caller:
+// no client certificate, a device, and each operator role. A caller the table does not allow is
+// refused (UNAUTHENTICATED without a certificate, PERMISSION_DENIED otherwise) before the request
+// is looked at; an allowed caller gets past authorization (the empty request then fails
+// validation, which changes nothing).
+#include <grpcpp/generic/generic_stub.h>
+
+#include <algorithm>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "ca/certificate_der.h"
+#include "ca/software_key.h"
+#include "keyline/v1/enrollment.grpc.pb.h"
+#include "provisioning/rpc_roles.h"
+#include "tests/support/fleet.h"
+
+namespace keyline {
+namespace {
+
+using provisioning::CallerKind;
+using testing::Fleet;
+
+grpc::Status CallWithEmptyRequest(const std::shared_ptr<grpc::Channel>& channel,
+                                  const std::string& method) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  if (method == "/keyline.v1.AdminService/ReadAuditLog") {
+    keyline::v1::ReadAuditLogRequest request;
+    request.set_limit(1);
+    auto reader = keyline::v1::AdminService::NewStub(channel)->ReadAuditLog(&context, request);
+    keyline::v1::AuditRecord record;
+    while (reader->Read(&record)) {
+    }
+    return reader->Finish();
+  }
+  grpc::GenericStub stub(channel);
+  grpc::CompletionQueue queue;
+  grpc::ByteBuffer request;  // an empty message
+  grpc::Slice empty("");
+  request = grpc::ByteBuffer(&empty, 1);
+  auto call = stub.PrepareUnaryCall(&context, method, request, &queue);
+  call->StartCall();
+  grpc::ByteBuffer response;
+  grpc::Status status;
+  call->Finish(&response, &status, reinterpret_cast<void*>(1));
+  void* tag = nullptr;
+  bool ok = false;
+  queue.Next(&tag, &ok);
+  queue.Shutdown();
+  while (queue.Next(&tag, &ok)) {
+  }
+  return status;
+}
+
+class RpcAuthorizationTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto fleet = Fleet::Create({}, "authorization-se");
+    ASSERT_TRUE(fleet.ok()) << fleet.status();
+    fleet_ = fleet->release();
+    // A device with its certificate and a key gRPC can use.
+    auto devices = fleet_->Manufacture("authz", 1);
+    ASSERT_TRUE(devices.ok()) << devices.status();
+    ASSERT_TRUE(fleet_->Claim(*devices).ok());
+    testing::EnrollmentOptions options;
+    options.software_deployment_key = true;
+    testing::SimulatedDevice& device = (*devices)[0];
+    auto enrolled = testing::Enroll(fleet_->Anonymous(), device, fleet_->secure_element(), options);
+    ASSERT_TRUE(enrolled.ok()) << enrolled.status();
+    const auto& issued = enrolled->certificate();
+    device_chain_ = ca::DerToPem(issued.certificate()) + ca::DerToPem(issued.chain(0));
+    device_key_ = *ca::PrivateKeyToPem(device.deployment_key->public_key());
+    auto admin = fleet_->environment().admin();
+    auto factory = fleet_->factory();
+    auto gateway = fleet_->gateway();
+    channels_ = {
+        {CallerKind::kAnonymous, fleet_->Anonymous()},
+        {CallerKind::kDevice, fleet_->environment().ChannelWithPem(device_chain_, device_key_)},
+        {CallerKind::kAdmin, fleet_->Admin()},
+        {CallerKind::kFactory, fleet_->Factory()},
+        {CallerKind::kGateway, fleet_->Gateway()},
+    };
+  }
+  static void TearDownTestSuite() {
+    delete fleet_;
+    fleet_ = nullptr;
+  }
+
+  static Fleet* fleet_;
+  static inline std::string device_chain_;
+  static inline std::string device_key_;
+  static inline std::vector<std::pair<CallerKind, std::shared_ptr<grpc::Channel>>> channels_;
+};
+
+Fleet* RpcAuthorizationTest::fleet_ = nullptr;
+
+TEST_F(RpcAuthorizationTest, TheTableNamesEveryRpcOfEveryService) {
+  std::set<std::string> in_table;
+  for (const auto& entry : provisioning::RpcCallerTable()) in_table.insert(std::string(entry.method));
+  size_t methods = 0;
+  for (const auto* service : {keyline::v1::AdminService::descriptor(),
+                              keyline::v1::FactoryService::descriptor(),
+                              keyline::v1::EnrollmentService::descriptor()}) {
+    for (int i = 0; i < service->method_count(); ++i) {
+      const std::string method =
+          absl::StrCat("/", service->full_name(), "/", service->method(i)->name());
+      EXPECT_TRUE(in_table.contains(method)) << method << " is missing from the table";
+      ++methods;
+    }
+  }
+  EXPECT_EQ(in_table.size(), methods);
+}
+
+TEST_F(RpcAuthorizationTest, EveryCallerKindOnEveryRpc) {
+  const int64_t audit_rows = fleet_->Count("SELECT count(*) FROM audit_log");
+  int refused = 0;
+  for (const auto& entry : provisioning::RpcCallerTable()) {
+    const std::string method(entry.method);
+    for (const auto& [kind, channel] : channels_) {
+      const bool allowed =
+          std::find(entry.allowed.begin(), entry.allowed.end(), kind) != entry.allowed.end();
+      const grpc::Status status = CallWithEmptyRequest(channel, method);
+      SCOPED_TRACE(absl::StrCat(method, " as ", provisioning::CallerKindName(kind), ": ",
+                                status.error_code(), " ", status.error_message()));
+      if (allowed) {
+        EXPECT_NE(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+        EXPECT_NE(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+        EXPECT_NE(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+        continue;
+      }
+      ++refused;
+      if (kind == CallerKind::kAnonymous) {
+        EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+        EXPECT_NE(status.error_message().find("no client certificate"), std::string::npos);
+      } else {
+        EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+        EXPECT_NE(status.error_message().find("may not call " + method), std::string::npos);
+      }
+    }
+  }
+  EXPECT_GT(refused, 50);
+  EXPECT_EQ(fleet_->Count("SELECT count(*) FROM audit_log"), audit_rows);
+}
+
+}  // namespace
+}  // namespace keyline

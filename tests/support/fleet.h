@@ -1,0 +1,56 @@
+// A Keyline with a fleet to test enrollment against: a running keyline-server (subprocess), a
+// simulated secure-element token, factory and gateway credentials, and helpers that manufacture
+// devices (attestation certificates from the hosted manufacturer "keyline") and claim them.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "keyline/v1/admin.grpc.pb.h"
+#include "keyline/v1/factory.grpc.pb.h"
+#include "tests/support/keyline_environment.h"
+#include "tests/support/simulated_device.h"
+
+namespace keyline::testing {
+
+class Fleet {
+ public:
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Fleet>> Create(
+      const KeylineEnvironment::Options& options, const std::string& secure_element_label);
+
+  KeylineEnvironment& environment() { return *environment_; }
+  SecureElement& secure_element() { return *secure_element_; }
+  const OperatorCredential& factory() const { return factory_; }
+  const OperatorCredential& gateway() const { return gateway_; }
+
+  std::shared_ptr<grpc::Channel> Anonymous() const { return environment_->Channel(std::nullopt); }
+  std::shared_ptr<grpc::Channel> Admin() const { return environment_->Channel(environment_->admin()); }
+  std::shared_ptr<grpc::Channel> Factory() const { return environment_->Channel(factory_); }
+  std::shared_ptr<grpc::Channel> Gateway() const { return environment_->Channel(gateway_); }
+
+  // `count` devices named <prefix>-0000..., registered through FactoryService with attestation
+  // keys in the secure element.
+  [[nodiscard]] absl::StatusOr<std::vector<SimulatedDevice>> Manufacture(const std::string& prefix,
+                                                                         int count);
+  [[nodiscard]] absl::Status Claim(const std::vector<SimulatedDevice>& devices,
+                                   const std::string& deployment = "default");
+  // Device state as the admin API reports it.
+  [[nodiscard]] absl::StatusOr<keyline::v1::Device> Describe(const std::string& serial);
+
+  // A single number from SQL run as the database owner.
+  int64_t Count(const std::string& sql) const;
+
+ private:
+  Fleet() = default;
+  std::unique_ptr<KeylineEnvironment> environment_;
+  std::unique_ptr<SecureElement> secure_element_;
+  OperatorCredential factory_;
+  OperatorCredential gateway_;
+};
+
+// grpc::Status -> absl::Status, same code and message.
+absl::Status FromGrpc(const grpc::Status& status);
+
+}  // namespace keyline::testing
