@@ -1,0 +1,80 @@
+#include "provisioning/caller_authenticator.h"
+
+#include <gtest/gtest.h>
+
+#include "absl/time/clock.h"
+#include "ca/certificate_der.h"
+#include "ca/public_key_info.h"
+#include "ca/serial_number.h"
+#include "provisioning/testing/test_pki.h"
+
+namespace keyline::provisioning {
+namespace {
+
+class CallerAuthenticatorTest : public ::testing::Test {
+ protected:
+  CallerAuthenticatorTest()
+      : authenticator_(pki_.operator_ca->certificate(),
+                       {{"default", pki_.deployment_ca->certificate()}}) {}
+  testing::TestPki pki_;
+  CallerAuthenticator authenticator_;
+};
+
+TEST_F(CallerAuthenticatorTest, NoCertificateIsAnAnonymousCaller) {
+  auto caller = authenticator_.Identify("");
+  ASSERT_TRUE(caller.ok());
+  EXPECT_EQ(caller->kind, CallerKind::kAnonymous);
+  EXPECT_EQ(caller->uri, "anonymous");
+}
+
+TEST_F(CallerAuthenticatorTest, OperatorsByRole) {
+  for (const auto& [role, kind] : std::vector<std::pair<ca::OperatorRole, CallerKind>>{
+           {ca::OperatorRole::kAdmin, CallerKind::kAdmin},
+           {ca::OperatorRole::kFactory, CallerKind::kFactory},
+           {ca::OperatorRole::kGateway, CallerKind::kGateway}}) {
+    auto caller = authenticator_.Identify(pki_.Operator(role, "op-1").pem);
+    ASSERT_TRUE(caller.ok()) << caller.status();
+    EXPECT_EQ(caller->kind, kind);
+    EXPECT_EQ(caller->name, "op-1");
+    EXPECT_EQ(caller->uri, ca::OperatorUri(role, "op-1"));
+  }
+}
+
+TEST_F(CallerAuthenticatorTest, DevicesOfTheirDeployment) {
+  auto caller = authenticator_.Identify(pki_.Device("SN-7").pem);
+  ASSERT_TRUE(caller.ok()) << caller.status();
+  EXPECT_EQ(caller->kind, CallerKind::kDevice);
+  EXPECT_EQ(caller->deployment, "default");
+  EXPECT_EQ(caller->device_serial, "SN-7");
+  EXPECT_EQ(caller->certificate_serial.size(), 16u);
+}
+
+TEST_F(CallerAuthenticatorTest, RefusesAttestationCertificates) {
+  auto caller = authenticator_.Identify(pki_.Attestation("SN-8").pem);
+  EXPECT_EQ(caller.status().code(), absl::StatusCode::kPermissionDenied) << caller.status();
+}
+
+TEST_F(CallerAuthenticatorTest, RefusesOperatorUrisFromTheDeploymentCa) {
+  // A device CA must not be able to mint operators: an operator URI in a certificate the
+  // deployment CA issued is not a device URI of its deployment.
+  testing::Leaf forged;
+  forged.key = ca::testing::SoftwareSigningKey::Generate(hsm::KeyAlgorithm::kEcdsaP256);
+  auto info = *ca::PublicKeyInfo::FromKey(forged.key->public_key());
+  const ca::IssueContext context{pki_.settings, &info, *ca::GenerateSerial(), absl::Now(),
+                                 pki_.deployment_ca->name()};
+  forged.der = pki_.deployment_ca
+                   ->Issue(ca::OperatorTemplate(context, ca::OperatorRole::kAdmin, "mallory"))
+                   ->der;
+  auto caller = authenticator_.Identify(ca::DerToPem(forged.der));
+  EXPECT_EQ(caller.status().code(), absl::StatusCode::kPermissionDenied) << caller.status();
+}
+
+TEST_F(CallerAuthenticatorTest, RefusesCertificatesOfAnotherPki) {
+  testing::TestPki other;
+  auto caller = authenticator_.Identify(other.Operator(ca::OperatorRole::kAdmin, "x").pem);
+  EXPECT_EQ(caller.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(authenticator_.Identify("garbage").status().code(), absl::StatusCode::kUnauthenticated);
+}
+
+}  // namespace
+}  // namespace keyline::provisioning
