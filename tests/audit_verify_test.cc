@@ -1,0 +1,114 @@
+// The audit log cannot be changed unnoticed: after real operations and a signed checkpoint,
+// `keylinectl audit verify` passes; then, as the database superuser (who can disable the
+// append-only trigger), each kind of tampering is tried on its own Keyline and verify names it.
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "tests/support/fleet.h"
+
+namespace keyline {
+namespace {
+
+class AuditVerifyTest : public ::testing::Test {
+ protected:
+  // A Keyline with some history: operators issued, devices manufactured, claimed and enrolled,
+  // and at least one signed checkpoint covering all of it.
+  static std::unique_ptr<testing::Fleet> FleetWithHistory() {
+    testing::KeylineEnvironment::Options options;
+    options.extra_yaml = "audit: {checkpoint_interval_seconds: 1}\n";
+    auto fleet = testing::Fleet::Create(options, absl::StrCat("audit-se-", counter_++));
+    EXPECT_TRUE(fleet.ok()) << fleet.status();
+    if (!fleet.ok()) return nullptr;
+    auto devices = (*fleet)->Manufacture("audited", 3);
+    EXPECT_TRUE(devices.ok());
+    EXPECT_TRUE((*fleet)->Claim(*devices).ok());
+    for (auto& device : *devices) {
+      EXPECT_TRUE(testing::Enroll((*fleet)->Anonymous(), device, (*fleet)->secure_element()).ok());
+    }
+    const int64_t rows = (*fleet)->Count("SELECT max(seq) FROM audit_log");
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    while ((*fleet)->Count("SELECT coalesce(max(seq), 0) FROM audit_checkpoints") < rows &&
+           absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(200));
+    }
+    EXPECT_EQ((*fleet)->Count("SELECT max(seq) FROM audit_checkpoints"), rows);
+    return *std::move(fleet);
+  }
+
+  static testing::ProcessResult Verify(testing::Fleet& fleet) {
+    auto result = fleet.environment().Keylinectl({"audit", "verify"});
+    EXPECT_TRUE(result.ok());
+    return result.ok() ? *result : testing::ProcessResult{};
+  }
+
+  static void Tamper(testing::Fleet& fleet, const std::string& sql) {
+    auto cluster = testing::SharedPostgresCluster();
+    ASSERT_TRUE(cluster.ok());
+    ASSERT_TRUE((*cluster)
+                    ->ExecuteAsSuperuser(fleet.environment().database().name,
+                                         "ALTER TABLE audit_log DISABLE TRIGGER USER; " + sql +
+                                             "; ALTER TABLE audit_log ENABLE TRIGGER USER;")
+                    .ok());
+  }
+
+  static inline int counter_ = 0;
+};
+
+TEST_F(AuditVerifyTest, IntactLogVerifies) {
+  auto fleet = FleetWithHistory();
+  ASSERT_TRUE(fleet);
+  const auto result = Verify(*fleet);
+  EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_NE(result.out.find("intact"), std::string::npos) << result.out;
+  auto tail = fleet->environment().Keylinectl({"audit", "tail", "-n", "3"});
+  ASSERT_TRUE(tail.ok());
+  EXPECT_EQ(tail->exit_code, 0) << tail->err;
+  EXPECT_NE(tail->out.find("device.enrolled"), std::string::npos) << tail->out;
+}
+
+TEST_F(AuditVerifyTest, AnUpdatedRowIsNamed) {
+  auto fleet = FleetWithHistory();
+  ASSERT_TRUE(fleet);
+  Tamper(*fleet, "UPDATE audit_log SET actor = 'urn:keyline:role:admin:nobody' WHERE seq = 5");
+  const auto result = Verify(*fleet);
+  EXPECT_EQ(result.exit_code, 1) << result.out;
+  EXPECT_NE((result.out + result.err).find("row 5"), std::string::npos) << result.out << result.err;
+}
+
+TEST_F(AuditVerifyTest, ADeletedRowIsNamed) {
+  auto fleet = FleetWithHistory();
+  ASSERT_TRUE(fleet);
+  Tamper(*fleet, "DELETE FROM audit_log WHERE seq = 6");
+  const auto result = Verify(*fleet);
+  EXPECT_EQ(result.exit_code, 1) << result.out;
+  EXPECT_NE((result.out + result.err).find("row 6"), std::string::npos) << result.out << result.err;
+}
+
+TEST_F(AuditVerifyTest, SwappedRowsAreNamed) {
+  auto fleet = FleetWithHistory();
+  ASSERT_TRUE(fleet);
+  // Rows 4 and 5 exchange everything but their position.
+  Tamper(*fleet,
+         "UPDATE audit_log a SET occurred_at = b.occurred_at, actor = b.actor, action = b.action, "
+         "target = b.target, details = b.details, prev_hash = b.prev_hash, row_hash = b.row_hash "
+         "FROM (SELECT * FROM audit_log WHERE seq IN (4, 5)) b "
+         "WHERE a.seq IN (4, 5) AND b.seq = 9 - a.seq");
+  const auto result = Verify(*fleet);
+  EXPECT_EQ(result.exit_code, 1) << result.out;
+  EXPECT_NE((result.out + result.err).find("row 4"), std::string::npos) << result.out << result.err;
+}
+
+TEST_F(AuditVerifyTest, TheTailDroppedAfterACheckpointIsNoticed) {
+  auto fleet = FleetWithHistory();
+  ASSERT_TRUE(fleet);
+  const int64_t last = fleet->Count("SELECT max(seq) FROM audit_log");
+  Tamper(*fleet, absl::StrCat("DELETE FROM audit_log WHERE seq > ", last - 3));
+  const auto result = Verify(*fleet);
+  EXPECT_EQ(result.exit_code, 1) << result.out;
+  EXPECT_NE((result.out + result.err).find(absl::StrCat(last - 3)), std::string::npos)
+      << result.out << result.err;
+}
+
+}  // namespace
+}  // namespace keyline
