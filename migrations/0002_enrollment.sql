@@ -28,7 +28,8 @@ CREATE TABLE devices (
   registered_at           timestamptz NOT NULL DEFAULT now(),
   claimed_at              timestamptz,
   decommissioned_at       timestamptz,
-  CHECK ((state IN ('claimed', 'enrolled')) <= (deployment IS NOT NULL))
+  CHECK ((state IN ('claimed', 'enrolled')) <= (deployment IS NOT NULL)),
+  CHECK ((state = 'decommissioned') = (decommissioned_at IS NOT NULL))
 );
 CREATE INDEX devices_by_deployment ON devices (deployment);
 
@@ -66,13 +67,23 @@ CREATE INDEX certificates_by_device ON certificates (device_serial) WHERE device
 
 -- Checkpoints of the audit chain, signed by the HSM audit key (see keylinectl audit verify).
 CREATE TABLE audit_checkpoints (
-  seq        bigint PRIMARY KEY,
-  row_hash   bytea NOT NULL,
-  signature  bytea NOT NULL,
+  seq        bigint PRIMARY KEY CHECK (seq > 0),
+  row_hash   bytea NOT NULL CHECK (length(row_hash) = 32),
+  signature  bytea NOT NULL CHECK (length(signature) > 0),
   created_at timestamptz NOT NULL DEFAULT now()
 );
+-- Append-only like audit_log, with a message naming this table (audit_log_is_append_only names
+-- audit_log whatever table fired it), and TRUNCATE refused too.
+CREATE FUNCTION audit_checkpoints_are_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'audit_checkpoints is append-only: % refused', TG_OP
+    USING ERRCODE = 'insufficient_privilege';
+END
+$$;
 CREATE TRIGGER audit_checkpoints_append_only BEFORE UPDATE OR DELETE ON audit_checkpoints
-  FOR EACH ROW EXECUTE FUNCTION audit_log_is_append_only();
+  FOR EACH ROW EXECUTE FUNCTION audit_checkpoints_are_append_only();
+CREATE TRIGGER audit_checkpoints_no_truncate BEFORE TRUNCATE ON audit_checkpoints
+  FOR EACH STATEMENT EXECUTE FUNCTION audit_checkpoints_are_append_only();
 
 REVOKE ALL ON manufacturers, devices, vouchers, challenges, enrollments, audit_checkpoints
   FROM PUBLIC;

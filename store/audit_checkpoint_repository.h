@@ -22,7 +22,9 @@ class AuditCheckpointRepository {
  public:
   explicit AuditCheckpointRepository(ConnectionPool& pool) : pool_(pool) {}
 
-  // AlreadyExists when a checkpoint for this seq exists.
+  // AlreadyExists when a checkpoint for this seq exists; FailedPrecondition when the audit log
+  // has no row `seq` or its row_hash differs; InvalidArgument for seq <= 0, a row_hash that is not
+  // 32 bytes or an empty signature. Appends no audit event (that would chain forever).
   [[nodiscard]] absl::Status Append(const AuditCheckpointRecord& checkpoint);
   // Ascending by seq.
   [[nodiscard]] absl::StatusOr<std::vector<AuditCheckpointRecord>> List();

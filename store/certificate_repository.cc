@@ -5,9 +5,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "store/certificate_rows.h"
 #include "store/issuance_batch.h"
-#include "store/sql_text.h"
-#include "store/timestamps.h"
 
 namespace keyline::store {
 
@@ -15,25 +14,11 @@ absl::StatusOr<CertificateRecord> CertificateRepository::FindBySerial(std::strin
   return pool_.WithTransaction(
       "find certificate by serial", [&](pqxx::work& tx) -> absl::StatusOr<CertificateRecord> {
         const pqxx::result rows = tx.exec_params(
-            absl::StrCat("SELECT serial, issuer_id, profile, subject, ",
-                         EpochMicrosSql("not_before"), ", ", EpochMicrosSql("not_after"),
-                         ", der, status, ", EpochMicrosSql("revoked_at"),
-                         ", revocation_reason FROM certificates WHERE serial = $1::bytea"),
+            absl::StrCat("SELECT ", CertificateSelectList("c"),
+                         " FROM certificates c WHERE serial = $1::bytea"),
             pqxx::binarystring(serial.data(), serial.size()));
         if (rows.empty()) return absl::NotFoundError("no certificate with this serial");
-        const pqxx::row& row = rows[0];
-        CertificateRecord certificate;
-        certificate.serial = pqxx::binarystring(row[0]).str();
-        certificate.issuer_id = row[1].as<int32_t>();
-        certificate.profile = row[2].as<std::string>();
-        certificate.subject = row[3].as<std::string>();
-        certificate.not_before = FromEpochMicros(row[4].as<int64_t>());
-        certificate.not_after = FromEpochMicros(row[5].as<int64_t>());
-        certificate.der = pqxx::binarystring(row[6]).str();
-        certificate.status = row[7].as<std::string>();
-        if (!row[8].is_null()) certificate.revoked_at = FromEpochMicros(row[8].as<int64_t>());
-        certificate.revocation_reason = NullableField<int16_t>(row[9]);
-        return certificate;
+        return CertificateFromRow(rows[0]);
       });
 }
 

@@ -3,6 +3,7 @@
 // audit events in one transaction. Thread-safe (each call takes a pooled connection).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,9 +46,13 @@ class DeviceRepository {
   // hash is unchanged (its stored certificate is not replaced); one registered with a different
   // key fails the whole batch with AlreadyExists "devices[<index>].device_serial: <serial> is
   // registered with a different attestation key". Duplicate serials within the batch:
-  // InvalidArgument naming the second. One audit event "device.registered" per new device, actor
-  // `actor`, details {manufacturer_id, hardware_model, attestation_certificate_serial (hex, when
-  // issued)}.
+  // InvalidArgument naming the second ("devices[4].device_serial: repeats devices[1]..."), also
+  // for a repeated issued_certificate serial. Every manufacturer must exist and be trusted
+  // (FailedPrecondition "devices[i].manufacturer_id: ..."); an issued certificate whose serial is
+  // stored fails the batch with AlreadyExists. registered_by is `actor`; state must be
+  // "registered" (InvalidArgument otherwise). One audit event "device.registered" per new device,
+  // actor `actor`, details {manufacturer_id, hardware_model, attestation_certificate_serial (hex,
+  // when issued)}.
   [[nodiscard]] absl::StatusOr<RegistrationResult> Register(
       const std::vector<DeviceRegistration>& batch, const std::string& actor);
 
@@ -60,7 +65,9 @@ class DeviceRepository {
   // Claims devices for a deployment with their vouchers, atomically: every device must exist
   // (NotFound "device_serials[i]: ..."), not be decommissioned or claimed by another deployment
   // (FailedPrecondition naming it). registered -> claimed; claimed/enrolled by the same
-  // deployment: unchanged, voucher replaced. Audit "device.claimed" per newly claimed device.
+  // deployment: unchanged, voucher replaced. Audit `action` per newly claimed device and
+  // "device.voucher.replaced" per unchanged device whose voucher bytes differ (details:
+  // deployment, voucher_expires_at). Repeated serials: InvalidArgument.
   [[nodiscard]] absl::StatusOr<ClaimResult> Claim(const std::vector<VoucherRecord>& vouchers,
                                                   const std::string& actor,
                                                   const std::string& action = "device.claimed");
@@ -69,13 +76,15 @@ class DeviceRepository {
       const std::vector<std::string>& serials);
 
   // state -> decommissioned and every good certificate of the device revoked (reason 5,
-  // cessationOfOperation, at now), one transaction, audit "device.decommissioned" with the
-  // revoked serials. NotFound when unknown; already decommissioned: returns the record, no change.
+  // cessationOfOperation, at now), one transaction, audit "device.decommissioned" (details: reason,
+  // revoked_certificate_serials in hex). NotFound when unknown; already decommissioned: returns the
+  // record, no change. Its row lock (FOR UPDATE) also waits for transactions storing a certificate
+  // for the device, so none stays good behind a decommissioning.
   [[nodiscard]] absl::StatusOr<DeviceRecord> Decommission(std::string_view serial,
                                                           const std::string& actor,
                                                           const std::string& reason);
 
-  // Serials (raw) of the device's certificates, newest first.
+  // Serials (raw) of the device's certificates, newest first (empty for an unknown device).
   [[nodiscard]] absl::StatusOr<std::vector<std::string>> CertificateSerials(
       std::string_view device_serial);
 

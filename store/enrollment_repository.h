@@ -23,7 +23,8 @@ class EnrollmentRepository {
   explicit EnrollmentRepository(ConnectionPool& pool) : pool_(pool) {}
 
   // Stores a new challenge (no audit event: challenges are ephemeral; the enrollment that uses
-  // one is audited). FailedPrecondition when the device does not exist.
+  // one is audited). FailedPrecondition when the device does not exist; AlreadyExists when the id
+  // is taken; InvalidArgument for a malformed one (id 16 bytes, nonce 32, purpose, used_at set).
   [[nodiscard]] absl::Status CreateChallenge(const ChallengeRecord& challenge);
 
   // NotFound when unknown.
@@ -32,7 +33,8 @@ class EnrollmentRepository {
   // NotFound when no enrollment has this request_id.
   [[nodiscard]] absl::StatusOr<CompletedEnrollment> FindByRequestId(std::string_view request_id);
 
-  // Deletes challenges that expired before `before`; returns how many.
+  // Deletes challenges that expired before `before`; returns how many. Challenges locked by an
+  // enrollment in progress are skipped (left for the next sweep), so the sweep never waits.
   [[nodiscard]] absl::StatusOr<int64_t> DeleteExpiredChallenges(absl::Time before);
 
  private:

@@ -1,6 +1,7 @@
 #include "store/issuance_batch.h"
 
 #include <algorithm>
+#include <pqxx/binarystring>
 #include <pqxx/prepared_statement>
 #include <pqxx/result>
 #include <pqxx/stream_to>
@@ -9,89 +10,129 @@
 #include <unordered_set>
 
 #include "absl/strings/str_cat.h"
-#include "common/absl_compat.h"
-#include "common/hex.h"
 #include "store/audit_appender.h"
 #include "store/audit_chain.h"
+#include "store/certificate_rows.h"
+#include "store/field_checks.h"
+#include "store/issuance_decisions.h"
 #include "store/sql_text.h"
 #include "store/timestamps.h"
 
 namespace keyline::store {
 namespace {
 
-// RFC 5280, section 4.1.2.2: serials are at most 20 octets.
-constexpr size_t kMaxSerialBytes = 20;
-
-const std::vector<std::string> kCertificateColumns = {
-    "serial",    "issuer_id", "profile", "subject",    "not_before",
-    "not_after", "der",       "status",  "revoked_at", "revocation_reason"};
 const std::vector<std::string_view> kOperatorColumnCasts = {"::text", "::text", "::text"};
 
 // A statement takes at most 65535 parameters.
 constexpr size_t kOperatorsPerInsert = 65535 / 3;
 
-absl::Status CheckText(std::string_view text, std::string_view field) {
-  if (text.find('\0') != std::string_view::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(AsAbsl(field), ": contains a NUL character"));
-  }
-  return absl::OkStatus();
+// Every value of `values` once, in first-seen order.
+std::vector<std::string_view> Distinct(std::vector<std::string_view> values) {
+  std::unordered_set<std::string_view> seen;
+  std::erase_if(values, [&](std::string_view value) { return !seen.insert(value).second; });
+  return values;
 }
 
-absl::Status CopyCertificate(const CertificateRecord& certificate, pqxx::stream_to& copy) {
-  absl::StatusOr<std::string> not_before =
-      TimestamptzParam(certificate.not_before, "certificate.not_before");
-  if (!not_before.ok()) return not_before.status();
-  absl::StatusOr<std::string> not_after =
-      TimestamptzParam(certificate.not_after, "certificate.not_after");
-  if (!not_after.ok()) return not_after.status();
-  std::optional<std::string> revoked_at;
-  if (certificate.revoked_at) {
-    absl::StatusOr<std::string> text =
-        TimestamptzParam(*certificate.revoked_at, "certificate.revoked_at");
-    if (!text.ok()) return text.status();
-    revoked_at = *std::move(text);
+// Reads what DecideIssuances needs. For enrollment rows it first locks their challenges, then
+// their devices, each in key order (ORDER BY before FOR UPDATE locks rows in that order), so
+// batches of several writers and DeviceRepository's transactions (device locks, then the audit
+// head) never wait on each other in a cycle. The clock, the recorded request_ids and the stored
+// serials are read after the locks were granted, in one round trip: a retry of a request that
+// completed while this batch waited for its challenge therefore sees the recorded request_id.
+IssuanceBatchState ReadBatchState(pqxx::transaction_base& transaction,
+                                  std::span<const IssuanceWrite* const> writes) {
+  IssuanceBatchState state;
+  std::vector<std::string_view> serials;
+  std::vector<std::string_view> challenge_ids;
+  std::vector<std::string_view> device_serials;
+  std::vector<std::string_view> request_ids;
+  serials.reserve(writes.size());
+  for (const IssuanceWrite* write : writes) {
+    serials.push_back(write->certificate.serial);
+    if (write->enrollment) {
+      challenge_ids.push_back(write->enrollment->challenge_id);
+      device_serials.push_back(write->enrollment->device_serial);
+      request_ids.push_back(write->enrollment->request_id);
+    }
   }
-  const std::optional<std::string> reason =
-      certificate.revocation_reason ? std::optional(absl::StrCat(*certificate.revocation_reason))
-                                    : std::nullopt;
-  // NULLs as null pointers: libpqxx 6.4 as packaged has no std::optional support.
-  copy << std::make_tuple(
-      ByteaParam(certificate.serial), certificate.issuer_id, certificate.profile,
-      certificate.subject, *not_before, *not_after, ByteaParam(certificate.der), certificate.status,
-      revoked_at ? revoked_at->c_str() : nullptr, reason ? reason->c_str() : nullptr);
-  return absl::OkStatus();
+  serials = Distinct(std::move(serials));
+  if (challenge_ids.empty()) {
+    // Plain certificates only: the serial look-up is all there is to read.
+    state.stored_serials = StoredSerials(transaction, serials);
+    return state;
+  }
+
+  for (const pqxx::row& row : transaction.exec_params(
+           absl::StrCat("SELECT id, device_serial, purpose, ", EpochMicrosSql("expires_at"),
+                        ", used_at IS NOT NULL FROM challenges WHERE id = ANY ($1::bytea[]) "
+                        "ORDER BY id FOR UPDATE"),
+           ByteaArrayParam(Distinct(std::move(challenge_ids))))) {
+    state.challenges[pqxx::binarystring(row[0]).str()] =
+        LockedChallenge{row[1].as<std::string>(), row[2].as<std::string>(),
+                        FromEpochMicros(row[3].as<int64_t>()), row[4].as<bool>()};
+  }
+  // NO KEY UPDATE: what an UPDATE of the state takes; it conflicts with DeviceRepository's locks
+  // but not with the KEY SHARE locks of rows that reference the device (a new challenge).
+  for (const pqxx::row& row : transaction.exec_params(
+           "SELECT serial, state, deployment FROM devices WHERE serial = ANY ($1::text[]) "
+           "ORDER BY serial FOR NO KEY UPDATE",
+           TextArrayParam(Distinct(std::move(device_serials))))) {
+    state.devices[row[0].as<std::string>()] =
+        LockedDevice{row[1].as<std::string>(), NullableField<std::string>(row[2])};
+  }
+  // kind 'n': the clock; 'r': a recorded request_id; 's': a stored serial.
+  for (const pqxx::row& row : transaction.exec_params(
+           absl::StrCat("SELECT 'n', ", EpochMicrosSql("clock_timestamp()"),
+                        "::text, NULL::bytea "
+                        "UNION ALL SELECT 'r', request_id, NULL FROM enrollments "
+                        "WHERE request_id = ANY ($1::text[]) "
+                        "UNION ALL SELECT 's', NULL, serial FROM certificates "
+                        "WHERE serial = ANY ($2::bytea[])"),
+           TextArrayParam(Distinct(std::move(request_ids))), ByteaArrayParam(serials))) {
+    const std::string kind = row[0].as<std::string>();
+    if (kind == "n") {
+      state.now = FromEpochMicros(row[1].as<int64_t>());
+    } else if (kind == "r") {
+      state.recorded_request_ids.insert(row[1].as<std::string>());
+    } else {
+      state.stored_serials.insert(pqxx::binarystring(row[2]).str());
+    }
+  }
+  return state;
+}
+
+// For the enrollment rows that are stored: their challenges become used, their devices enrolled
+// (where claimed), and their (request_id -> certificate) pairs recorded, in one statement.
+void ApplyEnrollments(pqxx::transaction_base& transaction,
+                      const std::vector<const IssuanceWrite*>& enrollments, absl::Time now) {
+  if (enrollments.empty()) return;
+  std::vector<std::string_view> challenge_ids;
+  std::vector<std::string_view> device_serials;
+  std::vector<std::string_view> request_ids;
+  std::vector<std::string_view> certificate_serials;
+  for (const IssuanceWrite* write : enrollments) {
+    challenge_ids.push_back(write->enrollment->challenge_id);
+    device_serials.push_back(write->enrollment->device_serial);
+    request_ids.push_back(write->enrollment->request_id);
+    certificate_serials.push_back(write->certificate.serial);
+  }
+  // Data-modifying WITH clauses always run to completion, referenced or not.
+  transaction.exec_params(
+      "WITH used AS (UPDATE challenges SET used_at = $1::timestamptz WHERE id = ANY ($2::bytea[])), "
+      "enrolled AS (UPDATE devices SET state = 'enrolled' "
+      "WHERE serial = ANY ($3::text[]) AND state = 'claimed') "
+      "INSERT INTO enrollments (request_id, device_serial, certificate_serial) "
+      "SELECT * FROM unnest($4::text[], $3::text[], $5::bytea[])",
+      FormatRfc3339Micros(now), ByteaArrayParam(challenge_ids), TextArrayParam(device_serials),
+      TextArrayParam(request_ids), ByteaArrayParam(certificate_serials));
 }
 
 }  // namespace
 
 absl::Status ValidateIssuanceWrite(const IssuanceWrite& write) {
   const CertificateRecord& certificate = write.certificate;
-  if (certificate.serial.empty() || certificate.serial.size() > kMaxSerialBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("certificate.serial: must be 1 to ", kMaxSerialBytes, " bytes"));
-  }
-  if (certificate.serial[0] == '\0') {
-    return absl::InvalidArgumentError(
-        "certificate.serial: leading zero byte (store the minimal big-endian magnitude)");
-  }
-  for (const auto& [time, field] : {std::pair{certificate.not_before, "certificate.not_before"},
-                                    std::pair{certificate.not_after, "certificate.not_after"}}) {
-    if (absl::StatusOr<std::string> text = TimestamptzParam(time, field); !text.ok()) {
-      return text.status();
-    }
-  }
-  if (certificate.revoked_at) {
-    if (absl::StatusOr<std::string> text =
-            TimestamptzParam(*certificate.revoked_at, "certificate.revoked_at");
-        !text.ok()) {
-      return text.status();
-    }
-  }
-  for (const auto& [text, field] :
-       {std::pair<std::string_view, std::string_view>{certificate.profile, "certificate.profile"},
-        {certificate.subject, "certificate.subject"},
-        {certificate.status, "certificate.status"}}) {
-    if (absl::Status status = CheckText(text, field); !status.ok()) return status;
+  if (absl::Status status = ValidateCertificate(certificate, "certificate"); !status.ok()) {
+    return status;
   }
   if (write.operator_record) {
     const OperatorRecord& record = *write.operator_record;
@@ -102,66 +143,43 @@ absl::Status ValidateIssuanceWrite(const IssuanceWrite& write) {
       if (absl::Status status = CheckText(text, field); !status.ok()) return status;
     }
   }
+  if (write.enrollment) {
+    if (absl::Status status = ValidateEnrollment(*write.enrollment, certificate); !status.ok()) {
+      return status;
+    }
+  }
   return ValidateAuditEvent(write.audit);
 }
 
 absl::StatusOr<std::vector<absl::Status>> StoreIssuances(
     pqxx::transaction_base& transaction, std::span<const IssuanceWrite* const> writes) {
-  std::vector<absl::Status> statuses(writes.size(), absl::OkStatus());
-  const absl::Status already_stored =
-      absl::AlreadyExistsError("a certificate with this serial is already stored");
-
-  // A serial repeated within the batch: the first one wins, before SQL sees either, so which
-  // row was stored never depends on how the database orders a multi-row insert.
-  std::vector<size_t> candidates;
-  candidates.reserve(writes.size());
-  {
-    std::unordered_set<std::string_view> seen;
-    for (size_t i = 0; i < writes.size(); ++i) {
-      if (seen.insert(writes[i]->certificate.serial).second) {
-        candidates.push_back(i);
-      } else {
-        statuses[i] = already_stored;
-      }
-    }
-  }
-
-  // Serials already stored are found with one index probe each; the rest go in by COPY, which
-  // costs the server far less per row than INSERT ... ON CONFLICT. Another writer storing one of
-  // the same serials in between (random 64-bit+ serials make that a bug, not an event) makes the
-  // COPY fail with a unique violation, and the caller retries row by row.
-  std::unordered_set<std::string> existing_hex;
-  if (!candidates.empty()) {
-    std::string serials = "{";
-    for (size_t k = 0; k < candidates.size(); ++k) {
-      if (k > 0) serials += ',';
-      serials += HexEncode(writes[candidates[k]]->certificate.serial);
-    }
-    serials += '}';
-    for (const pqxx::row& row : transaction.exec_params(
-             "SELECT encode(serial, 'hex') FROM certificates WHERE serial = ANY "
-             "(ARRAY(SELECT decode(h, 'hex') FROM unnest($1::text[]) AS h))",
-             serials)) {
-      existing_hex.insert(row[0].as<std::string>());
-    }
-  }
+  const IssuanceBatchState state = ReadBatchState(transaction, writes);
+  std::vector<absl::Status> statuses = DecideIssuances(writes, state);
 
   std::vector<const IssuanceWrite*> stored;
-  stored.reserve(candidates.size());
+  std::vector<const IssuanceWrite*> enrollments;
+  stored.reserve(writes.size());
+  for (size_t i = 0; i < writes.size(); ++i) {
+    if (!statuses[i].ok()) continue;
+    stored.push_back(writes[i]);
+    if (writes[i]->enrollment) enrollments.push_back(writes[i]);
+  }
+
+  // COPY costs the server far less per row than INSERT ... ON CONFLICT. Another writer storing
+  // one of the same serials in between (random 64-bit+ serials make that a bug, not an event)
+  // makes the COPY fail with a unique violation, and the caller retries row by row.
   {
-    pqxx::stream_to copy(transaction, "certificates", kCertificateColumns);
-    for (size_t i : candidates) {
-      const CertificateRecord& certificate = writes[i]->certificate;
-      if (existing_hex.contains(HexEncode(certificate.serial))) {
-        statuses[i] = already_stored;
-        continue;
-      }
-      absl::Status status = CopyCertificate(certificate, copy);
+    pqxx::stream_to copy(transaction, "certificates", CertificateCopyColumns());
+    for (const IssuanceWrite* write : stored) {
+      // An enrollment's certificate belongs to the enrolling device (ValidateEnrollment checked
+      // that the record names no other).
+      const std::optional<std::string> device_serial =
+          write->enrollment ? std::optional(write->enrollment->device_serial) : std::nullopt;
+      absl::Status status = CopyCertificate(write->certificate, device_serial, copy);
       if (!status.ok()) {
         copy.complete();
         return status;
       }
-      stored.push_back(writes[i]);
     }
     copy.complete();
   }
@@ -184,6 +202,8 @@ absl::StatusOr<std::vector<absl::Status>> StoreIssuances(
                      ValuesPlaceholders(count, kOperatorColumnCasts), " ON CONFLICT DO NOTHING"),
         pqxx::prepare::make_dynamic_params(params.Pointers()));
   }
+
+  ApplyEnrollments(transaction, enrollments, state.now);
 
   std::vector<const AuditEvent*> events;
   events.reserve(stored.size());

@@ -13,16 +13,19 @@
 namespace keyline::store {
 
 // Checks what the database would otherwise reject for the whole batch: serial (1 to 20 bytes,
-// no leading zero byte, so each serial has one stored form), finite times, text without NUL
-// characters, a chainable audit event. InvalidArgument naming the field.
+// no leading zero byte, so each serial has one stored form), finite times, text that is UTF-8
+// without NUL characters, a well-formed enrollment (ValidateEnrollment), a chainable audit event.
+// InvalidArgument naming the field.
 [[nodiscard]] absl::Status ValidateIssuanceWrite(const IssuanceWrite& write);
 
-// In the caller's open transaction, for writes that passed ValidateIssuanceWrite: inserts the
-// certificates, skipping a serial that is already stored or repeated earlier in `writes`; inserts
-// the operators of the stored ones (an existing operator is left alone); appends one audit event
-// per stored certificate, in order. Returns one status per write: OK or AlreadyExists (nothing
-// of that write was stored). Any other error (or exception: it throws libpqxx exceptions) leaves
-// the transaction half-done: the caller must roll it back.
+// In the caller's open transaction, for writes that passed ValidateIssuanceWrite: locks the
+// challenges and devices of enrollment rows, decides every row (store/issuance_decisions.h),
+// then, set-wise for the rows that pass, inserts the certificates (with their device serial),
+// the new operators (an existing one is left alone), the enrollments (challenge used, device
+// enrolled, request_id recorded) and one audit event per stored certificate, in order. Returns
+// one status per write: OK, AlreadyExists or FailedPrecondition (nothing of that write was
+// stored). Any other error (or exception: it throws libpqxx exceptions) leaves the transaction
+// half-done: the caller must roll it back.
 [[nodiscard]] absl::StatusOr<std::vector<absl::Status>> StoreIssuances(
     pqxx::transaction_base& transaction, std::span<const IssuanceWrite* const> writes);
 

@@ -97,8 +97,8 @@ class IssuanceWriterImpl final : public IssuanceWriter {
   }
 
   // Writes `batch` in one transaction; one status per row. If the transaction fails for a reason
-  // that a single row can cause (a constraint, bad data, a serial stored concurrently), each row
-  // is retried alone so only the rows at fault fail.
+  // that a single row can cause (a constraint, bad data, a serial or request_id stored
+  // concurrently), each row is retried alone, in order, so only the rows at fault fail.
   std::vector<absl::Status> WriteBatch(const std::vector<Pending>& batch) {
     std::vector<const IssuanceWrite*> writes;
     writes.reserve(batch.size());
@@ -110,8 +110,11 @@ class IssuanceWriterImpl final : public IssuanceWriter {
     }
     if (statuses.ok()) return *std::move(statuses);
     const absl::StatusCode code = statuses.status().code();
-    if (writes.size() == 1 || code == absl::StatusCode::kUnavailable ||
-        code == absl::StatusCode::kUnknown || code == absl::StatusCode::kAborted) {
+    // A unique violation is what a concurrent transaction storing the same serial or request_id
+    // looks like; retried, even alone, the row's look-ups see the committed one and name it.
+    if ((writes.size() == 1 && code != absl::StatusCode::kAlreadyExists) ||
+        code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kUnknown ||
+        code == absl::StatusCode::kAborted) {
       return std::vector<absl::Status>(batch.size(), statuses.status());
     }
     std::vector<absl::Status> one_by_one;

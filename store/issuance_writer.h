@@ -28,7 +28,11 @@ struct IssuanceWrite {
   // ("challenge: already used", "challenge: expired", "device: decommissioned", ...), or
   // AlreadyExists "request_id: already completed" when the request_id is already recorded
   // (the caller then returns the recorded certificate). Two rows of one batch with the same
-  // challenge or request_id: the first wins.
+  // challenge or request_id: the first wins. The request_id is checked first, after the
+  // challenge's lock is granted, so retries of one request (same challenge) that race get
+  // AlreadyExists; "challenge: already used" means another request_id used it. The certificate is
+  // stored with device_serial = enrollment's device_serial (a different one set in the record is
+  // InvalidArgument).
   std::optional<EnrollmentRecord> enrollment;
   AuditEvent audit;                               // appended only if the certificate is stored
 };
@@ -50,7 +54,8 @@ class IssuanceWriter {
 
   // `done` gets OK once the row is committed; AlreadyExists if a certificate with this serial
   // is already stored (nothing of this row was written; the caller re-issues with a fresh
-  // serial); Unavailable if the database failed (nothing of the batch was written);
+  // serial); for enrollment rows, AlreadyExists or FailedPrecondition as IssuanceWrite::enrollment
+  // says; Unavailable if the database failed (nothing of the batch was written);
   // Unknown if the connection broke during COMMIT and the writer could not find out whether the
   // batch was stored; FailedPrecondition if the row breaks a rule of the schema (e.g. unknown
   // issuer_id; only that row fails); ResourceExhausted if the queue is full, InvalidArgument if

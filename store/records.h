@@ -1,4 +1,5 @@
-// Plain rows of Keyline's tables (see migrations/0001_initial.sql). No SQL here.
+// Plain rows of Keyline's tables (see migrations/0001_initial.sql, 0002_enrollment.sql). No SQL
+// here.
 #pragma once
 
 #include <cstdint>
@@ -48,7 +49,7 @@ struct ManufacturerRecord {
   std::string trust_anchor_der;   // CA certificate attestation chains end at
   std::string anchor_key_id;      // its subjectKeyIdentifier
   std::string status = "trusted"; // "trusted" or "revoked"
-  std::string added_by;
+  std::string added_by;           // the actor of ManufacturerRepository::Add
   absl::Time added_at;            // set by the database on insert
   std::optional<absl::Time> revoked_at;
 };
@@ -63,7 +64,7 @@ struct DeviceRecord {
   std::string attestation_key_sha256;              // 32 bytes
   std::string state = "registered";  // "registered", "claimed", "enrolled", "decommissioned"
   std::optional<std::string> deployment;
-  std::string registered_by;
+  std::string registered_by;  // the actor of DeviceRepository::Register
   absl::Time registered_at;  // set by the database on insert
 };
 

@@ -22,6 +22,34 @@ std::string ByteaParam(std::string_view bytes) {
   return text;
 }
 
+std::string TextArrayParam(const std::vector<std::string_view>& elements) {
+  std::string text = "{";
+  for (size_t i = 0; i < elements.size(); ++i) {
+    if (i > 0) text += ',';
+    text += '"';
+    for (const char c : elements[i]) {
+      if (c == '"' || c == '\\') text += '\\';
+      text += c;
+    }
+    text += '"';
+  }
+  text += '}';
+  return text;
+}
+
+std::string ByteaArrayParam(const std::vector<std::string_view>& elements) {
+  std::string text = "{";
+  for (size_t i = 0; i < elements.size(); ++i) {
+    if (i > 0) text += ',';
+    // Inside a quoted array element a backslash is written twice.
+    text += "\"\\\\x";
+    text += HexEncode(elements[i]);
+    text += '"';
+  }
+  text += '}';
+  return text;
+}
+
 std::string ValuesPlaceholders(size_t rows, const std::vector<std::string_view>& casts,
                                size_t first_param) {
   std::string sql;

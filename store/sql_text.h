@@ -43,6 +43,13 @@ std::optional<T> NullableField(const pqxx::field& field) {
 // A bytea parameter in PostgreSQL's text form: "\x" followed by lower-case hex.
 std::string ByteaParam(std::string_view bytes);
 
+// A text[] parameter in PostgreSQL's array literal form: every element double-quoted, with '"'
+// and '\' escaped ({"a","b\"c"}). Elements must not contain NUL (the caller checks).
+std::string TextArrayParam(const std::vector<std::string_view>& elements);
+
+// A bytea[] parameter: {"\\x0102","\\x"} (each element ByteaParam's form, quoted).
+std::string ByteaArrayParam(const std::vector<std::string_view>& elements);
+
 // "($1,$2,$3),($4,$5,$6)" for rows=2, columns=3, numbering from first_param (1-based). Each
 // placeholder is written as "$n" followed by the cast in `casts[column]` when non-empty.
 std::string ValuesPlaceholders(size_t rows, const std::vector<std::string_view>& casts,

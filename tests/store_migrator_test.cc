@@ -2,6 +2,8 @@
 // database newer than the binary, and the serve-time check.
 #include <gtest/gtest.h>
 
+#include <pqxx/connection>
+#include <pqxx/transaction>
 #include <thread>
 #include <vector>
 
@@ -41,6 +43,39 @@ TEST_F(MigratorTest, AppliesEverythingToAnEmptyDatabaseThenNothing) {
   const absl::StatusOr<std::vector<AppliedMigration>> second = ApplyMigrations(database_.owner_url);
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_TRUE(second->empty());
+}
+
+// A database made by an older keyline-server (0001 only) with data in it takes 0002 alone.
+TEST_F(MigratorTest, EnrollmentSchemaAppliesOnTopOfTheInitialOne) {
+  const std::span<const Migration> all = EmbeddedMigrations();
+  ASSERT_GE(all.size(), 2u);
+  ASSERT_EQ(all[1].name, "0002_enrollment.sql");
+  const absl::StatusOr<std::vector<AppliedMigration>> first =
+      ApplyMigrations(database_.owner_url, all.first(1));
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->size(), 1u);
+  ASSERT_TRUE(cluster_
+                  ->ExecuteAsSuperuser(
+                      database_.name,
+                      "INSERT INTO certificate_authorities (name, kind, key_label, key_algorithm, "
+                      "certificate, subject_key_id, not_before, not_after) VALUES ('root', "
+                      "'root', 'k', 'ec-p256', '\\x30', '\\x01', now(), now()); "
+                      "INSERT INTO certificates (serial, issuer_id, profile, subject, "
+                      "not_before, not_after, der) SELECT '\\x4001', id, 'server', 's', now(), "
+                      "now(), '\\x30' FROM certificate_authorities")
+                  .ok());
+
+  const absl::StatusOr<std::vector<AppliedMigration>> second = ApplyMigrations(database_.owner_url);
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_EQ(second->size(), 1u);
+  EXPECT_EQ((*second)[0].version, 2);
+  EXPECT_EQ((*second)[0].name, "0002_enrollment.sql");
+  EXPECT_TRUE(CheckSchemaCurrent(database_.app_url).ok());
+  // The existing certificate is nobody's device's; the service can read the new column.
+  pqxx::connection app(database_.app_url);
+  pqxx::work tx(app);
+  EXPECT_TRUE(tx.exec1("SELECT device_serial FROM certificates")[0].is_null());
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM devices")[0].as<int>(), 0);
 }
 
 TEST_F(MigratorTest, ConcurrentRunsApplyEachMigrationOnce) {

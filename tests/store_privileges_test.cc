@@ -6,9 +6,13 @@
 #include <memory>
 #include <string>
 
+#include "store/audit_checkpoint_repository.h"
+#include "store/audit_log_reader.h"
 #include "store/ca_repository.h"
 #include "store/certificate_repository.h"
 #include "store/connection_pool.h"
+#include "store/device_repository.h"
+#include "store/enrollment_repository.h"
 #include "tests/support/postgres_cluster.h"
 #include "tests/support/store_test_data.h"
 
@@ -111,6 +115,75 @@ TEST_F(PrivilegesTest, EvenTheSuperuserCannotChangeTheAuditLog) {
       });
   ASSERT_TRUE(rows.ok()) << rows.status();
   EXPECT_EQ(*rows, 2);
+}
+
+// Schema 2: rows of every enrollment table, made as the service makes them, and what the
+// service may then do to them.
+class EnrollmentPrivilegesTest : public PrivilegesTest {
+ protected:
+  void SetUp() override {
+    PrivilegesTest::SetUp();
+    if (HasFatalFailure()) return;
+    absl::StatusOr<testing::EnrollmentWorld> world =
+        testing::SeedEnrollmentWorld(*app_, "acme", 1);
+    ASSERT_TRUE(world.ok()) << world.status();
+    world_ = *world;
+    ASSERT_TRUE(EnrollmentRepository(*app_)
+                    .CreateChallenge(testing::TestChallenge(1, world_.device_serials[0]))
+                    .ok());
+    absl::StatusOr<AuditLogReader::Head> head = AuditLogReader(*app_).ReadHead();
+    ASSERT_TRUE(head.ok()) << head.status();
+    ASSERT_TRUE(AuditCheckpointRepository(*app_)
+                    .Append({head->seq, head->row_hash, "signature", absl::Time()})
+                    .ok());
+  }
+
+  testing::EnrollmentWorld world_;
+};
+
+TEST_F(EnrollmentPrivilegesTest, ServiceCannotDeleteOrRewriteEnrollmentState) {
+  for (const char* sql :
+       {"DELETE FROM devices", "DELETE FROM manufacturers", "DELETE FROM enrollments",
+        "DELETE FROM audit_checkpoints", "DELETE FROM vouchers", "TRUNCATE challenges",
+        "UPDATE devices SET attestation_key_sha256 = decode(repeat('00', 32), 'hex')",
+        "UPDATE devices SET manufacturer_id = manufacturer_id",
+        "UPDATE manufacturers SET trust_anchor = '\\x00'",
+        "UPDATE certificates SET device_serial = NULL",
+        "UPDATE enrollments SET certificate_serial = certificate_serial",
+        "UPDATE challenges SET nonce = nonce", "UPDATE audit_checkpoints SET signature = '\\x00'",
+        "UPDATE vouchers SET device_serial = device_serial",
+        "ALTER TABLE audit_checkpoints DISABLE TRIGGER USER"}) {
+    const absl::Status status = Execute(*app_, sql);
+    EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied) << sql << ": " << status;
+  }
+  // What the service's own code does is allowed.
+  for (const char* sql :
+       {"UPDATE devices SET state = state, deployment = deployment, claimed_at = claimed_at, "
+        "decommissioned_at = decommissioned_at",
+        "UPDATE manufacturers SET status = status, revoked_at = revoked_at",
+        "UPDATE vouchers SET owner = owner, expires_at = expires_at, signed = signed",
+        "UPDATE challenges SET used_at = now()", "DELETE FROM challenges"}) {
+    const absl::Status status = Execute(*app_, sql);
+    EXPECT_TRUE(status.ok()) << sql << ": " << status;
+  }
+  absl::StatusOr<int64_t> challenges = testing::QueryCount(*app_, "SELECT count(*) FROM challenges");
+  ASSERT_TRUE(challenges.ok()) << challenges.status();
+  EXPECT_EQ(*challenges, 0);
+}
+
+TEST_F(EnrollmentPrivilegesTest, EvenTheSuperuserCannotChangeAuditCheckpoints) {
+  for (const char* sql : {"UPDATE audit_checkpoints SET signature = '\\x00'",
+                          "DELETE FROM audit_checkpoints", "TRUNCATE audit_checkpoints"}) {
+    const absl::Status status = Execute(*superuser_, sql);
+    EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied) << sql << ": " << status;
+    EXPECT_NE(status.message().find("audit_checkpoints is append-only"), absl::string_view::npos)
+        << status;
+  }
+  absl::StatusOr<std::vector<AuditCheckpointRecord>> checkpoints =
+      AuditCheckpointRepository(*app_).List();
+  ASSERT_TRUE(checkpoints.ok()) << checkpoints.status();
+  ASSERT_EQ(checkpoints->size(), 1u);
+  EXPECT_EQ((*checkpoints)[0].signature, "signature");
 }
 
 }  // namespace

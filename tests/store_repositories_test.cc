@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "store/audit_chain.h"
+#include "store/audit_checkpoint_repository.h"
 #include "store/audit_log_reader.h"
 #include "store/ca_repository.h"
 #include "store/certificate_repository.h"
@@ -240,6 +241,51 @@ TEST_F(RepositoriesTest, EveryInsertAppendsOneChainedAuditEvent) {
   ASSERT_TRUE(head.ok()) << head.status();
   EXPECT_EQ(head->seq, 2);
   EXPECT_EQ(head->row_hash, rows[1].row_hash);
+}
+
+TEST_F(RepositoriesTest, AuditCheckpointsAppendListLatest) {
+  CaRepository cas(*pool_);
+  for (const char* name : {"a", "b", "c"}) {
+    ASSERT_TRUE(cas.Insert(testing::TestCa(name), Event("ca.created", name)).ok());
+  }
+  const std::vector<AuditRow> rows = AuditRows();
+  ASSERT_EQ(rows.size(), 3u);
+  AuditCheckpointRepository checkpoints(*pool_);
+  EXPECT_EQ(checkpoints.Latest().status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(checkpoints.List()->empty());
+
+  ASSERT_TRUE(checkpoints.Append({1, rows[0].row_hash, "sig-1", absl::Time()}).ok());
+  ASSERT_TRUE(checkpoints.Append({3, rows[2].row_hash, std::string("sig\0-3", 6), {}}).ok());
+  const absl::StatusOr<std::vector<AuditCheckpointRecord>> all = checkpoints.List();
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].seq, 1);
+  EXPECT_EQ((*all)[0].row_hash, rows[0].row_hash);
+  EXPECT_EQ((*all)[0].signature, "sig-1");
+  EXPECT_GT((*all)[0].created_at, absl::Now() - absl::Minutes(5));
+  EXPECT_EQ((*all)[1].seq, 3);
+  EXPECT_EQ((*all)[1].signature, std::string("sig\0-3", 6));
+  const absl::StatusOr<AuditCheckpointRecord> latest = checkpoints.Latest();
+  ASSERT_TRUE(latest.ok()) << latest.status();
+  EXPECT_EQ(latest->seq, 3);
+
+  // Refusals write nothing.
+  const absl::Status duplicate = checkpoints.Append({3, rows[2].row_hash, "other", {}});
+  EXPECT_EQ(duplicate.code(), absl::StatusCode::kAlreadyExists) << duplicate;
+  EXPECT_EQ(duplicate.message(), "checkpoint.seq: a checkpoint for 3 exists");
+  const absl::Status beyond = checkpoints.Append({4, rows[2].row_hash, "sig", {}});
+  EXPECT_EQ(beyond.code(), absl::StatusCode::kFailedPrecondition) << beyond;
+  EXPECT_EQ(beyond.message(), "checkpoint.seq: no audit row 4");
+  const absl::Status wrong_hash = checkpoints.Append({2, rows[0].row_hash, "sig", {}});
+  EXPECT_EQ(wrong_hash.code(), absl::StatusCode::kFailedPrecondition) << wrong_hash;
+  EXPECT_EQ(wrong_hash.message(), "checkpoint.row_hash: differs from audit row 2");
+  EXPECT_EQ(checkpoints.Append({2, "short", "sig", {}}).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(checkpoints.Append({2, rows[1].row_hash, "", {}}).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(checkpoints.Append({0, rows[1].row_hash, "sig", {}}).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(checkpoints.List()->size(), 2u);
+  EXPECT_EQ(AuditRows().size(), 3u);  // checkpoints are not audit events themselves
 }
 
 }  // namespace

@@ -10,6 +10,10 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "store/audit_chain.h"
+#include "store/connection_pool.h"
+#include "store/device_repository.h"
 #include "store/issuance_writer.h"
 #include "store/records.h"
 #include "tests/support/postgres_cluster.h"
@@ -29,6 +33,55 @@ std::string TestSerial(uint8_t namespace_byte, uint64_t number);
 // A device certificate write for `issuer_id` with ~700 bytes of pseudo-random "DER", an
 // operator record every 16th row, and its audit event.
 store::IssuanceWrite TestIssuance(int32_t issuer_id, const std::string& serial);
+
+// A manufacturer named `name` with a plausible trust anchor (not a real certificate).
+store::ManufacturerRecord TestManufacturer(const std::string& name);
+
+// A registration of `serial` for `manufacturer_id`: its attestation key hash is derived from
+// (serial, key_version), so a different key_version is a different key.
+store::DeviceRegistration TestDevice(int32_t manufacturer_id, const std::string& serial,
+                                     int key_version = 1);
+
+// A voucher of `owner` for `serial`, valid for a year, with `tag` in its signed bytes.
+store::VoucherRecord TestVoucher(const std::string& serial, const std::string& owner,
+                                 const std::string& tag = "v1");
+
+// A 16-byte challenge id unique per number.
+std::string TestChallengeId(uint64_t number);
+
+// An unused challenge for `device_serial`, expiring `ttl` from now (negative: already expired).
+store::ChallengeRecord TestChallenge(uint64_t number, const std::string& device_serial,
+                                     absl::Duration ttl = absl::Seconds(60),
+                                     const std::string& purpose = "enroll");
+
+// A device certificate write (TestIssuance) that completes an enrollment.
+store::IssuanceWrite TestEnrollmentIssuance(int32_t issuer_id, const std::string& serial,
+                                            const std::string& request_id,
+                                            const std::string& challenge_id,
+                                            const std::string& device_serial,
+                                            const std::string& deployment,
+                                            const std::string& purpose = "enroll");
+
+// What SeedEnrollmentWorld made.
+struct EnrollmentWorld {
+  int32_t manufacturer_id = 0;
+  int32_t ca_id = 0;                       // the deployment CA "deployment/<deployment>"
+  std::vector<std::string> device_serials;  // "dev-00000", ... registered and claimed
+};
+
+// As the service would: a trusted manufacturer, a deployment CA and `devices` devices registered
+// and claimed by `deployment` (in batches of 5,000).
+[[nodiscard]] absl::StatusOr<EnrollmentWorld> SeedEnrollmentWorld(store::ConnectionPool& pool,
+                                                                  const std::string& deployment,
+                                                                  size_t devices);
+
+// The single bigint of `sql` (e.g. "SELECT count(*) FROM devices"), run through `pool`.
+[[nodiscard]] absl::StatusOr<int64_t> QueryCount(store::ConnectionPool& pool,
+                                                 const std::string& sql);
+
+// Reads the whole audit log and checks its chain and head. The rows, or the first problem.
+[[nodiscard]] absl::StatusOr<std::vector<store::AuditRow>> VerifiedAuditLog(
+    store::ConnectionPool& pool);
 
 // Collects the statuses of asynchronous callbacks and waits (without a deadline: ctest's
 // timeout catches a hang) until a number of them arrived.

@@ -1,0 +1,79 @@
+#include "store/audit_checkpoint_repository.h"
+
+#include <pqxx/binarystring>
+#include <pqxx/result>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "store/field_checks.h"
+#include "store/sha256.h"
+#include "store/sql_text.h"
+#include "store/timestamps.h"
+
+namespace keyline::store {
+namespace {
+
+std::string SelectCheckpoints() {
+  return absl::StrCat("SELECT seq, row_hash, signature, ", EpochMicrosSql("created_at"),
+                      " FROM audit_checkpoints");
+}
+
+AuditCheckpointRecord CheckpointFromRow(const pqxx::row& row) {
+  return AuditCheckpointRecord{row[0].as<int64_t>(), pqxx::binarystring(row[1]).str(),
+                               pqxx::binarystring(row[2]).str(),
+                               FromEpochMicros(row[3].as<int64_t>())};
+}
+
+}  // namespace
+
+absl::Status AuditCheckpointRepository::Append(const AuditCheckpointRecord& checkpoint) {
+  if (checkpoint.seq <= 0) return absl::InvalidArgumentError("checkpoint.seq: must be > 0");
+  KEYLINE_RETURN_IF_ERROR(CheckByteCount(checkpoint.row_hash, kSha256Size, "checkpoint.row_hash"));
+  KEYLINE_RETURN_IF_ERROR(CheckNonEmptyBytes(checkpoint.signature, "checkpoint.signature"));
+  absl::Status status = pool_.RunTransaction("append audit checkpoint", [&](pqxx::work& tx) {
+    // A checkpoint vouches for a row of the chain: it must name one that exists, with its hash.
+    const pqxx::result row =
+        tx.exec_params("SELECT row_hash FROM audit_log WHERE seq = $1", checkpoint.seq);
+    if (row.empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("checkpoint.seq: no audit row ", checkpoint.seq));
+    }
+    if (pqxx::binarystring(row[0][0]).str() != checkpoint.row_hash) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("checkpoint.row_hash: differs from audit row ", checkpoint.seq));
+    }
+    tx.exec_params(
+        "INSERT INTO audit_checkpoints (seq, row_hash, signature) VALUES ($1, $2::bytea, $3::bytea)",
+        checkpoint.seq, ByteaParam(checkpoint.row_hash), ByteaParam(checkpoint.signature));
+    return absl::OkStatus();
+  });
+  if (status.code() == absl::StatusCode::kAlreadyExists) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("checkpoint.seq: a checkpoint for ", checkpoint.seq, " exists"));
+  }
+  return status;
+}
+
+absl::StatusOr<std::vector<AuditCheckpointRecord>> AuditCheckpointRepository::List() {
+  return pool_.WithTransaction(
+      "list audit checkpoints",
+      [&](pqxx::work& tx) -> absl::StatusOr<std::vector<AuditCheckpointRecord>> {
+        std::vector<AuditCheckpointRecord> checkpoints;
+        for (const pqxx::row& row : tx.exec(SelectCheckpoints() + " ORDER BY seq")) {
+          checkpoints.push_back(CheckpointFromRow(row));
+        }
+        return checkpoints;
+      });
+}
+
+absl::StatusOr<AuditCheckpointRecord> AuditCheckpointRepository::Latest() {
+  return pool_.WithTransaction(
+      "read latest audit checkpoint", [&](pqxx::work& tx) -> absl::StatusOr<AuditCheckpointRecord> {
+        const pqxx::result rows = tx.exec(SelectCheckpoints() + " ORDER BY seq DESC LIMIT 1");
+        if (rows.empty()) return absl::NotFoundError("no audit checkpoint");
+        return CheckpointFromRow(rows[0]);
+      });
+}
+
+}  // namespace keyline::store

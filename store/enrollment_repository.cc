@@ -1,0 +1,111 @@
+#include "store/enrollment_repository.h"
+
+#include <pqxx/binarystring>
+#include <pqxx/result>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "common/absl_compat.h"
+#include "common/status_macros.h"
+#include "store/certificate_rows.h"
+#include "store/field_checks.h"
+#include "store/sql_text.h"
+#include "store/timestamps.h"
+
+namespace keyline::store {
+namespace {
+
+constexpr size_t kChallengeIdBytes = 16;
+constexpr size_t kNonceBytes = 32;
+
+absl::Status ValidateChallenge(const ChallengeRecord& challenge) {
+  KEYLINE_RETURN_IF_ERROR(CheckByteCount(challenge.id, kChallengeIdBytes, "challenge.id"));
+  KEYLINE_RETURN_IF_ERROR(CheckByteCount(challenge.nonce, kNonceBytes, "challenge.nonce"));
+  KEYLINE_RETURN_IF_ERROR(CheckNonEmptyText(challenge.device_serial, "challenge.device_serial"));
+  KEYLINE_RETURN_IF_ERROR(CheckNonEmptyText(challenge.requested_by, "challenge.requested_by"));
+  if (challenge.purpose != "enroll" && challenge.purpose != "renew") {
+    return absl::InvalidArgumentError("challenge.purpose: must be \"enroll\" or \"renew\"");
+  }
+  if (challenge.used_at) {
+    return absl::InvalidArgumentError("challenge.used_at: a new challenge is unused");
+  }
+  return TimestamptzParam(challenge.expires_at, "challenge.expires_at").status();
+}
+
+}  // namespace
+
+absl::Status EnrollmentRepository::CreateChallenge(const ChallengeRecord& challenge) {
+  KEYLINE_RETURN_IF_ERROR(ValidateChallenge(challenge));
+  const std::string expires_at = FormatRfc3339Micros(challenge.expires_at);
+  absl::Status status = pool_.RunTransaction("create challenge", [&](pqxx::work& tx) {
+    // INSERT ... SELECT: an unknown device inserts nothing, told apart from a foreign-key error.
+    const pqxx::result inserted = tx.exec_params(
+        "INSERT INTO challenges (id, device_serial, nonce, purpose, requested_by, expires_at) "
+        "SELECT $1::bytea, serial, $3::bytea, $4, $5, $6::timestamptz FROM devices "
+        "WHERE serial = $2 RETURNING 1",
+        ByteaParam(challenge.id), challenge.device_serial, ByteaParam(challenge.nonce),
+        challenge.purpose, challenge.requested_by, expires_at);
+    if (inserted.empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("challenge.device_serial: no device ", challenge.device_serial));
+    }
+    return absl::OkStatus();
+  });
+  if (status.code() == absl::StatusCode::kAlreadyExists) {
+    return absl::AlreadyExistsError("challenge.id: a challenge with this id exists");
+  }
+  return status;
+}
+
+absl::StatusOr<ChallengeRecord> EnrollmentRepository::FindChallenge(std::string_view id) {
+  return pool_.WithTransaction(
+      "find challenge", [&](pqxx::work& tx) -> absl::StatusOr<ChallengeRecord> {
+        const pqxx::result rows = tx.exec_params(
+            absl::StrCat("SELECT id, device_serial, nonce, purpose, requested_by, ",
+                         EpochMicrosSql("expires_at"), ", ", EpochMicrosSql("used_at"),
+                         " FROM challenges WHERE id = $1::bytea"),
+            ByteaParam(id));
+        if (rows.empty()) return absl::NotFoundError("no challenge with this id");
+        const pqxx::row& row = rows[0];
+        ChallengeRecord challenge;
+        challenge.id = pqxx::binarystring(row[0]).str();
+        challenge.device_serial = row[1].as<std::string>();
+        challenge.nonce = pqxx::binarystring(row[2]).str();
+        challenge.purpose = row[3].as<std::string>();
+        challenge.requested_by = row[4].as<std::string>();
+        challenge.expires_at = FromEpochMicros(row[5].as<int64_t>());
+        if (!row[6].is_null()) challenge.used_at = FromEpochMicros(row[6].as<int64_t>());
+        return challenge;
+      });
+}
+
+absl::StatusOr<CompletedEnrollment> EnrollmentRepository::FindByRequestId(
+    std::string_view request_id) {
+  return pool_.WithTransaction(
+      "find enrollment by request_id", [&](pqxx::work& tx) -> absl::StatusOr<CompletedEnrollment> {
+        const pqxx::result rows = tx.exec_params(
+            absl::StrCat("SELECT e.request_id, e.device_serial, ", CertificateSelectList("c"),
+                         " FROM enrollments e JOIN certificates c "
+                         "ON c.serial = e.certificate_serial WHERE e.request_id = $1"),
+            std::string(request_id));
+        if (rows.empty()) return absl::NotFoundError("request_id: no enrollment completed");
+        return CompletedEnrollment{rows[0][0].as<std::string>(), rows[0][1].as<std::string>(),
+                                   CertificateFromRow(rows[0], 2)};
+      });
+}
+
+absl::StatusOr<int64_t> EnrollmentRepository::DeleteExpiredChallenges(absl::Time before) {
+  KEYLINE_ASSIGN_OR_RETURN(const std::string cutoff, TimestamptzParam(before, "before"));
+  return pool_.WithTransaction(
+      "delete expired challenges", [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
+        // SKIP LOCKED: a challenge an enrollment holds is left for the next sweep, so the sweep
+        // never waits for (or deadlocks with) the issuance writer.
+        return static_cast<int64_t>(
+            tx.exec_params("DELETE FROM challenges WHERE id IN (SELECT id FROM challenges "
+                           "WHERE expires_at < $1::timestamptz FOR UPDATE SKIP LOCKED)",
+                           cutoff)
+                .affected_rows());
+      });
+}
+
+}  // namespace keyline::store

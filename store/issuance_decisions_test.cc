@@ -1,0 +1,188 @@
+#include "store/issuance_decisions.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace keyline::store {
+namespace {
+
+const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
+
+std::string ChallengeId(char fill) { return std::string(16, fill); }
+
+IssuanceWrite Plain(std::string serial) {
+  IssuanceWrite write;
+  write.certificate.serial = std::move(serial);
+  return write;
+}
+
+IssuanceWrite Enrollment(std::string serial, std::string request_id, char challenge,
+                         std::string device = "dev-1", std::string purpose = "enroll") {
+  IssuanceWrite write = Plain(std::move(serial));
+  write.enrollment = EnrollmentRecord{std::move(request_id), ChallengeId(challenge),
+                                      std::move(device), "acme", std::move(purpose)};
+  return write;
+}
+
+// Challenges 'a'..'e' for dev-1 (enroll), one per test scenario; dev-1 claimed by acme.
+IssuanceBatchState State() {
+  IssuanceBatchState state;
+  state.now = kNow;
+  for (char c : {'a', 'b', 'c', 'd', 'e'}) {
+    state.challenges[ChallengeId(c)] = {"dev-1", "enroll", kNow + absl::Seconds(60), false};
+  }
+  state.devices["dev-1"] = {"claimed", "acme"};
+  return state;
+}
+
+std::vector<absl::Status> Decide(const std::vector<IssuanceWrite>& writes,
+                                 const IssuanceBatchState& state) {
+  std::vector<const IssuanceWrite*> pointers;
+  for (const IssuanceWrite& write : writes) pointers.push_back(&write);
+  return DecideIssuances(pointers, state);
+}
+
+void ExpectStatus(const absl::Status& status, absl::StatusCode code, std::string_view message) {
+  EXPECT_EQ(status.code(), code) << status;
+  if (!message.empty()) {
+    EXPECT_EQ(std::string(status.message()), message) << status;
+  }
+}
+
+TEST(IssuanceDecisionsTest, PlainRowsFirstSerialWins) {
+  IssuanceBatchState state;
+  state.stored_serials = {"stored"};
+  const std::vector<absl::Status> statuses =
+      Decide({Plain("s1"), Plain("stored"), Plain("s1"), Plain("s2")}, state);
+  EXPECT_TRUE(statuses[0].ok());
+  ExpectStatus(statuses[1], absl::StatusCode::kAlreadyExists, "");
+  ExpectStatus(statuses[2], absl::StatusCode::kAlreadyExists, "");
+  EXPECT_TRUE(statuses[3].ok());
+}
+
+TEST(IssuanceDecisionsTest, EnrollmentRowPassesWhenEverythingHolds) {
+  const std::vector<absl::Status> statuses = Decide({Enrollment("s1", "r1", 'a')}, State());
+  EXPECT_TRUE(statuses[0].ok()) << statuses[0];
+  IssuanceBatchState enrolled = State();
+  enrolled.devices["dev-1"].state = "enrolled";  // renewal or a second enrollment
+  EXPECT_TRUE(Decide({Enrollment("s1", "r1", 'a')}, enrolled)[0].ok());
+}
+
+TEST(IssuanceDecisionsTest, ChallengeRules) {
+  IssuanceBatchState state = State();
+  state.challenges[ChallengeId('b')].used = true;
+  state.challenges[ChallengeId('c')].expires_at = kNow;  // expires_at <= now is expired
+  state.challenges[ChallengeId('d')].device_serial = "dev-2";
+  state.challenges[ChallengeId('e')].purpose = "renew";
+  const std::vector<absl::Status> statuses =
+      Decide({Enrollment("s1", "r1", 'z'), Enrollment("s2", "r2", 'b'),
+              Enrollment("s3", "r3", 'c'), Enrollment("s4", "r4", 'd'),
+              Enrollment("s5", "r5", 'e')},
+             state);
+  ExpectStatus(statuses[0], absl::StatusCode::kFailedPrecondition, "challenge: not found");
+  ExpectStatus(statuses[1], absl::StatusCode::kFailedPrecondition, "challenge: already used");
+  ExpectStatus(statuses[2], absl::StatusCode::kFailedPrecondition, "challenge: expired");
+  ExpectStatus(statuses[3], absl::StatusCode::kFailedPrecondition,
+               "challenge: issued for another device");
+  ExpectStatus(statuses[4], absl::StatusCode::kFailedPrecondition,
+               "challenge: issued for renew, not enroll");
+}
+
+TEST(IssuanceDecisionsTest, DeviceRules) {
+  for (const auto& [device, message] :
+       std::vector<std::pair<LockedDevice, std::string>>{
+           {{"decommissioned", "acme"}, "device: decommissioned"},
+           {{"registered", std::nullopt}, "device: not claimed"},
+           {{"claimed", "globex"}, "device: owned by another deployment"},
+           {{"enrolled", "globex"}, "device: owned by another deployment"},
+           {{"quarantined", "acme"}, "device: in state quarantined"}}) {
+    IssuanceBatchState state = State();
+    state.devices["dev-1"] = device;
+    ExpectStatus(Decide({Enrollment("s1", "r1", 'a')}, state)[0],
+                 absl::StatusCode::kFailedPrecondition, message);
+  }
+  IssuanceBatchState unknown = State();
+  unknown.devices.clear();
+  ExpectStatus(Decide({Enrollment("s1", "r1", 'a')}, unknown)[0],
+               absl::StatusCode::kFailedPrecondition, "device: not found");
+}
+
+TEST(IssuanceDecisionsTest, FirstRowWinsChallengeAndRequestId) {
+  const std::vector<absl::Status> statuses =
+      Decide({Enrollment("s1", "r1", 'a'), Enrollment("s2", "r2", 'a'),
+              Enrollment("s3", "r1", 'b'), Enrollment("s4", "r4", 'b')},
+             State());
+  EXPECT_TRUE(statuses[0].ok());
+  ExpectStatus(statuses[1], absl::StatusCode::kFailedPrecondition, "challenge: already used");
+  ExpectStatus(statuses[2], absl::StatusCode::kAlreadyExists, "request_id: already completed");
+  // Row 2 failed, so it did not take challenge 'b'.
+  EXPECT_TRUE(statuses[3].ok()) << statuses[3];
+}
+
+TEST(IssuanceDecisionsTest, AFailedRowTakesNothingFromLaterRows) {
+  IssuanceBatchState state = State();
+  state.devices["dev-2"] = {"decommissioned", "acme"};
+  state.challenges[ChallengeId('x')] = {"dev-2", "enroll", kNow + absl::Seconds(1), false};
+  const std::vector<absl::Status> statuses =
+      Decide({Enrollment("s1", "r1", 'x', "dev-2"),  // fails: device decommissioned
+              Enrollment("s1", "r1", 'a'),           // same serial and request_id: free again
+              Plain("s1")},                          // now taken by row 1
+             state);
+  ExpectStatus(statuses[0], absl::StatusCode::kFailedPrecondition, "device: decommissioned");
+  EXPECT_TRUE(statuses[1].ok()) << statuses[1];
+  ExpectStatus(statuses[2], absl::StatusCode::kAlreadyExists, "");
+}
+
+TEST(IssuanceDecisionsTest, RecordedRequestIdComesBeforeEveryOtherCheck) {
+  IssuanceBatchState state = State();
+  state.recorded_request_ids = {"r1"};
+  state.stored_serials = {"s1"};
+  state.challenges[ChallengeId('a')].used = true;
+  // A retry of a completed request: its challenge is used and maybe its serial stored, but what
+  // the caller needs to hear is that the request completed.
+  ExpectStatus(Decide({Enrollment("s1", "r1", 'a')}, state)[0], absl::StatusCode::kAlreadyExists,
+               "request_id: already completed");
+  ExpectStatus(Decide({Enrollment("s9", "r1", 'a')}, state)[0], absl::StatusCode::kAlreadyExists,
+               "request_id: already completed");
+  // A new request with a stored serial: the serial.
+  ExpectStatus(Decide({Enrollment("s1", "r2", 'b')}, state)[0], absl::StatusCode::kAlreadyExists,
+               "a certificate with this serial is already stored");
+}
+
+TEST(IssuanceDecisionsTest, ValidateEnrollmentNamesTheField) {
+  CertificateRecord certificate;
+  EnrollmentRecord good{"r1", ChallengeId('a'), "dev-1", "acme", "enroll"};
+  EXPECT_TRUE(ValidateEnrollment(good, certificate).ok());
+  certificate.device_serial = "dev-1";
+  EXPECT_TRUE(ValidateEnrollment(good, certificate).ok());
+  certificate.device_serial = "dev-2";
+  ExpectStatus(ValidateEnrollment(good, certificate), absl::StatusCode::kInvalidArgument,
+               "certificate.device_serial: differs from enrollment.device_serial");
+  certificate.device_serial.reset();
+
+  EnrollmentRecord bad = good;
+  bad.request_id.clear();
+  ExpectStatus(ValidateEnrollment(bad, certificate), absl::StatusCode::kInvalidArgument,
+               "enrollment.request_id: empty");
+  bad = good;
+  bad.challenge_id = "short";
+  ExpectStatus(ValidateEnrollment(bad, certificate), absl::StatusCode::kInvalidArgument,
+               "enrollment.challenge_id: must be 16 bytes, not 5");
+  bad = good;
+  bad.purpose = "steal";
+  ExpectStatus(ValidateEnrollment(bad, certificate), absl::StatusCode::kInvalidArgument,
+               "enrollment.purpose: must be \"enroll\" or \"renew\"");
+  bad = good;
+  bad.expected_deployment.clear();
+  ExpectStatus(ValidateEnrollment(bad, certificate), absl::StatusCode::kInvalidArgument,
+               "enrollment.expected_deployment: empty");
+  bad = good;
+  bad.device_serial = std::string("a\0b", 3);
+  ExpectStatus(ValidateEnrollment(bad, certificate), absl::StatusCode::kInvalidArgument,
+               "enrollment.device_serial: contains a NUL character");
+}
+
+}  // namespace
+}  // namespace keyline::store

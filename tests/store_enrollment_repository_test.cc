@@ -1,0 +1,175 @@
+// EnrollmentRepository against PostgreSQL, as the service login: challenges (create, look up,
+// refusals, expiry sweep) and look-ups of completed enrollments.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <pqxx/binarystring>
+#include <pqxx/connection>
+#include <pqxx/transaction>
+#include <string>
+#include <vector>
+
+#include "store/certificate_repository.h"
+#include "store/connection_pool.h"
+#include "store/device_repository.h"
+#include "store/enrollment_repository.h"
+#include "store/timestamps.h"
+#include "tests/support/postgres_cluster.h"
+#include "tests/support/store_test_data.h"
+
+namespace keyline::store {
+namespace {
+
+using testing::PostgresCluster;
+using testing::TestChallenge;
+
+class EnrollmentRepositoryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<PostgresCluster*> cluster = testing::SharedPostgresCluster();
+    ASSERT_TRUE(cluster.ok()) << cluster.status();
+    absl::StatusOr<PostgresCluster::Database> database = CreateMigratedDatabase(**cluster);
+    ASSERT_TRUE(database.ok()) << database.status();
+    database_ = *database;
+    absl::StatusOr<std::unique_ptr<ConnectionPool>> pool =
+        ConnectionPool::Create({.database_url = database->app_url, .size = 4});
+    ASSERT_TRUE(pool.ok()) << pool.status();
+    pool_ = *std::move(pool);
+    absl::StatusOr<testing::EnrollmentWorld> world = testing::SeedEnrollmentWorld(*pool_, "acme", 2);
+    ASSERT_TRUE(world.ok()) << world.status();
+    world_ = *world;
+  }
+
+  int64_t Count(const std::string& sql) {
+    absl::StatusOr<int64_t> count = testing::QueryCount(*pool_, sql);
+    EXPECT_TRUE(count.ok()) << sql << ": " << count.status();
+    return count.value_or(-1);
+  }
+
+  PostgresCluster::Database database_;
+  std::unique_ptr<ConnectionPool> pool_;
+  testing::EnrollmentWorld world_;
+};
+
+TEST_F(EnrollmentRepositoryTest, CreateAndFindChallenge) {
+  EnrollmentRepository enrollments(*pool_);
+  ChallengeRecord challenge = TestChallenge(1, world_.device_serials[0]);
+  challenge.expires_at += absl::Nanoseconds(789);  // stored to the microsecond
+  challenge.requested_by = "urn:keyline:role:gateway:ward-7";
+  const size_t events_before = testing::VerifiedAuditLog(*pool_)->size();
+  ASSERT_TRUE(enrollments.CreateChallenge(challenge).ok());
+
+  const absl::StatusOr<ChallengeRecord> found = enrollments.FindChallenge(challenge.id);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->id, challenge.id);
+  EXPECT_EQ(found->device_serial, challenge.device_serial);
+  EXPECT_EQ(found->nonce, challenge.nonce);
+  EXPECT_EQ(found->purpose, "enroll");
+  EXPECT_EQ(found->requested_by, "urn:keyline:role:gateway:ward-7");
+  EXPECT_EQ(found->expires_at, TruncateToMicros(challenge.expires_at));
+  EXPECT_EQ(found->used_at, std::nullopt);
+  // Challenges are ephemeral: no audit event.
+  EXPECT_EQ(testing::VerifiedAuditLog(*pool_)->size(), events_before);
+
+  EXPECT_EQ(enrollments.FindChallenge(testing::TestChallengeId(2)).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(EnrollmentRepositoryTest, ChallengeRefusals) {
+  EnrollmentRepository enrollments(*pool_);
+  ASSERT_TRUE(enrollments.CreateChallenge(TestChallenge(1, world_.device_serials[0])).ok());
+
+  const absl::Status duplicate =
+      enrollments.CreateChallenge(TestChallenge(1, world_.device_serials[1]));
+  EXPECT_EQ(duplicate.code(), absl::StatusCode::kAlreadyExists) << duplicate;
+  EXPECT_EQ(duplicate.message(), "challenge.id: a challenge with this id exists");
+
+  const absl::Status unknown = enrollments.CreateChallenge(TestChallenge(2, "no-such-device"));
+  EXPECT_EQ(unknown.code(), absl::StatusCode::kFailedPrecondition) << unknown;
+  EXPECT_EQ(unknown.message(), "challenge.device_serial: no device no-such-device");
+
+  ChallengeRecord short_nonce = TestChallenge(3, world_.device_serials[0]);
+  short_nonce.nonce.resize(31);
+  EXPECT_EQ(enrollments.CreateChallenge(short_nonce).message(),
+            "challenge.nonce: must be 32 bytes, not 31");
+  ChallengeRecord short_id = TestChallenge(3, world_.device_serials[0]);
+  short_id.id.resize(8);
+  EXPECT_EQ(enrollments.CreateChallenge(short_id).message(), "challenge.id: must be 16 bytes, not 8");
+  ChallengeRecord bad_purpose = TestChallenge(3, world_.device_serials[0], absl::Seconds(60), "x");
+  EXPECT_EQ(enrollments.CreateChallenge(bad_purpose).code(), absl::StatusCode::kInvalidArgument);
+  ChallengeRecord used = TestChallenge(3, world_.device_serials[0]);
+  used.used_at = absl::Now();
+  EXPECT_EQ(enrollments.CreateChallenge(used).code(), absl::StatusCode::kInvalidArgument);
+  ChallengeRecord forever = TestChallenge(3, world_.device_serials[0]);
+  forever.expires_at = absl::InfiniteFuture();
+  EXPECT_EQ(enrollments.CreateChallenge(forever).code(), absl::StatusCode::kInvalidArgument);
+
+  EXPECT_EQ(Count("SELECT count(*) FROM challenges"), 1);
+  EXPECT_EQ(enrollments.FindChallenge(testing::TestChallengeId(1))->device_serial,
+            world_.device_serials[0]);
+}
+
+TEST_F(EnrollmentRepositoryTest, DeleteExpiredChallengesSkipsLockedOnes) {
+  EnrollmentRepository enrollments(*pool_);
+  const std::string& device = world_.device_serials[0];
+  ASSERT_TRUE(enrollments.CreateChallenge(TestChallenge(1, device, -absl::Minutes(10))).ok());
+  ASSERT_TRUE(enrollments.CreateChallenge(TestChallenge(2, device, -absl::Minutes(5))).ok());
+  ASSERT_TRUE(enrollments.CreateChallenge(TestChallenge(3, device, -absl::Minutes(1))).ok());
+  ASSERT_TRUE(enrollments.CreateChallenge(TestChallenge(4, device, absl::Minutes(5))).ok());
+
+  // Challenge 2 is held by a transaction (an enrollment in progress): left for the next sweep,
+  // and the sweep does not wait for it.
+  pqxx::connection holder_connection(database_.superuser_url);
+  pqxx::work holder(holder_connection);
+  holder.exec_params("SELECT 1 FROM challenges WHERE id = $1::bytea FOR UPDATE",
+                     pqxx::binarystring(testing::TestChallengeId(2)));
+  const absl::StatusOr<int64_t> deleted =
+      enrollments.DeleteExpiredChallenges(absl::Now() - absl::Minutes(2));
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_EQ(*deleted, 1);  // challenge 1
+  holder.commit();
+  EXPECT_EQ(enrollments.FindChallenge(testing::TestChallengeId(1)).status().code(),
+            absl::StatusCode::kNotFound);
+
+  const absl::StatusOr<int64_t> rest = enrollments.DeleteExpiredChallenges(absl::Now());
+  ASSERT_TRUE(rest.ok()) << rest.status();
+  EXPECT_EQ(*rest, 2);  // challenges 2 and 3
+  EXPECT_TRUE(enrollments.FindChallenge(testing::TestChallengeId(4)).ok());
+  EXPECT_EQ(*enrollments.DeleteExpiredChallenges(absl::Now()), 0);
+}
+
+TEST_F(EnrollmentRepositoryTest, FindByRequestIdReturnsTheStoredCertificate) {
+  EnrollmentRepository enrollments(*pool_);
+  const std::string& device = world_.device_serials[1];
+  ASSERT_TRUE(enrollments.CreateChallenge(TestChallenge(1, device)).ok());
+  // One-off path (CertificateRepository) with an enrollment: stored as the writer would.
+  const IssuanceWrite write = testing::TestEnrollmentIssuance(
+      world_.ca_id, testing::TestSerial(40, 1), "req-1", testing::TestChallengeId(1), device,
+      "acme");
+  ASSERT_TRUE(CertificateRepository(*pool_).InsertWithAudit(write).ok());
+
+  const absl::StatusOr<CompletedEnrollment> completed = enrollments.FindByRequestId("req-1");
+  ASSERT_TRUE(completed.ok()) << completed.status();
+  EXPECT_EQ(completed->request_id, "req-1");
+  EXPECT_EQ(completed->device_serial, device);
+  EXPECT_EQ(completed->certificate.serial, write.certificate.serial);
+  EXPECT_EQ(completed->certificate.der, write.certificate.der);
+  EXPECT_EQ(completed->certificate.device_serial, device);
+  EXPECT_EQ(completed->certificate.issuer_id, world_.ca_id);
+  EXPECT_TRUE(enrollments.FindChallenge(testing::TestChallengeId(1))->used_at.has_value());
+  EXPECT_EQ(DeviceRepository(*pool_).Find(device)->state, "enrolled");
+
+  const absl::StatusOr<CompletedEnrollment> missing = enrollments.FindByRequestId("req-2");
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+
+  // The same request through the one-off path again: AlreadyExists, nothing written.
+  IssuanceWrite retry = write;
+  retry.certificate.serial = testing::TestSerial(40, 2);
+  const absl::Status again = CertificateRepository(*pool_).InsertWithAudit(retry);
+  EXPECT_EQ(again.code(), absl::StatusCode::kAlreadyExists) << again;
+  EXPECT_EQ(again.message(), "request_id: already completed");
+  EXPECT_EQ(Count("SELECT count(*) FROM certificates WHERE device_serial IS NOT NULL"), 1);
+}
+
+}  // namespace
+}  // namespace keyline::store
