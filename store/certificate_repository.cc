@@ -22,6 +22,21 @@ absl::StatusOr<CertificateRecord> CertificateRepository::FindBySerial(std::strin
       });
 }
 
+absl::StatusOr<CertificateRecord> CertificateRepository::FindLatestByProfile(
+    std::string_view profile) {
+  return pool_.WithTransaction(
+      "find latest certificate by profile",
+      [&](pqxx::work& tx) -> absl::StatusOr<CertificateRecord> {
+        const pqxx::result rows = tx.exec_params(
+            absl::StrCat("SELECT ", CertificateSelectList("c"),
+                         " FROM certificates c WHERE profile = $1 AND status = 'good' "
+                         "ORDER BY not_after DESC LIMIT 1"),
+            std::string(profile));
+        if (rows.empty()) return absl::NotFoundError("no certificate of this profile");
+        return CertificateFromRow(rows[0]);
+      });
+}
+
 absl::StatusOr<int64_t> CertificateRepository::Count(std::optional<int32_t> issuer_id) {
   return pool_.WithTransaction(
       "count certificates", [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
