@@ -22,6 +22,14 @@ constexpr char kTls13Only[] =
 
 using ConfPtr = OpenSslPtr<CONF, NCONF_free>;
 
+// gRPC tears channels down on its own threads, which can still be freeing SSL_CTXs while the
+// main thread runs the exit handlers; OpenSSL's atexit cleanup would free the object tables they
+// use (seen as a crash in ASN1_OBJECT_free during exit). Every process that links this file
+// speaks gRPC, so OpenSSL's state is kept until the process is gone. This must be OpenSSL's first
+// initialisation to take effect, hence a static initialiser.
+[[maybe_unused]] const bool kOpenSslWithoutAtExit =
+    OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, nullptr) == 1;
+
 absl::Status Apply() {
   // Load the system configuration first: OpenSSL loads it once, and a later automatic load
   // must not replace what we set here.
