@@ -2,8 +2,10 @@
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
+#include <grpcpp/support/channel_arguments.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/files.h"
 #include "common/status_macros.h"
 #include "common/tls_policy.h"
@@ -24,7 +26,20 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> Connect(const ConnectionOptions& 
     KEYLINE_ASSIGN_OR_RETURN(tls.pem_cert_chain, ReadFile(options.certificate_file, 1 << 20));
     KEYLINE_ASSIGN_OR_RETURN(tls.pem_private_key, ReadFile(options.key_file, 64 << 10));
   }
-  return grpc::CreateChannel(options.server, grpc::SslCredentials(tls));
+  grpc::ChannelArguments arguments;
+  arguments.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  return grpc::CreateCustomChannel(options.server, grpc::SslCredentials(tls), arguments);
+}
+
+std::unique_ptr<grpc::ClientContext> ContextWithDeadline(absl::Duration timeout) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  return context;
+}
+
+absl::Status FromGrpc(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
 }
 
 }  // namespace keyline::cli

@@ -1,7 +1,7 @@
 #include "cli/operator_command.h"
 
-#include <chrono>
 #include <iostream>
+#include <memory>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -57,10 +57,9 @@ int RunOperatorIssue(const ConnectionOptions& connection, OutputFormat format,
   request.set_name(options.name);
   request.set_csr(*csr);
   keyline::v1::IssueOperatorCertificateResponse response;
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  auto context = ContextWithDeadline(absl::Seconds(30));
   const grpc::Status status = keyline::v1::AdminService::NewStub(*channel)
-                                  ->IssueOperatorCertificate(&context, request, &response);
+                                  ->IssueOperatorCertificate(context.get(), request, &response);
   if (!status.ok()) return ReportError(status, format);
 
   const auto& issued = response.certificate();
@@ -84,6 +83,23 @@ int RunOperatorIssue(const ConnectionOptions& connection, OutputFormat format,
               << (options.out_cert.empty() ? "" : " -> " + options.out_cert) << "\n";
   }
   return 0;
+}
+
+void AddOperatorCommands(CLI::App& app, Invocation& invocation) {
+  auto* group = app.add_subcommand("operator", "operator certificates");
+  group->require_subcommand(1);
+  auto issue = std::make_shared<OperatorIssueOptions>();
+  auto* issue_command =
+      group->add_subcommand("issue", "issue an operator certificate (admin role)");
+  issue_command->add_option("--role", issue->role, "admin, factory or gateway")->required();
+  issue_command->add_option("--name", issue->name, "operator name, e.g. line-3")->required();
+  issue_command->add_option("--csr", issue->csr_file, "PKCS#10 request (DER or PEM)");
+  issue_command->add_option("--out-key", issue->out_key,
+                            "generate a P-256 key here (mode 0600) instead of --csr");
+  issue_command->add_option("--out-cert", issue->out_cert, "write the PEM chain here");
+  OnRun(issue_command, invocation, [&invocation, issue] {
+    return RunOperatorIssue(invocation.globals.connection, invocation.globals.format(), *issue);
+  });
 }
 
 }  // namespace keyline::cli

@@ -3,6 +3,9 @@
 
 #include <string>
 
+#include <CLI/CLI.hpp>
+
+#include "cli/command_line.h"
 #include "cli/connection.h"
 #include "cli/output.h"
 
@@ -19,5 +22,8 @@ struct OperatorIssueOptions {
 // Returns the process exit code.
 int RunOperatorIssue(const ConnectionOptions& connection, OutputFormat format,
                      const OperatorIssueOptions& options);
+
+//   operator issue --role ROLE --name NAME (--csr FILE | --out-key FILE) [--out-cert FILE]
+void AddOperatorCommands(CLI::App& app, Invocation& invocation);
 
 }  // namespace keyline::cli

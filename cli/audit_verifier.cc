@@ -1,0 +1,139 @@
+#include "cli/audit_verifier.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "cli/signature_check.h"
+#include "store/audit_checkpoint_message.h"
+
+namespace keyline::cli {
+namespace {
+
+absl::Status Problem(std::string message) { return absl::DataLossError(message); }
+
+}  // namespace
+
+AuditLogVerifier::AuditLogVerifier(std::vector<SignedCheckpoint> checkpoints)
+    : checkpoints_(std::move(checkpoints)), last_hash_(store::GenesisAuditHash()) {
+  std::stable_sort(
+      checkpoints_.begin(), checkpoints_.end(),
+      [](const SignedCheckpoint& a, const SignedCheckpoint& b) { return a.seq < b.seq; });
+}
+
+std::optional<int64_t> AuditLogVerifier::last_checkpoint_seq() const {
+  if (checkpoints_.empty()) return std::nullopt;
+  return checkpoints_.back().seq;
+}
+
+absl::Status AuditLogVerifier::CheckSignatures(EVP_PKEY* audit_key) const {
+  for (const SignedCheckpoint& checkpoint : checkpoints_) {
+    if (!EcdsaSha256Verifies(audit_key,
+                             store::AuditCheckpointMessage(checkpoint.seq, checkpoint.row_hash),
+                             checkpoint.signature)) {
+      return Problem(absl::StrCat("checkpoint at seq ", checkpoint.seq,
+                                  ": signature does not verify (forged?)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AuditLogVerifier::AddRows(std::span<const store::AuditRow> rows) {
+  for (size_t i = 0; i < rows.size() && problem_.ok(); ++i) {
+    problem_ = CheckRow(rows, i);
+    if (problem_.ok()) problem_ = MatchCheckpoints(rows[i]);
+  }
+  return problem_;
+}
+
+absl::Status AuditLogVerifier::CheckRow(std::span<const store::AuditRow> rows, size_t index) {
+  const store::AuditRow& row = rows[index];
+  const int64_t expected = last_seq_ + 1;
+  if (row.seq != expected) {
+    if (row.seq < expected) {
+      return Problem(absl::StrCat("row ", row.seq, " out of order: it comes after row ", last_seq_,
+                                  " (reordered or repeated?)"));
+    }
+    for (size_t j = index + 1; j < rows.size(); ++j) {
+      if (rows[j].seq == expected) {
+        return Problem(
+            absl::StrCat("rows ", expected, " and ", row.seq, " out of order (reordered?)"));
+      }
+    }
+    if (row.seq == expected + 1) return Problem(absl::StrCat("row ", expected, " missing"));
+    return Problem(absl::StrCat("rows ", expected, " to ", row.seq - 1, " missing"));
+  }
+
+  // store::VerifyAuditChain is the definition of a good row; the rest only names the problem.
+  const absl::Status verified = store::VerifyAuditChain(std::span(&row, 1), last_seq_, last_hash_);
+  if (!verified.ok()) {
+    const auto canonical = store::CanonicalAuditEvent(row.seq, row.occurred_at, row.event);
+    if (!canonical.ok()) {
+      return Problem(absl::StrCat(
+          "row ", row.seq, ": cannot be canonicalized (altered?): ", canonical.status().message()));
+    }
+    const bool hash_matches = store::AuditRowHash(row.prev_hash, *canonical) == row.row_hash;
+    const bool linked = row.prev_hash == last_hash_;
+    if (!linked) {
+      // The row that should follow the previous one sits elsewhere: rows were moved.
+      for (size_t j = 0; j < rows.size(); ++j) {
+        if (j != index && rows[j].prev_hash == last_hash_) {
+          return Problem(absl::StrCat("row ", row.seq, ": out of place: the row that follows row ",
+                                      last_seq_, " is stored at seq ", rows[j].seq,
+                                      " (reordered?)"));
+        }
+      }
+    }
+    if (!hash_matches) return Problem(absl::StrCat("row ", row.seq, ": hash mismatch (altered?)"));
+    if (!linked) {
+      return Problem(absl::StrCat("row ", row.seq, ": prev_hash does not match the hash of row ",
+                                  last_seq_, " (row ", last_seq_,
+                                  " altered and rehashed, or rows reordered?)"));
+    }
+    return Problem(absl::StrCat("row ", row.seq, ": ", verified.message()));
+  }
+  last_seq_ = row.seq;
+  last_hash_ = row.row_hash;
+  ++rows_verified_;
+  return absl::OkStatus();
+}
+
+absl::Status AuditLogVerifier::MatchCheckpoints(const store::AuditRow& row) {
+  for (; next_checkpoint_ < checkpoints_.size() && checkpoints_[next_checkpoint_].seq <= row.seq;
+       ++next_checkpoint_) {
+    const SignedCheckpoint& checkpoint = checkpoints_[next_checkpoint_];
+    if (checkpoint.seq != row.seq) {  // only possible for seq < 1: every row before was seen
+      return Problem(absl::StrCat("checkpoint at seq ", checkpoint.seq, ": no such row"));
+    }
+    if (checkpoint.row_hash != row.row_hash) {
+      return Problem(absl::StrCat("row ", row.seq,
+                                  ": hash differs from the checkpoint signed at seq ",
+                                  checkpoint.seq, " (rows up to ", row.seq, " rewritten?)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AuditLogVerifier::Finish() {
+  if (!problem_.ok()) return problem_;
+  if (next_checkpoint_ < checkpoints_.size()) {
+    const SignedCheckpoint& next = checkpoints_[next_checkpoint_];
+    const SignedCheckpoint& beyond = checkpoints_.back();
+    if (next.seq < 1) {
+      problem_ = Problem(absl::StrCat("checkpoint at seq ", next.seq, ": no such row"));
+    } else {
+      problem_ = Problem(absl::StrCat("rows after ", last_seq_, " missing: checkpoint at ",
+                                      beyond.seq, " signed"));
+    }
+  }
+  return problem_;
+}
+
+absl::Status VerifyAuditLog(std::span<const store::AuditRow> rows,
+                            std::vector<SignedCheckpoint> checkpoints, EVP_PKEY* audit_key) {
+  AuditLogVerifier verifier(std::move(checkpoints));
+  if (absl::Status status = verifier.CheckSignatures(audit_key); !status.ok()) return status;
+  if (absl::Status status = verifier.AddRows(rows); !status.ok()) return status;
+  return verifier.Finish();
+}
+
+}  // namespace keyline::cli
