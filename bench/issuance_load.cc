@@ -17,7 +17,6 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -29,21 +28,18 @@
 #include <grpcpp/channel.h>
 #include <grpcpp/client_context.h>
 #include <grpcpp/completion_queue.h>
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
 #include <grpcpp/support/async_unary_call.h>
-#include <grpcpp/support/channel_arguments.h>
-#include <openssl/pem.h>
 
+#include "bench/load_support.h"
 #include "ca/software_key.h"
-#include "common/absl_compat.h"
-#include "common/files.h"
-#include "common/openssl_ptr.h"
 #include "common/tls_policy.h"
 #include "keyline/v1/admin.grpc.pb.h"
 
 namespace {
 
+using keyline::bench::Die;
+using keyline::bench::PercentileMs;
+using keyline::bench::ValueOrDie;
 using Clock = std::chrono::steady_clock;
 
 struct Options {
@@ -61,17 +57,6 @@ struct Options {
   std::string csr_pem_out;
 };
 
-[[noreturn]] void Die(const std::string& message) {
-  std::cerr << "issuance_load: " << message << "\n";
-  std::exit(2);
-}
-
-template <typename T>
-T ValueOrDie(absl::StatusOr<T> value, const std::string& what) {
-  if (!value.ok()) Die(what + ": " + std::string(keyline::AsStd(value.status().message())));
-  return *std::move(value);
-}
-
 // P-256 keys and CSRs (DER), made before the clock starts so the load generator spends its CPU
 // on RPCs, not on key generation.
 std::vector<std::string> MakeCsrs(int count, const std::string& name_prefix) {
@@ -84,32 +69,6 @@ std::vector<std::string> MakeCsrs(int count, const std::string& name_prefix) {
                               "creating a CSR"));
   }
   return csrs;
-}
-
-void WriteCsrPems(const std::vector<std::string>& csrs, const std::string& path) {
-  std::string pems;
-  for (const std::string& der : csrs) {
-    const auto* bytes = reinterpret_cast<const unsigned char*>(der.data());
-    keyline::X509ReqPtr request(d2i_X509_REQ(nullptr, &bytes, static_cast<long>(der.size())));
-    keyline::BioPtr bio(BIO_new(BIO_s_mem()));
-    if (request == nullptr || bio == nullptr || PEM_write_bio_X509_REQ(bio.get(), request.get()) != 1) {
-      Die("encoding a CSR as PEM");
-    }
-    char* data = nullptr;
-    const long length = BIO_get_mem_data(bio.get(), &data);
-    pems.append(data, static_cast<size_t>(length));
-  }
-  if (auto status = keyline::WriteFileAtomically(path, pems, 0644); !status.ok()) {
-    Die("writing " + path + ": " + std::string(keyline::AsStd(status.message())));
-  }
-}
-
-std::shared_ptr<grpc::ChannelCredentials> Credentials(const Options& options) {
-  grpc::SslCredentialsOptions tls;
-  tls.pem_root_certs = ValueOrDie(keyline::ReadFile(options.ca_file, 1 << 20), options.ca_file);
-  tls.pem_cert_chain = ValueOrDie(keyline::ReadFile(options.cert_file, 1 << 20), options.cert_file);
-  tls.pem_private_key = ValueOrDie(keyline::ReadFile(options.key_file, 64 << 10), options.key_file);
-  return grpc::SslCredentials(tls);
 }
 
 // One RPC: everything the completion queue hands back through the tag.
@@ -142,8 +101,8 @@ class LoadRunner {
   // Runs the warm-up and the measured window, then waits for every RPC in flight to finish.
   std::vector<Tally> Run() {
     start_ = Clock::now();
-    measure_begin_ = start_ + ToDuration(options_.warmup_seconds);
-    measure_end_ = measure_begin_ + ToDuration(options_.measure_seconds);
+    measure_begin_ = start_ + keyline::bench::Seconds(options_.warmup_seconds);
+    measure_end_ = measure_begin_ + keyline::bench::Seconds(options_.measure_seconds);
     std::vector<Tally> tallies(static_cast<size_t>(options_.threads));
     std::vector<std::thread> threads;
     for (int t = 0; t < options_.threads; ++t) {
@@ -154,10 +113,6 @@ class LoadRunner {
   }
 
  private:
-  static Clock::duration ToDuration(double seconds) {
-    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
-  }
-
   void Start(grpc::CompletionQueue* queue) {
     const uint64_t sequence = next_sequence_.fetch_add(1, std::memory_order_relaxed);
     auto* call = new Call;
@@ -222,16 +177,10 @@ class LoadRunner {
   Clock::time_point measure_end_;
 };
 
-double PercentileMs(std::vector<uint32_t>& sorted_us, double fraction) {
-  if (sorted_us.empty()) return 0;
-  const auto index = std::min(sorted_us.size() - 1,
-                              static_cast<size_t>(fraction * static_cast<double>(sorted_us.size())));
-  return sorted_us[index] / 1000.0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
+  keyline::bench::SetProgramName("issuance_load");
   Options options;
   CLI::App app{"issuance_load: IssueOperatorCertificate load against keyline-server"};
   app.add_option("--target", options.target, "host:port of keyline-server");
@@ -256,7 +205,7 @@ int main(int argc, char** argv) {
 
   std::vector<std::string> csrs = MakeCsrs(options.csr_count, options.name_prefix);
   if (!options.csr_pem_out.empty()) {
-    WriteCsrPems(csrs, options.csr_pem_out);
+    keyline::bench::WriteCsrPems(csrs, options.csr_pem_out);
     return 0;
   }
   if (options.ca_file.empty() || options.cert_file.empty() || options.key_file.empty()) {
@@ -267,18 +216,11 @@ int main(int argc, char** argv) {
   if (auto status = keyline::RequireTls13ForThisProcess(); !status.ok()) {
     Die("TLS policy: " + std::string(keyline::AsStd(status.message())));
   }
-  const auto credentials = Credentials(options);
+  const auto credentials =
+      keyline::bench::TlsCredentials(options.ca_file, options.cert_file, options.key_file);
   std::vector<std::unique_ptr<keyline::v1::AdminService::Stub>> stubs;
-  for (int i = 0; i < options.channels; ++i) {
-    grpc::ChannelArguments arguments;
-    // A channel argument of its own and a private subchannel pool: each channel is a separate
-    // HTTP/2 connection instead of sharing one subchannel.
-    arguments.SetInt("keyline.bench.channel_index", i);
-    arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    auto channel = grpc::CreateCustomChannel(options.target, credentials, arguments);
-    if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
-      Die("could not connect to " + options.target);
-    }
+  for (const auto& channel :
+       keyline::bench::ConnectedChannels(options.target, credentials, options.channels)) {
     stubs.push_back(keyline::v1::AdminService::NewStub(channel));
   }
 

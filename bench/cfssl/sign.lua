@@ -1,7 +1,8 @@
--- wrk script for bench/issuance: POST /api/v1/cfssl/sign with P-256 CSRs, cycling through the
--- PEM CSRs in the file named by the CSR_FILE environment variable (written by issuance_load
--- --csr-pem-out). A response counts as a signed certificate only if its status is 2xx and its
--- body says "success":true. done() prints one line for bench/issuance to parse:
+-- wrk script for bench/issuance and bench/enroll (bench/lib/cfssl.sh): POST /api/v1/cfssl/sign
+-- with P-256 CSRs, cycling through the PEM CSRs in the file named by the CSR_FILE environment
+-- variable (written by issuance_load or enroll_load --csr-pem-out). A response counts as a signed
+-- certificate only if its status is 2xx and its body says "success":true. done() prints one line
+-- for bench/lib/cfssl.sh to parse:
 --   cfssl_load: ok=N failed=N non2xx=N socket_errors=N seconds=S p50_ms=X p99_ms=X
 local threads = {}
 
