@@ -1,0 +1,565 @@
+// HttpServer end to end on 127.0.0.1: curl and a raw socket client against a real server.
+#include "http/http_server.h"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/absl_compat.h"
+#include "http/testing/raw_http_client.h"
+
+namespace keyline::http {
+namespace {
+
+using testing::RawHttpClient;
+using testing::RawResponse;
+
+constexpr absl::Duration kTimeout = absl::Seconds(10);
+
+std::shared_ptr<const std::string> Body(std::string text) {
+  return std::make_shared<const std::string>(std::move(text));
+}
+
+HttpHandler Fixed(std::shared_ptr<const std::string> body,
+                  std::shared_ptr<const HttpHeaders> headers = nullptr) {
+  return [body, headers](const HttpRequest&) {
+    HttpResponse response;
+    response.content_type = "application/ocsp-response";
+    response.body = body;
+    response.headers = headers;
+    return response;
+  };
+}
+
+// Runs a command, returning its exit status and standard output.
+std::pair<int, std::string> RunCommand(const std::string& command) {
+  std::string output;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return {-1, ""};
+  std::array<char, 65536> chunk;
+  size_t got;
+  while ((got = std::fread(chunk.data(), 1, chunk.size(), pipe)) > 0) output.append(chunk.data(), got);
+  const int status = ::pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  static constexpr std::string_view kEtag = "\"v1-abc\"";
+
+  // Routes shared by most tests.
+  static Router DefaultRouter() {
+    Router router;
+    auto headers = std::make_shared<const HttpHeaders>(HttpHeaders{
+        {"Cache-Control", "max-age=60, public, no-transform, must-revalidate"},
+        {"ETag", std::string(kEtag)},
+        {"Last-Modified", "Sun, 06 Nov 1994 08:49:37 GMT"},
+        {"Expires", "Sun, 06 Nov 1994 09:49:37 GMT"}});
+    EXPECT_TRUE(router.Handle(HttpMethod::kGet, "/static", Fixed(Body("static body"), headers)).ok());
+    EXPECT_TRUE(router
+                    .Handle(HttpMethod::kPost, "/echo",
+                            [](const HttpRequest& request) {
+                              HttpResponse response = HttpResponse::Text(
+                                  200, absl::StrCat(AsAbsl(request.content_type), "|", request.body.size(),
+                                                    "|", AsAbsl(request.body)));
+                              return response;
+                            })
+                    .ok());
+    EXPECT_TRUE(router
+                    .HandlePrefix(HttpMethod::kGet, "/ocsp/",
+                                  [](const HttpRequest& request) {
+                                    return HttpResponse::Text(
+                                        200, absl::StrCat(AsAbsl(request.path), "|",
+                                                          AsAbsl(request.path_suffix), "|",
+                                                          AsAbsl(request.query), "|",
+                                                          AsAbsl(request.peer_address)));
+                                  })
+                    .ok());
+    EXPECT_TRUE(router
+                    .Handle(HttpMethod::kGet, "/throws",
+                            [](const HttpRequest&) -> HttpResponse {
+                              throw std::runtime_error("boom");
+                            })
+                    .ok());
+    EXPECT_TRUE(router
+                    .Handle(HttpMethod::kGet, "/bad-header",
+                            [](const HttpRequest&) {
+                              HttpResponse response = HttpResponse::Text(200, "x");
+                              response.headers = std::make_shared<const HttpHeaders>(
+                                  HttpHeaders{{"X-Injected", "a\r\nSet-Cookie: evil=1"}});
+                              return response;
+                            })
+                    .ok());
+    EXPECT_TRUE(router
+                    .Handle(HttpMethod::kGet, "/reserved-header",
+                            [](const HttpRequest&) {
+                              HttpResponse response = HttpResponse::Text(200, "x");
+                              response.headers = std::make_shared<const HttpHeaders>(
+                                  HttpHeaders{{"Content-Length", "1000"}});
+                              return response;
+                            })
+                    .ok());
+    return router;
+  }
+
+  void StartServer(HttpServerOptions options) {
+    absl::StatusOr<std::unique_ptr<HttpServer>> server = HttpServer::New(std::move(options));
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    ASSERT_TRUE(server_->Start().ok());
+  }
+
+  void StartDefault(int threads = 2) {
+    HttpServerOptions options;
+    options.threads = threads;
+    options.router = DefaultRouter();
+    StartServer(std::move(options));
+  }
+
+  std::string Url(std::string_view path) const {
+    return absl::StrCat("http://127.0.0.1:", server_->port(), AsAbsl(path));
+  }
+
+  RawHttpClient Connect() const {
+    absl::StatusOr<RawHttpClient> client = RawHttpClient::Connect(server_->port());
+    EXPECT_TRUE(client.ok()) << client.status();
+    return *std::move(client);
+  }
+
+  // One GET on a fresh connection.
+  RawResponse Get(std::string_view path) const {
+    RawHttpClient client = Connect();
+    EXPECT_TRUE(client.Send(absl::StrCat("GET ", AsAbsl(path), " HTTP/1.1\r\nHost: t\r\n\r\n")).ok());
+    absl::StatusOr<RawResponse> response = client.ReadResponse(kTimeout);
+    EXPECT_TRUE(response.ok()) << response.status();
+    return response.ok() ? *response : RawResponse{};
+  }
+
+  std::unique_ptr<HttpServer> server_;
+};
+
+TEST_F(HttpServerTest, CurlGetsHeadsAndPosts) {
+  StartDefault();
+  auto [code, out] = RunCommand(absl::StrCat("curl -sS -D - ", Url("/static")));
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("HTTP/1.1 200 OK\r\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("content-type: application/ocsp-response\r\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("Content-Length: 11\r\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("Cache-Control: max-age=60, public, no-transform, must-revalidate\r\n"),
+            std::string::npos) << out;
+  EXPECT_NE(out.find("ETag: \"v1-abc\"\r\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("Last-Modified: Sun, 06 Nov 1994 08:49:37 GMT\r\n"), std::string::npos);
+  EXPECT_NE(out.find("Expires: Sun, 06 Nov 1994 09:49:37 GMT\r\n"), std::string::npos);
+  EXPECT_NE(out.find("Server: keyline\r\n"), std::string::npos) << out;
+  EXPECT_TRUE(out.ends_with("\r\n\r\nstatic body")) << out;
+
+  std::tie(code, out) = RunCommand(absl::StrCat("curl -sS -I ", Url("/static")));
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("HTTP/1.1 200 OK\r\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("Content-Length: 11\r\n"), std::string::npos) << out;
+
+  std::tie(code, out) = RunCommand(absl::StrCat("curl -sS -H 'Content-Type: application/ocsp-request' ",
+                                         "--data-binary 'hello world' ", Url("/echo")));
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_EQ(out, "application/ocsp-request|11|hello world");
+}
+
+TEST_F(HttpServerTest, HeadSendsTheLengthButNoBody) {
+  StartDefault();
+  RawHttpClient client = Connect();
+  ASSERT_TRUE(client.Send("HEAD /static HTTP/1.1\r\nHost: t\r\n\r\n").ok());
+  absl::StatusOr<RawResponse> head = client.ReadResponse(kTimeout, /*head_request=*/true);
+  ASSERT_TRUE(head.ok()) << head.status();
+  EXPECT_EQ(head->status, 200);
+  EXPECT_EQ(head->Header("content-length"), "11");
+  EXPECT_EQ(head->Header("etag"), kEtag);
+  // Were any body bytes sent, they would be read as the next response's head.
+  ASSERT_TRUE(client.Send("GET /static HTTP/1.1\r\nHost: t\r\n\r\n").ok());
+  absl::StatusOr<RawResponse> get = client.ReadResponse(kTimeout);
+  ASSERT_TRUE(get.ok()) << get.status();
+  EXPECT_EQ(get->status, 200);
+  EXPECT_EQ(get->body, "static body");
+}
+
+TEST_F(HttpServerTest, PrefixRoutesSeeRawPathSuffixQueryAndPeer) {
+  StartDefault();
+  const RawResponse response = Get("/ocsp/MEIw%2BQ%3D%3D?x=1&y=2");
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "/ocsp/MEIw%2BQ%3D%3D|MEIw%2BQ%3D%3D|x=1&y=2|127.0.0.1");
+}
+
+TEST_F(HttpServerTest, UnknownPathIs404AndWrongMethodIs405WithAllow) {
+  StartDefault();
+  EXPECT_EQ(Get("/nothing-here").status, 404);
+  EXPECT_EQ(Get("/static/").status, 404);
+
+  RawHttpClient client = Connect();
+  ASSERT_TRUE(client.Send("POST /static HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\n\r\nx").ok());
+  absl::StatusOr<RawResponse> post = client.ReadResponse(kTimeout);
+  ASSERT_TRUE(post.ok()) << post.status();
+  EXPECT_EQ(post->status, 405);
+  EXPECT_EQ(post->Header("allow"), "GET, HEAD");
+
+  for (std::string_view method : {"PUT", "DELETE", "OPTIONS", "PATCH"}) {
+    ASSERT_TRUE(client.Send(absl::StrCat(AsAbsl(method), " /echo HTTP/1.1\r\nHost: t\r\n\r\n")).ok());
+    absl::StatusOr<RawResponse> response = client.ReadResponse(kTimeout);
+    ASSERT_TRUE(response.ok()) << method << ": " << response.status();
+    EXPECT_EQ(response->status, 405) << method;
+    EXPECT_EQ(response->Header("allow"), "POST") << method;
+  }
+  ASSERT_TRUE(client.Send("GET /echo HTTP/1.1\r\nHost: t\r\n\r\n").ok());
+  absl::StatusOr<RawResponse> get = client.ReadResponse(kTimeout);
+  ASSERT_TRUE(get.ok()) << get.status();
+  EXPECT_EQ(get->status, 405);
+  ASSERT_TRUE(client.Send("DELETE /nothing HTTP/1.1\r\nHost: t\r\n\r\n").ok());
+  absl::StatusOr<RawResponse> missing = client.ReadResponse(kTimeout);
+  ASSERT_TRUE(missing.ok()) << missing.status();
+  EXPECT_EQ(missing->status, 404);
+}
+
+TEST_F(HttpServerTest, IfNoneMatchGets304WithCachingHeaders) {
+  StartDefault();
+  RawHttpClient client = Connect();
+  ASSERT_TRUE(
+      client.Send("GET /static HTTP/1.1\r\nHost: t\r\nIf-None-Match: \"old\", \"v1-abc\"\r\n\r\n")
+          .ok());
+  absl::StatusOr<RawResponse> response = client.ReadResponse(kTimeout);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->status, 304);
+  EXPECT_EQ(response->body, "");
+  EXPECT_EQ(response->Header("etag"), kEtag);
+  EXPECT_EQ(response->Header("cache-control"), "max-age=60, public, no-transform, must-revalidate");
+  EXPECT_FALSE(response->HasHeader("content-type"));
+  // The connection stays usable: no stray body bytes after the 304.
+  ASSERT_TRUE(client.Send("GET /static HTTP/1.1\r\nHost: t\r\nIf-None-Match: \"old\"\r\n\r\n").ok());
+  response = client.ReadResponse(kTimeout);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, "static body");
+  // If-Modified-Since at Last-Modified: not modified either.
+  ASSERT_TRUE(client
+                  .Send("GET /static HTTP/1.1\r\nHost: t\r\n"
+                        "If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n")
+                  .ok());
+  response = client.ReadResponse(kTimeout);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->status, 304);
+}
+
+TEST_F(HttpServerTest, KeepAliveServesTwoRequestsOnOneConnection) {
+  StartDefault();
+  RawHttpClient client = Connect();
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(client.Send("GET /static HTTP/1.1\r\nHost: t\r\n\r\n").ok());
+    absl::StatusOr<RawResponse> response = client.ReadResponse(kTimeout);
+    ASSERT_TRUE(response.ok()) << i << ": " << response.status();
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->Header("connection"), "keep-alive");
+    EXPECT_EQ(response->body, "static body");
+  }
+  // Connection: close is honoured.
+  ASSERT_TRUE(client.Send("GET /static HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").ok());
+  absl::StatusOr<RawResponse> last = client.ReadResponse(kTimeout);
+  ASSERT_TRUE(last.ok()) << last.status();
+  EXPECT_EQ(last->Header("connection"), "close");
+  EXPECT_TRUE(client.WaitForClose(kTimeout));
+}
+
+TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
+  StartDefault();
+  RawHttpClient client = Connect();
+  ASSERT_TRUE(client
+                  .Send("GET /ocsp/1 HTTP/1.1\r\nHost: t\r\n\r\n"
+                        "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc"
+                        "GET /nothing HTTP/1.1\r\nHost: t\r\n\r\n"
+                        "GET /ocsp/4 HTTP/1.1\r\nHost: t\r\n\r\n")
+                  .ok());
+  std::vector<std::pair<int, std::string>> expected = {
+      {200, "/ocsp/1|1||127.0.0.1"}, {200, "|3|abc"}, {404, "not found\n"}, {200, "/ocsp/4|4||127.0.0.1"}};
+  for (const auto& [status, body] : expected) {
+    absl::StatusOr<RawResponse> response = client.ReadResponse(kTimeout);
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_EQ(response->status, status);
+    EXPECT_EQ(response->body, body);
+  }
+}
+
+TEST_F(HttpServerTest, BodyOverTheLimitIs413AndTheServerGoesOn) {
+  StartDefault();
+  const std::string at_limit(64 * 1024, 'a');
+  RawHttpClient client = Connect();
+  ASSERT_TRUE(client
+                  .Send(absl::StrCat("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: ",
+                                     at_limit.size(), "\r\n\r\n", at_limit))
+                  .ok());
+  absl::StatusOr<RawResponse> response = client.ReadResponse(kTimeout);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, absl::StrCat("|65536|", at_limit));
+
+  ASSERT_TRUE(client.Send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 65537\r\n\r\n").ok());
+  response = client.ReadResponse(kTimeout);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->status, 413);
+  EXPECT_TRUE(client.WaitForClose(kTimeout));
+
+  // Chunked bodies are counted as they arrive.
+  RawHttpClient chunked = Connect();
+  ASSERT_TRUE(chunked
+                  .Send(absl::StrCat("POST /echo HTTP/1.1\r\nHost: t\r\n",
+                                     "Transfer-Encoding: chunked\r\n\r\n10001\r\n",
+                                     std::string(0x10001, 'b'), "\r\n0\r\n\r\n"))
+                  .ok());
+  response = chunked.ReadResponse(kTimeout);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->status, 413);
+
+  EXPECT_EQ(Get("/static").status, 200);
+}
+
+TEST_F(HttpServerTest, GarbageGets400AndTheServerGoesOn) {
+  StartDefault();
+  // A TLS ClientHello's first bytes: what a client configured for https sends.
+  static constexpr char kTlsHello[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n";
+  for (std::string_view garbage :
+       {std::string_view("GARBAGE\r\n\r\n"), std::string_view("GET / HTTP/1.1\r\nNo colon here\r\n\r\n"),
+        std::string_view(kTlsHello, sizeof(kTlsHello) - 1)}) {
+    RawHttpClient client = Connect();
+    ASSERT_TRUE(client.Send(garbage).ok());
+    absl::StatusOr<RawResponse> response = client.ReadResponse(kTimeout);
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_EQ(response->status, 400);
+    EXPECT_TRUE(client.WaitForClose(kTimeout));
+  }
+  EXPECT_EQ(Get("/static").status, 200);
+}
+
+TEST_F(HttpServerTest, HandlerExceptionsAndBadHeadersBecome500) {
+  StartDefault();
+  EXPECT_EQ(Get("/throws").status, 500);
+  const RawResponse injected = Get("/bad-header");
+  EXPECT_EQ(injected.status, 500);
+  EXPECT_FALSE(injected.HasHeader("set-cookie"));
+  EXPECT_EQ(Get("/reserved-header").status, 500);
+  EXPECT_EQ(Get("/static").status, 200);
+}
+
+TEST_F(HttpServerTest, LargeBodyArrivesIntact) {
+  std::string big(50 * 1024 * 1024, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>((i * 2654435761u) >> 13);
+  auto body = Body(std::move(big));
+  HttpServerOptions options;
+  options.threads = 2;
+  ASSERT_TRUE(options.router.Handle(HttpMethod::kGet, "/crl", Fixed(body)).ok());
+  StartServer(std::move(options));
+  const std::string path = absl::StrCat(::testing::TempDir(), "/http_big_body");
+  auto [code, out] = RunCommand(absl::StrCat("curl -sS -o ", path, " -w '%{http_code}' ", Url("/crl")));
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_EQ(out, "200");
+  std::ifstream file(path, std::ios::binary);
+  const std::string received((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(received.size(), body->size());
+  EXPECT_TRUE(received == *body);
+  std::remove(path.c_str());
+}
+
+TEST_F(HttpServerTest, SlowClientDoesNotDelayOthers) {
+  StartDefault(/*threads=*/1);  // both clients on the same loop
+  RawHttpClient slow = Connect();
+  ASSERT_TRUE(slow.Send("GET /static HTTP/1.1\r\nHost: t\r\nX-Half: ").ok());
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(Get("/static").status, 200);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(1));
+  // The slow one still completes its request.
+  ASSERT_TRUE(slow.Send("yes\r\n\r\n").ok());
+  absl::StatusOr<RawResponse> response = slow.ReadResponse(kTimeout);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->status, 200);
+}
+
+TEST_F(HttpServerTest, ConnectAndCloseWithoutRequestLeavesServerAnswering) {
+  StartDefault(/*threads=*/1);
+  for (int i = 0; i < 50; ++i) {
+    RawHttpClient client = Connect();
+    if (i % 2 == 0) client.Reset();
+  }
+  RawHttpClient half = Connect();
+  ASSERT_TRUE(half.Send("GET /sta").ok());
+  half.Reset();
+  EXPECT_EQ(Get("/static").status, 200);
+}
+
+TEST_F(HttpServerTest, IdleConnectionsAreClosedAfterIdleTimeout) {
+  HttpServerOptions options;
+  options.threads = 1;
+  options.idle_timeout = absl::Milliseconds(300);
+  options.router = DefaultRouter();
+  StartServer(std::move(options));
+  RawHttpClient client = Connect();
+  ASSERT_TRUE(client.Send("GET /static HTTP/1.1\r\nHost: t\r\n\r\n").ok());
+  ASSERT_TRUE(client.ReadResponse(kTimeout).ok());
+  EXPECT_TRUE(client.WaitForClose(absl::Seconds(5)));
+  RawHttpClient slow = Connect();
+  ASSERT_TRUE(slow.Send("GET /static HTTP/1.1\r\n").ok());
+  EXPECT_TRUE(slow.WaitForClose(absl::Seconds(5)));
+}
+
+TEST_F(HttpServerTest, ReaderThatStallsIsDisconnected) {
+  auto body = Body(std::string(50 * 1024 * 1024, 'c'));
+  HttpServerOptions options;
+  options.threads = 1;
+  options.write_stall_timeout = absl::Milliseconds(500);
+  ASSERT_TRUE(options.router.Handle(HttpMethod::kGet, "/crl", Fixed(body)).ok());
+  ASSERT_TRUE(options.router.Handle(HttpMethod::kGet, "/small", Fixed(Body("ok"))).ok());
+  StartServer(std::move(options));
+  RawHttpClient client = Connect();
+  ASSERT_TRUE(client.Send("GET /crl HTTP/1.1\r\nHost: t\r\n\r\n").ok());
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  // Meanwhile others are served.
+  EXPECT_EQ(Get("/small").status, 200);
+  const auto reading = std::chrono::steady_clock::now();
+  absl::StatusOr<RawResponse> response = client.ReadResponse(kTimeout);
+  EXPECT_FALSE(response.ok());  // reset before the 50 MB arrived...
+  EXPECT_LT(std::chrono::steady_clock::now() - reading, std::chrono::seconds(2));  // ...not stuck
+}
+
+TEST_F(HttpServerTest, StopWithOpenConnectionsReturnsPromptly) {
+  auto big = Body(std::string(50 * 1024 * 1024, 'd'));
+  HttpServerOptions options;
+  options.threads = 2;
+  options.drain_timeout = absl::Milliseconds(300);
+  options.router = DefaultRouter();
+  ASSERT_TRUE(options.router.Handle(HttpMethod::kGet, "/big", Fixed(big)).ok());
+  StartServer(std::move(options));
+  std::vector<RawHttpClient> clients;
+  for (int i = 0; i < 10; ++i) {
+    clients.push_back(Connect());
+    ASSERT_TRUE(clients.back().Send("GET /static HTTP/1.1\r\nHost: t\r\n\r\n").ok());
+    ASSERT_TRUE(clients.back().ReadResponse(kTimeout).ok());
+  }
+  clients.push_back(Connect());
+  ASSERT_TRUE(clients.back().Send("GET /stat").ok());
+  clients.push_back(Connect());
+  ASSERT_TRUE(clients.back().Send("GET /big HTTP/1.1\r\nHost: t\r\n\r\n").ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+
+  const auto started = std::chrono::steady_clock::now();
+  server_->Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
+  for (RawHttpClient& client : clients) EXPECT_TRUE(client.WaitForClose(kTimeout));
+  EXPECT_FALSE(RawHttpClient::Connect(server_->port()).ok());
+  server_->Stop();  // idempotent
+}
+
+TEST_F(HttpServerTest, StopLetsAResponseInFlightFinish) {
+  auto big = Body(std::string(8 * 1024 * 1024, 'e'));
+  HttpServerOptions options;
+  options.threads = 1;
+  options.drain_timeout = absl::Seconds(5);
+  ASSERT_TRUE(options.router.Handle(HttpMethod::kGet, "/big", Fixed(big)).ok());
+  StartServer(std::move(options));
+  RawHttpClient client = Connect();
+  ASSERT_TRUE(client.Send("GET /big HTTP/1.1\r\nHost: t\r\n\r\n").ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::thread stopper([this] { server_->Stop(); });
+  absl::StatusOr<RawResponse> response = client.ReadResponse(kTimeout);
+  stopper.join();
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->body.size(), big->size());
+}
+
+TEST_F(HttpServerTest, MetricsCountRequests) {
+  MetricsRegistry registry;
+  HttpServerOptions options;
+  options.threads = 1;
+  options.router = DefaultRouter();
+  options.metrics = &registry;
+  ASSERT_TRUE(options.router.Handle(HttpMethod::kGet, "/metrics", MetricsHandler(&registry)).ok());
+  StartServer(std::move(options));
+  EXPECT_EQ(Get("/static").status, 200);
+  EXPECT_EQ(Get("/static").status, 200);
+  EXPECT_EQ(Get("/missing").status, 404);
+  const RawResponse metrics = Get("/metrics");
+  EXPECT_EQ(metrics.Header("content-type"), std::string(kPrometheusContentType));
+  EXPECT_NE(metrics.body.find("keyline_http_requests_total{code=\"2xx\"} 2\n"), std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("keyline_http_requests_total{code=\"4xx\"} 1\n"), std::string::npos);
+  EXPECT_NE(metrics.body.find("keyline_http_handler_duration_seconds_count 2\n"), std::string::npos);
+}
+
+TEST(HttpServerOptionsTest, RejectsBadOptions) {
+  auto with = [](auto change) {
+    HttpServerOptions options;
+    change(options);
+    return HttpServer::New(std::move(options)).status().code();
+  };
+  EXPECT_EQ(with([](HttpServerOptions& o) { o.threads = -1; }), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(with([](HttpServerOptions& o) { o.threads = 100000; }),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(with([](HttpServerOptions& o) { o.bind_address = "localhost"; }),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(with([](HttpServerOptions& o) { o.max_request_body = 0; }),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(with([](HttpServerOptions& o) { o.idle_timeout = absl::ZeroDuration(); }),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(with([](HttpServerOptions& o) { o.listen_backlog = 0; }),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(with([](HttpServerOptions& o) { o.drain_timeout = -absl::Seconds(1); }),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(HttpServerLifecycleTest, PortInUseFailsAndStartTwiceFails) {
+  HttpServerOptions options;
+  options.reuse_port = false;
+  absl::StatusOr<std::unique_ptr<HttpServer>> first = HttpServer::New(std::move(options));
+  ASSERT_TRUE(first.ok()) << first.status();
+  HttpServerOptions same;
+  same.reuse_port = false;
+  same.port = (*first)->port();
+  EXPECT_EQ(HttpServer::New(std::move(same)).status().code(), absl::StatusCode::kUnavailable);
+  ASSERT_TRUE((*first)->Start().ok());
+  EXPECT_EQ((*first)->Start().code(), absl::StatusCode::kFailedPrecondition);
+  (*first)->Stop();
+  EXPECT_EQ((*first)->Start().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(HttpServerLifecycleTest, NeverStartedServerIsDestroyedCleanly) {
+  HttpServerOptions options;
+  options.bind_address = "::1";
+  absl::StatusOr<std::unique_ptr<HttpServer>> server = HttpServer::New(std::move(options));
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_NE((*server)->port(), 0);
+}
+
+TEST(HttpServerLifecycleTest, SharedListenerServesFromEveryThread) {
+  HttpServerOptions options;
+  options.threads = 3;
+  options.reuse_port = false;
+  ASSERT_TRUE(options.router.Handle(HttpMethod::kGet, "/x", Fixed(Body("x"))).ok());
+  absl::StatusOr<std::unique_ptr<HttpServer>> server = HttpServer::New(std::move(options));
+  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_TRUE((*server)->Start().ok());
+  for (int i = 0; i < 20; ++i) {
+    absl::StatusOr<RawHttpClient> client = RawHttpClient::Connect((*server)->port());
+    ASSERT_TRUE(client.ok());
+    ASSERT_TRUE(client->Send("GET /x HTTP/1.1\r\nHost: t\r\n\r\n").ok());
+    absl::StatusOr<RawResponse> response = client->ReadResponse(kTimeout);
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_EQ(response->body, "x");
+  }
+}
+
+}  // namespace
+}  // namespace keyline::http

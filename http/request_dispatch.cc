@@ -1,0 +1,298 @@
+// HandleRequest: from h2o's request to a handler and back, without copying large bodies.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <new>
+#include <string>
+#include <string_view>
+
+#include "absl/strings/match.h"
+#include "common/logging.h"
+#include "http/conditional_request.h"
+#include "http/server_core.h"
+#include "http/tcp_progress.h"
+
+namespace keyline::http::internal {
+namespace {
+
+std::string_view View(h2o_iovec_t text) { return {text.base, text.len}; }
+
+std::string_view RequestHeader(const h2o_req_t* req, const h2o_token_t* token) {
+  const ssize_t index = h2o_find_header(&req->headers, token, -1);
+  return index < 0 ? std::string_view() : View(req->headers.entries[index].value);
+}
+
+const char* ReasonPhrase(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    default: return status < 400 ? "OK" : (status < 500 ? "Client Error" : "Server Error");
+  }
+}
+
+// RFC 9110 section 5.6.2 tchar.
+bool IsTokenChar(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         (c != 0 && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr);
+}
+
+bool HasLineBreak(std::string_view text) {
+  return text.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
+}
+
+// A handler's header must be a field the server does not write itself, and must not be able to
+// split the response.
+bool IsAllowedHeader(const HttpHeader& header) {
+  if (header.name.empty()) return false;
+  for (char c : header.name) {
+    if (!IsTokenChar(static_cast<unsigned char>(c))) return false;
+  }
+  for (const char* reserved :
+       {"Content-Length", "Transfer-Encoding", "Connection", "Date", "Server"}) {
+    if (absl::EqualsIgnoreCase(header.name, reserved)) return false;
+  }
+  return !HasLineBreak(header.value);
+}
+
+bool IsValidResponse(const HttpResponse& response) {
+  if (response.status < 200 || response.status > 599 || HasLineBreak(response.content_type)) {
+    return false;
+  }
+  if (response.headers != nullptr) {
+    for (const HttpHeader& header : *response.headers) {
+      if (!IsAllowedHeader(header)) return false;
+    }
+  }
+  return true;
+}
+
+// Watches a large body being written: see OnWriteStallCheck.
+struct StallGuard {
+  h2o_timeout_entry_t entry;  // first member: the timeout callback gets &entry
+  h2o_loop_t* loop;
+  h2o_timeout_t* timeout;
+  h2o_socket_t* socket;
+  uint64_t bytes_acked;
+};
+
+// Keeps a large body (and its headers) alive until h2o disposes of the request: after the last
+// byte was written, or when the connection died. Lives in the request's pool as a shared entry.
+struct BodyKeeper {
+  StallGuard guard;
+  std::shared_ptr<const std::string> body;
+  std::shared_ptr<const HttpHeaders> headers;
+};
+
+void DisposeBodyKeeper(void* data) {
+  auto* keeper = static_cast<BodyKeeper*>(data);
+  if (h2o_timeout_is_linked(&keeper->guard.entry)) h2o_timeout_unlink(&keeper->guard.entry);
+  keeper->~BodyKeeper();
+}
+
+// Runs every write_stall_timeout while a large body is being written. If the peer acknowledged
+// nothing since the last look, the connection is aborted: h2o's pending write then fails, and h2o
+// closes the connection and disposes of the request (and of the guard) the usual way.
+void OnWriteStallCheck(h2o_timeout_entry_t* entry) {
+  auto* guard = reinterpret_cast<StallGuard*>(entry);
+  const int fd = h2o_socket_get_fd(guard->socket);
+  const std::optional<uint64_t> acked = BytesAcked(fd);
+  if (acked.has_value() && *acked != guard->bytes_acked) {
+    guard->bytes_acked = *acked;
+    h2o_timeout_link(guard->loop, guard->timeout, &guard->entry);
+    return;
+  }
+  AbortConnection(fd);
+}
+
+// Formats the peer's address into `buffer` (INET6_ADDRSTRLEN bytes).
+std::string_view PeerAddress(h2o_req_t* req, char* buffer, uint16_t* port) {
+  sockaddr_storage storage;
+  const socklen_t length =
+      req->conn->callbacks->get_peername(req->conn, reinterpret_cast<sockaddr*>(&storage));
+  if (length == 0) return {};
+  if (storage.ss_family == AF_INET) {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(&storage);
+    *port = ntohs(v4->sin_port);
+    const uint32_t address = ntohl(v4->sin_addr.s_addr);
+    const int written = std::snprintf(buffer, INET6_ADDRSTRLEN, "%u.%u.%u.%u", address >> 24,
+                                      (address >> 16) & 255, (address >> 8) & 255, address & 255);
+    return {buffer, static_cast<size_t>(written > 0 ? written : 0)};
+  }
+  if (storage.ss_family == AF_INET6) {
+    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&storage);
+    *port = ntohs(v6->sin6_port);
+    if (inet_ntop(AF_INET6, &v6->sin6_addr, buffer, INET6_ADDRSTRLEN) == nullptr) return {};
+    return {buffer, std::strlen(buffer)};
+  }
+  return {};
+}
+
+const std::shared_ptr<const std::string>& StaticBody(int status) {
+  static const auto* const kNotFound = new std::shared_ptr<const std::string>(
+      std::make_shared<const std::string>("not found\n"));
+  static const auto* const kMethodNotAllowed = new std::shared_ptr<const std::string>(
+      std::make_shared<const std::string>("method not allowed\n"));
+  static const auto* const kInternalError = new std::shared_ptr<const std::string>(
+      std::make_shared<const std::string>("internal server error\n"));
+  switch (status) {
+    case 404: return *kNotFound;
+    case 405: return *kMethodNotAllowed;
+    default: return *kInternalError;
+  }
+}
+
+HttpResponse StaticResponse(int status) {
+  HttpResponse response;
+  response.status = status;
+  response.content_type = "text/plain; charset=utf-8";
+  response.body = StaticBody(status);
+  return response;
+}
+
+void Send(h2o_req_t* req, LoopContext* loop, const ServerCore& core, HttpResponse& response,
+          bool head, std::string_view allow) {
+  static h2o_generator_t generator = {nullptr, nullptr};  // one final h2o_send, nothing to pull
+  const int status = response.status;
+  req->res.status = status;
+  req->res.reason = ReasonPhrase(status);
+  // h2o flattens the header fields inside h2o_send below, so they only have to outlive it.
+  if (!response.content_type.empty() && status != 304) {
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, nullptr,
+                   response.content_type.data(), response.content_type.size());
+  }
+  if (!allow.empty()) {
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, nullptr, allow.data(),
+                   allow.size());
+  }
+  if (response.headers != nullptr) {
+    for (const HttpHeader& header : *response.headers) {
+      h2o_add_header_by_str(&req->pool, &req->res.headers, header.name.data(), header.name.size(),
+                            0, nullptr, header.value.data(), header.value.size());
+    }
+  }
+  const std::string* body = response.body.get();
+  const size_t size = body == nullptr ? 0 : body->size();
+  const bool bodyless_status = status == 204 || status == 304;
+  req->res.content_length = bodyless_status ? SIZE_MAX : size;
+  h2o_start_response(req, &generator);
+  if (head || bodyless_status || size == 0) {
+    h2o_send(req, nullptr, 0, H2O_SEND_STATE_FINAL);
+    return;
+  }
+  h2o_iovec_t buffer;
+  if (size <= kPoolCopyLimit) {
+    buffer.base = static_cast<char*>(h2o_mem_alloc_pool(&req->pool, size));
+    std::memcpy(buffer.base, body->data(), size);
+  } else {
+    void* memory = h2o_mem_alloc_shared(&req->pool, sizeof(BodyKeeper), DisposeBodyKeeper);
+    auto* keeper = new (memory) BodyKeeper{StallGuard{}, std::move(response.body),
+                                           std::move(response.headers)};
+    buffer.base = const_cast<char*>(body->data());
+    h2o_socket_t* socket = req->conn->callbacks->get_socket(req->conn);
+    if (size > kStallGuardMinBody && core.write_stall_timeout_ms > 0 && socket != nullptr) {
+      const std::optional<uint64_t> acked = BytesAcked(h2o_socket_get_fd(socket));
+      keeper->guard = StallGuard{{}, loop->h2o.loop, &loop->write_stall_timeout, socket,
+                                 acked.value_or(0)};
+      keeper->guard.entry.cb = OnWriteStallCheck;
+      h2o_timeout_link(loop->h2o.loop, &loop->write_stall_timeout, &keeper->guard.entry);
+    }
+  }
+  buffer.len = size;
+  h2o_send(req, &buffer, 1, H2O_SEND_STATE_FINAL);
+}
+
+}  // namespace
+
+int HandleRequest(h2o_handler_t* self, h2o_req_t* req) {
+  const ServerCore& core = *reinterpret_cast<RouterHandler*>(self)->core;
+  auto* loop = reinterpret_cast<LoopContext*>(req->conn->ctx);
+
+  HttpRequest request;
+  const std::string_view method = View(req->method);
+  bool known_method = true;
+  if (method == "GET") {
+    request.method = HttpMethod::kGet;
+  } else if (method == "HEAD") {
+    request.method = HttpMethod::kHead;
+  } else if (method == "POST") {
+    request.method = HttpMethod::kPost;
+  } else {
+    known_method = false;
+  }
+  const std::string_view target = View(req->path);
+  if (req->query_at != SIZE_MAX && req->query_at < target.size()) {
+    request.path = target.substr(0, req->query_at);
+    request.query = target.substr(req->query_at + 1);
+  } else {
+    request.path = target;
+  }
+
+  HttpResponse response;
+  std::string_view allow;
+  const Router::Route* route = core.router.Find(request.path, &request.path_suffix);
+  const HttpHandler* handler = nullptr;
+  if (route == nullptr) {
+    response = StaticResponse(404);
+  } else if (handler = known_method ? route->For(request.method) : nullptr; handler == nullptr) {
+    response = StaticResponse(405);
+    allow = route->allow;
+  } else {
+    if (req->entity.base != nullptr) request.body = View(req->entity);
+    request.content_type = RequestHeader(req, H2O_TOKEN_CONTENT_TYPE);
+    request.if_none_match = RequestHeader(req, H2O_TOKEN_IF_NONE_MATCH);
+    request.if_modified_since = RequestHeader(req, H2O_TOKEN_IF_MODIFIED_SINCE);
+    char address[INET6_ADDRSTRLEN];
+    request.peer_address = PeerAddress(req, address, &request.peer_port);
+
+    const auto started = core.has_metrics ? std::chrono::steady_clock::now()
+                                          : std::chrono::steady_clock::time_point();
+    try {
+      response = (*handler)(request);
+    } catch (const std::exception& e) {
+      LogEvent(spdlog::level::err, "http_handler_exception",
+               {{"path", std::string(request.path)}, {"what", e.what()}});
+      response = StaticResponse(500);
+    } catch (...) {
+      LogEvent(spdlog::level::err, "http_handler_exception", {{"path", std::string(request.path)}});
+      response = StaticResponse(500);
+    }
+    if (core.has_metrics) {
+      core.metrics.handler_seconds->Observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    }
+    if (!IsValidResponse(response)) {
+      LogEvent(spdlog::level::err, "http_handler_invalid_response",
+               {{"path", std::string(request.path)}, {"status", response.status}});
+      response = StaticResponse(500);
+    } else if (IsNotModified(request, response)) {
+      response.status = 304;
+    }
+  }
+  if (core.has_metrics) core.metrics.requests_by_class[response.status / 100]->Increment();
+  Send(req, loop, core, response, known_method && request.method == HttpMethod::kHead, allow);
+  return 0;
+}
+
+}  // namespace keyline::http::internal
