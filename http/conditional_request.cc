@@ -2,8 +2,6 @@
 
 #include <array>
 
-#include "absl/strings/match.h"
-#include "common/absl_compat.h"
 
 namespace keyline::http {
 namespace {
@@ -92,27 +90,17 @@ std::optional<int64_t> ParseImfFixdate(std::string_view text) {
   return DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
 }
 
-const std::string* FindHeader(const HttpHeaders* headers, std::string_view name) {
-  if (headers == nullptr) return nullptr;
-  for (const HttpHeader& header : *headers) {
-    if (absl::EqualsIgnoreCase(header.name, AsAbsl(name))) return &header.value;
-  }
-  return nullptr;
-}
-
 bool IsNotModified(const HttpRequest& request, const HttpResponse& response) {
   if (response.status != 200 || request.method == HttpMethod::kPost) return false;
   if (request.if_none_match.empty() && request.if_modified_since.empty()) return false;
   const HttpHeaders* headers = response.headers.get();
+  if (headers == nullptr) return false;
   if (!request.if_none_match.empty()) {
-    const std::string* etag = FindHeader(headers, "ETag");
-    return etag != nullptr && IfNoneMatchMatches(request.if_none_match, *etag);
+    return IfNoneMatchMatches(request.if_none_match, headers->etag());
   }
-  const std::string* last_modified = FindHeader(headers, "Last-Modified");
-  if (last_modified == nullptr) return false;
-  const std::optional<int64_t> modified = ParseImfFixdate(*last_modified);
+  if (!headers->last_modified().has_value()) return false;
   const std::optional<int64_t> since = ParseImfFixdate(request.if_modified_since);
-  return modified.has_value() && since.has_value() && *modified <= *since;
+  return since.has_value() && *headers->last_modified() <= *since;
 }
 
 }  // namespace keyline::http

@@ -26,7 +26,4 @@ namespace keyline::http {
 // Whether `response` (about to be sent for `request`) becomes a 304 instead. Does not allocate.
 [[nodiscard]] bool IsNotModified(const HttpRequest& request, const HttpResponse& response);
 
-// The value of header `name` (ASCII case-insensitive) in `headers`, or nullptr.
-const std::string* FindHeader(const HttpHeaders* headers, std::string_view name);
-
 }  // namespace keyline::http

@@ -5,10 +5,12 @@
 namespace keyline::http {
 namespace {
 
-HttpResponse WithHeaders(HttpHeaders headers, int status = 200) {
+HttpResponse WithHeaders(std::vector<HttpHeader> headers, int status = 200) {
   HttpResponse response;
   response.status = status;
-  response.headers = std::make_shared<const HttpHeaders>(std::move(headers));
+  absl::StatusOr<std::shared_ptr<const HttpHeaders>> made = HttpHeaders::Make(std::move(headers));
+  EXPECT_TRUE(made.ok()) << made.status();
+  if (made.ok()) response.headers = *made;
   return response;
 }
 

@@ -12,9 +12,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "absl/status/statusor.h"
 
 namespace keyline::http {
 
@@ -45,11 +48,34 @@ struct HttpRequest {
 };
 
 struct HttpHeader {
-  std::string name;   // a token ("Cache-Control"); Content-Length, Connection, Date, Server and
-                      // Transfer-Encoding are the server's and are rejected
-  std::string value;  // no CR or LF
+  std::string name;   // an RFC 9110 token ("Cache-Control")
+  std::string value;  // no CR, LF or NUL
 };
-using HttpHeaders = std::vector<HttpHeader>;
+
+// Extra response header fields (Cache-Control, ETag, Last-Modified, Expires, ...), checked once
+// when built and then shared by every response that carries them, usually built together with the
+// body they describe. Immutable, so safe to share between threads.
+class HttpHeaders {
+ public:
+  // InvalidArgument naming the field when a name is not a token, names a field the server writes
+  // itself (Content-Length, Content-Type: use HttpResponse::content_type, Transfer-Encoding,
+  // Connection, Date, Server), or a value contains CR, LF or NUL.
+  [[nodiscard]] static absl::StatusOr<std::shared_ptr<const HttpHeaders>> Make(
+      std::vector<HttpHeader> fields);
+
+  const std::vector<HttpHeader>& fields() const { return fields_; }
+  // The ETag field's value, or empty.
+  std::string_view etag() const { return etag_; }
+  // The Last-Modified field as seconds since the Unix epoch, when it is an IMF-fixdate.
+  std::optional<int64_t> last_modified() const { return last_modified_; }
+
+ private:
+  explicit HttpHeaders(std::vector<HttpHeader> fields);
+
+  std::vector<HttpHeader> fields_;
+  std::string etag_;
+  std::optional<int64_t> last_modified_;
+};
 
 struct HttpResponse {
   int status = 200;
@@ -58,9 +84,8 @@ struct HttpResponse {
   std::string_view content_type;
   // The body; null is an empty body. For HEAD and 304 only its length is used.
   std::shared_ptr<const std::string> body;
-  // Extra headers (Cache-Control, ETag, Last-Modified, Expires, ...), usually built once together
-  // with the body. An ETag here enables 304 answers to a matching If-None-Match, a Last-Modified
-  // to a matching If-Modified-Since (GET and HEAD, status 200 only).
+  // Extra header fields; null is none. An ETag here enables 304 answers to a matching
+  // If-None-Match, a Last-Modified to a matching If-Modified-Since (GET and HEAD, status 200).
   std::shared_ptr<const HttpHeaders> headers;
 
   // A text/plain response (allocates: for errors, health checks and other cold paths).

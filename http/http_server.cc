@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <latch>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -155,12 +156,26 @@ absl::Status HttpServer::Start() {
   if (impl_->state != Impl::State::kNew) {
     return absl::FailedPreconditionError("http server: already started");
   }
-  std::latch ready(static_cast<std::ptrdiff_t>(impl_->loops.size()));
-  for (auto& loop : impl_->loops) {
-    impl_->threads.emplace_back([&ready, loop = loop.get()] {
-      pthread_setname_np(pthread_self(), "keyline-http");
-      loop->Run(ready);
-    });
+  const size_t count = impl_->loops.size();
+  std::latch ready(static_cast<std::ptrdiff_t>(count));
+  size_t started = 0;
+  try {
+    for (; started < count; ++started) {
+      impl_->threads.emplace_back([&ready, loop = impl_->loops[started].get()] {
+        pthread_setname_np(pthread_self(), "keyline-http");
+        loop->Run(ready);
+      });
+    }
+  } catch (const std::system_error& error) {
+    // Stand in for the loops that never started, then stop the ones that did.
+    ready.count_down(static_cast<std::ptrdiff_t>(count - started));
+    ready.wait();
+    for (size_t i = 0; i < started; ++i) impl_->loops[i]->RequestStop();
+    for (std::thread& thread : impl_->threads) thread.join();
+    impl_->threads.clear();
+    impl_->state = Impl::State::kStopped;
+    return absl::ResourceExhaustedError(
+        absl::StrCat("http server: cannot start event-loop thread: ", error.what()));
   }
   ready.wait();
   impl_->state = Impl::State::kRunning;

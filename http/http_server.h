@@ -16,19 +16,17 @@
 //   (> 256 KiB) for that long, so a client that stops reading a CRL does not hold it forever.
 // - Other methods than GET, HEAD and POST: 405 with Allow.
 //
-// Handlers run on the event-loop threads (see http_message.h: they must be fast); an exception
-// escaping a handler becomes a 500. The process's SIGPIPE disposition is left alone: the loop
+// Handlers run on the event-loop threads (see http_message.h: they must be fast). An exception
+// escaping a handler, a status outside 200-599 or a content type with CR/LF becomes a 500. The process's SIGPIPE disposition is left alone: the loop
 // threads block SIGPIPE, so a peer that resets mid-response is only an I/O error.
 //
-// Thread safety: New, Start, Stop and the destructor are called from one owning thread; port() from
-// any thread.
+// Thread safety: New, Start, Stop and the destructor are called from one owning thread, never from
+// a handler (Stop joins the loop threads); port() from any thread.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -70,7 +68,8 @@ class HttpServer {
   ~HttpServer();  // Stop()
 
   // Starts the event-loop threads; returns once every loop is serving. FailedPrecondition when
-  // already started (a stopped server does not start again).
+  // already started (a stopped server does not start again); ResourceExhausted when a thread
+  // cannot be created (the server is then stopped).
   absl::Status Start();
 
   // Stops accepting, closes idle connections, lets responses in flight finish for up to

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "common/absl_compat.h"
 #include "http/testing/raw_http_client.h"
@@ -62,12 +63,13 @@ class HttpServerTest : public ::testing::Test {
   // Routes shared by most tests.
   static Router DefaultRouter() {
     Router router;
-    auto headers = std::make_shared<const HttpHeaders>(HttpHeaders{
+    absl::StatusOr<std::shared_ptr<const HttpHeaders>> headers = HttpHeaders::Make({
         {"Cache-Control", "max-age=60, public, no-transform, must-revalidate"},
         {"ETag", std::string(kEtag)},
         {"Last-Modified", "Sun, 06 Nov 1994 08:49:37 GMT"},
         {"Expires", "Sun, 06 Nov 1994 09:49:37 GMT"}});
-    EXPECT_TRUE(router.Handle(HttpMethod::kGet, "/static", Fixed(Body("static body"), headers)).ok());
+    EXPECT_TRUE(headers.ok()) << headers.status();
+    EXPECT_TRUE(router.Handle(HttpMethod::kGet, "/static", Fixed(Body("static body"), *headers)).ok());
     EXPECT_TRUE(router
                     .Handle(HttpMethod::kPost, "/echo",
                             [](const HttpRequest& request) {
@@ -94,22 +96,16 @@ class HttpServerTest : public ::testing::Test {
                             })
                     .ok());
     EXPECT_TRUE(router
-                    .Handle(HttpMethod::kGet, "/bad-header",
+                    .Handle(HttpMethod::kGet, "/bad-content-type",
                             [](const HttpRequest&) {
                               HttpResponse response = HttpResponse::Text(200, "x");
-                              response.headers = std::make_shared<const HttpHeaders>(
-                                  HttpHeaders{{"X-Injected", "a\r\nSet-Cookie: evil=1"}});
+                              response.content_type = "text/plain\r\nSet-Cookie: evil=1";
                               return response;
                             })
                     .ok());
     EXPECT_TRUE(router
-                    .Handle(HttpMethod::kGet, "/reserved-header",
-                            [](const HttpRequest&) {
-                              HttpResponse response = HttpResponse::Text(200, "x");
-                              response.headers = std::make_shared<const HttpHeaders>(
-                                  HttpHeaders{{"Content-Length", "1000"}});
-                              return response;
-                            })
+                    .Handle(HttpMethod::kGet, "/bad-status",
+                            [](const HttpRequest&) { return HttpResponse::Text(101, "x"); })
                     .ok());
     return router;
   }
@@ -346,14 +342,49 @@ TEST_F(HttpServerTest, GarbageGets400AndTheServerGoesOn) {
   EXPECT_EQ(Get("/static").status, 200);
 }
 
-TEST_F(HttpServerTest, HandlerExceptionsAndBadHeadersBecome500) {
+TEST_F(HttpServerTest, HandlerExceptionsAndBadResponsesBecome500) {
   StartDefault();
   EXPECT_EQ(Get("/throws").status, 500);
-  const RawResponse injected = Get("/bad-header");
+  const RawResponse injected = Get("/bad-content-type");
   EXPECT_EQ(injected.status, 500);
   EXPECT_FALSE(injected.HasHeader("set-cookie"));
-  EXPECT_EQ(Get("/reserved-header").status, 500);
+  EXPECT_EQ(Get("/bad-status").status, 500);
   EXPECT_EQ(Get("/static").status, 200);
+}
+
+TEST(HttpHeadersTest, MakeChecksEveryField) {
+  absl::StatusOr<std::shared_ptr<const HttpHeaders>> good = HttpHeaders::Make(
+      {{"Cache-Control", "max-age=60"}, {"etag", "\"x\""}, {"Last-Modified", "Thu, 01 Jan 1970 00:01:00 GMT"}});
+  ASSERT_TRUE(good.ok()) << good.status();
+  EXPECT_EQ((*good)->fields().size(), 3u);
+  EXPECT_EQ((*good)->etag(), "\"x\"");
+  EXPECT_EQ((*good)->last_modified(), 60);
+  absl::StatusOr<std::shared_ptr<const HttpHeaders>> odd_date =
+      HttpHeaders::Make({{"Last-Modified", "yesterday"}});
+  ASSERT_TRUE(odd_date.ok());
+  EXPECT_FALSE((*odd_date)->last_modified().has_value());
+
+  const std::vector<std::pair<HttpHeader, std::string>> bad = {
+      {{"X-Injected", "a\r\nSet-Cookie: evil=1"}, "headers[0].value"},
+      {{"X-Nul", std::string("a\0b", 3)}, "headers[0].value"},
+      {{"Bad Name", "x"}, "headers[0].name"},
+      {{"", "x"}, "headers[0].name"},
+      {{"Bad:Name", "x"}, "headers[0].name"},
+      {{"content-length", "1000"}, "headers[0].name"},
+      {{"Content-Type", "text/html"}, "headers[0].name"},
+      {{"Transfer-Encoding", "chunked"}, "headers[0].name"},
+      {{"Connection", "close"}, "headers[0].name"},
+      {{"Date", "x"}, "headers[0].name"},
+      {{"Server", "x"}, "headers[0].name"},
+  };
+  for (const auto& [field, where] : bad) {
+    absl::StatusOr<std::shared_ptr<const HttpHeaders>> made = HttpHeaders::Make({field});
+    EXPECT_EQ(made.status().code(), absl::StatusCode::kInvalidArgument) << field.name;
+    EXPECT_TRUE(absl::StartsWith(made.status().message(), where)) << made.status();
+  }
+  absl::StatusOr<std::shared_ptr<const HttpHeaders>> second =
+      HttpHeaders::Make({{"ETag", "\"a\""}, {"Server", "x"}});
+  EXPECT_TRUE(absl::StartsWith(second.status().message(), "headers[1].name")) << second.status();
 }
 
 TEST_F(HttpServerTest, LargeBodyArrivesIntact) {

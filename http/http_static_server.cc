@@ -39,12 +39,18 @@ int main(int argc, char** argv) {
 
   // An OCSP-like response: opaque bytes and the caching headers of RFC 5019.
   auto body = std::make_shared<const std::string>(std::string(body_size, 'k'));
-  auto headers = std::make_shared<const keyline::http::HttpHeaders>(keyline::http::HttpHeaders{
-      {"Cache-Control", "max-age=3600, public, no-transform, must-revalidate"},
-      {"ETag", "\"2f5a0c1d9e8b7a6f\""},
-      {"Last-Modified", "Sun, 06 Nov 1994 08:49:37 GMT"},
-      {"Expires", "Sun, 06 Nov 1994 09:49:37 GMT"}});
-  auto handler = [body, headers](const keyline::http::HttpRequest&) {
+  absl::StatusOr<std::shared_ptr<const keyline::http::HttpHeaders>> made =
+      keyline::http::HttpHeaders::Make({
+          {"Cache-Control", "max-age=3600, public, no-transform, must-revalidate"},
+          {"ETag", "\"2f5a0c1d9e8b7a6f\""},
+          {"Last-Modified", "Sun, 06 Nov 1994 08:49:37 GMT"},
+          {"Expires", "Sun, 06 Nov 1994 09:49:37 GMT"},
+      });
+  if (!made.ok()) {
+    std::fprintf(stderr, "%s\n", made.status().ToString().c_str());
+    return 1;
+  }
+  auto handler = [body, headers = *made](const keyline::http::HttpRequest&) {
     keyline::http::HttpResponse response;
     response.content_type = "application/ocsp-response";
     response.body = body;
