@@ -129,17 +129,14 @@ void CrlBuilder::Reserve(size_t entries) {
 
 namespace {
 
-// Checks everything Add checks; `serial_content` receives the INTEGER content.
-absl::Status CheckEntry(const RevokedEntry& entry, std::string_view prefix,
-                        std::string* serial_content) {
-  KEYLINE_RETURN_IF_ERROR(
-      SerialIntegerContent(entry.serial, absl::StrCat(AsAbsl(prefix), "serial"), serial_content));
-  KEYLINE_RETURN_IF_ERROR(CheckCrlReason(entry.reason, absl::StrCat(AsAbsl(prefix), "reason")));
-  KEYLINE_RETURN_IF_ERROR(
-      CheckCrlTime(entry.revoked_at, absl::StrCat(AsAbsl(prefix), "revoked_at")));
+// Checks everything Add checks; `serial_content` receives the INTEGER content. Field names are
+// constants so that checking a million entries allocates nothing.
+absl::Status CheckEntry(const RevokedEntry& entry, std::string* serial_content) {
+  KEYLINE_RETURN_IF_ERROR(SerialIntegerContent(entry.serial, "serial", serial_content));
+  KEYLINE_RETURN_IF_ERROR(CheckCrlReason(entry.reason, "reason"));
+  KEYLINE_RETURN_IF_ERROR(CheckCrlTime(entry.revoked_at, "revoked_at"));
   if (entry.invalidity_date.has_value()) {
-    KEYLINE_RETURN_IF_ERROR(CheckCrlTime(*entry.invalidity_date,
-                                         absl::StrCat(AsAbsl(prefix), "invalidity_date")));
+    KEYLINE_RETURN_IF_ERROR(CheckCrlTime(*entry.invalidity_date, "invalidity_date"));
   }
   return absl::OkStatus();
 }
@@ -153,7 +150,7 @@ absl::StatusOr<bool> CrlBuilder::Add(std::string_view serial, absl::Time revoked
 
 absl::StatusOr<bool> CrlBuilder::Add(const RevokedEntry& entry) {
   std::string serial_content;
-  KEYLINE_RETURN_IF_ERROR(CheckEntry(entry, "", &serial_content));
+  KEYLINE_RETURN_IF_ERROR(CheckEntry(entry, &serial_content));
   char encoded[kMaxRevokedEntryBytes];
   const size_t length = EncodeRevokedEntry(serial_content, entry.revoked_at, entry.reason,
                                            entry.invalidity_date, encoded);
@@ -165,7 +162,7 @@ absl::StatusOr<size_t> CrlBuilder::AddBulk(std::span<const RevokedEntry> entries
   std::string serial_content;
   serial_content.reserve(kMaxSerialOctets + 1);
   for (size_t i = 0; i < entries.size(); ++i) {
-    if (absl::Status status = CheckEntry(entries[i], "", &serial_content); !status.ok()) {
+    if (absl::Status status = CheckEntry(entries[i], &serial_content); !status.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("entries[", i, "].", status.message()));
     }
