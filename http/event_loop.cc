@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 
@@ -16,6 +17,8 @@ namespace {
 // Connections accepted per readiness event: under connection churn one trip through epoll per
 // connection costs more than the accepts themselves.
 constexpr int kAcceptBatch = 64;
+// How long accepting pauses when the process is out of file descriptors.
+constexpr uint64_t kAcceptPauseMs = 100;
 // After drain_timeout, how long shut-down connections get to be closed by h2o.
 constexpr uint64_t kCloseTimeoutMs = 1000;
 
@@ -40,6 +43,8 @@ void EventLoop::Run(std::latch& ready) {
   // h2o takes the configuration as mutable but only reads it while serving.
   h2o_context_init(&context_.h2o, loop_, const_cast<h2o_globalconf_t*>(&core_->globalconf));
   h2o_timeout_init(loop_, &context_.write_stall_timeout, core_->write_stall_timeout_ms);
+  h2o_timeout_init(loop_, &accept_pause_, kAcceptPauseMs);
+  resume_timer_.entry.cb = OnResumeAccepting;
   accept_ctx_.ctx = &context_.h2o;
   accept_ctx_.hosts = core_->globalconf.hosts;
   listener_ = h2o_evloop_socket_create(loop_, listen_fd_.release(), H2O_SOCKET_FLAG_DONT_READ);
@@ -52,6 +57,7 @@ void EventLoop::Run(std::latch& ready) {
 
   Drain();
   h2o_multithread_unregister_receiver(context_.h2o.queue, &wake_receiver_);
+  h2o_timeout_dispose(loop_, &accept_pause_);
   h2o_timeout_dispose(loop_, &context_.write_stall_timeout);
   h2o_context_dispose(&context_.h2o);
   h2o_evloop_destroy(loop_);
@@ -73,9 +79,26 @@ void EventLoop::OnAccept(h2o_socket_t* listener, const char* error) {
   auto* self = static_cast<EventLoop*>(listener->data);
   for (int i = 0; i < kAcceptBatch; ++i) {
     h2o_socket_t* socket = h2o_evloop_socket_accept(listener);
-    if (socket == nullptr) return;
+    if (socket == nullptr) {
+      // h2o returns right after accept4 failed, so errno is still accept4's.
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        self->PauseAccepting();
+      }
+      return;
+    }
     h2o_accept(&self->accept_ctx_, socket);
   }
+}
+
+void EventLoop::PauseAccepting() {
+  if (h2o_timeout_is_linked(&resume_timer_.entry)) return;
+  h2o_socket_read_stop(listener_);
+  h2o_timeout_link(loop_, &accept_pause_, &resume_timer_.entry);
+}
+
+void EventLoop::OnResumeAccepting(h2o_timeout_entry_t* entry) {
+  EventLoop* self = reinterpret_cast<ResumeTimer*>(entry)->loop;
+  if (self->listener_ != nullptr) h2o_socket_read_start(self->listener_, OnAccept);
 }
 
 bool EventLoop::HasConnections() { return !h2o_linklist_is_empty(&context_.h2o.http1._conns); }
@@ -105,6 +128,7 @@ void EventLoop::RunUntilIdle(uint64_t timeout_ms) {
 }
 
 void EventLoop::Drain() {
+  if (h2o_timeout_is_linked(&resume_timer_.entry)) h2o_timeout_unlink(&resume_timer_.entry);
   h2o_socket_read_stop(listener_);
   h2o_socket_close(listener_);
   listener_ = nullptr;

@@ -28,7 +28,17 @@ class EventLoop {
   void RequestStop();
 
  private:
+  // Resumes accepting after a pause (ResumeTimer's entry comes first: h2o hands out &entry).
+  struct ResumeTimer {
+    h2o_timeout_entry_t entry;
+    EventLoop* loop;
+  };
+
   static void OnAccept(h2o_socket_t* listener, const char* error);
+  static void OnResumeAccepting(h2o_timeout_entry_t* entry);
+  // Out of file descriptors (or kernel memory): the listening socket stays readable, so stop
+  // polling it for a while instead of spinning on failing accepts.
+  void PauseAccepting();
   static void OnWake(h2o_multithread_receiver_t* receiver, h2o_linklist_t* messages);
 
   bool HasConnections();
@@ -45,6 +55,8 @@ class EventLoop {
   LoopContext context_{};
   h2o_accept_ctx_t accept_ctx_{};
   h2o_socket_t* listener_ = nullptr;
+  h2o_timeout_t accept_pause_{};
+  ResumeTimer resume_timer_{{}, this};
   h2o_multithread_receiver_t wake_receiver_{};
   h2o_multithread_message_t wake_message_{};
   std::atomic<bool> stop_requested_{false};

@@ -6,10 +6,13 @@
 // this layer routes (Router), answers 404/405/304/HEAD itself and writes handler bodies without
 // copying them. HTTP/2 is off (no h2c upgrade).
 //
+// SO_REUSEPORT caveat: another process of the same user can bind the same port with SO_REUSEPORT
+// and silently take a share of the connections; reuse_port = false refuses a port in use.
+//
 // Limits and what clients see:
 // - Request bodies over max_request_body: 413, and the connection is closed after it.
-// - Malformed requests: 400 (or the connection is closed, when h2o cannot parse enough of it).
-// - Requests whose header section exceeds h2o's limit (H2O_MAX_REQLEN, 8 KiB): connection closed.
+// - Malformed requests, more than 100 header fields, or a request head (request line and header
+//   fields) over h2o's H2O_MAX_REQLEN (about 408 KiB): 400, and the connection is closed.
 // - idle_timeout bounds both the wait for the next request on a keep-alive connection and the
 //   time to receive one whole request (h2o's single request timeout).
 // - write_stall_timeout closes a connection whose peer acknowledges no bytes of a large body
@@ -17,8 +20,9 @@
 // - Other methods than GET, HEAD and POST: 405 with Allow.
 //
 // Handlers run on the event-loop threads (see http_message.h: they must be fast). An exception
-// escaping a handler, a status outside 200-599 or a content type with CR/LF becomes a 500. The process's SIGPIPE disposition is left alone: the loop
-// threads block SIGPIPE, so a peer that resets mid-response is only an I/O error.
+// escaping a handler, a status outside 200-599 or a content type with CR/LF becomes a 500. The
+// process's SIGPIPE disposition is left alone: the loop threads block SIGPIPE, so a peer that
+// resets mid-response is only an I/O error.
 //
 // Thread safety: New, Start, Stop and the destructor are called from one owning thread, never from
 // a handler (Stop joins the loop threads); port() from any thread.
@@ -37,7 +41,8 @@
 namespace keyline::http {
 
 struct HttpServerOptions {
-  // Numeric IPv4 or IPv6 address; the default listens on loopback only.
+  // Numeric IPv4 or IPv6 address; the default listens on loopback only. "::" also accepts IPv4
+  // clients unless the system sets IPV6_V6ONLY by default.
   std::string bind_address = "127.0.0.1";
   uint16_t port = 0;  // 0: an ephemeral port, see HttpServer::port()
   // Event-loop threads; 0: one per hardware thread.

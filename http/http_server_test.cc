@@ -2,7 +2,9 @@
 #include "http/http_server.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <array>
 #include <chrono>
@@ -339,6 +341,18 @@ TEST_F(HttpServerTest, GarbageGets400AndTheServerGoesOn) {
     EXPECT_EQ(response->status, 400);
     EXPECT_TRUE(client.WaitForClose(kTimeout));
   }
+  // Past h2o's limits: more than 100 header fields, a head over H2O_MAX_REQLEN (~408 KiB).
+  std::string many_fields = "GET /static HTTP/1.1\r\nHost: t\r\n";
+  for (int i = 0; i < 101; ++i) absl::StrAppend(&many_fields, "X-", i, ": a\r\n");
+  const std::string huge_head =
+      absl::StrCat("GET /static HTTP/1.1\r\nHost: t\r\nX-Big: ", std::string(500000, 'a'), "\r\n\r\n");
+  for (const std::string& request : {absl::StrCat(many_fields, "\r\n"), huge_head}) {
+    RawHttpClient client = Connect();
+    ASSERT_TRUE(client.Send(request).ok());
+    absl::StatusOr<RawResponse> response = client.ReadResponse(kTimeout);
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_EQ(response->status, 400);
+  }
   EXPECT_EQ(Get("/static").status, 200);
 }
 
@@ -430,6 +444,47 @@ TEST_F(HttpServerTest, ConnectAndCloseWithoutRequestLeavesServerAnswering) {
   ASSERT_TRUE(half.Send("GET /sta").ok());
   half.Reset();
   EXPECT_EQ(Get("/static").status, 200);
+}
+
+TEST_F(HttpServerTest, RunningOutOfDescriptorsPausesAcceptingInsteadOfSpinning) {
+  StartDefault(/*threads=*/1);
+  rlimit original{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &original), 0);
+  const int lowest_free = ::dup(0);
+  ASSERT_GE(lowest_free, 0);
+  ::close(lowest_free);
+  // Leave a few descriptors: the clients take them, and the server's accept4 then fails with
+  // EMFILE while connections wait in the backlog, so the listening socket stays readable.
+  rlimit tight = original;
+  tight.rlim_cur = static_cast<rlim_t>(lowest_free + 12);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &tight), 0);
+  std::vector<RawHttpClient> clients;
+  while (clients.size() < 64) {
+    absl::StatusOr<RawHttpClient> client = RawHttpClient::Connect(server_->port());
+    if (!client.ok()) break;
+    clients.push_back(*std::move(client));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  rusage before{};
+  ::getrusage(RUSAGE_SELF, &before);
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  rusage after{};
+  ::getrusage(RUSAGE_SELF, &after);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &original), 0);
+  auto seconds = [](const rusage& usage) {
+    return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+           static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+  };
+  EXPECT_GT(clients.size(), 2u);
+  // Paused, the loop uses well under a millisecond here; spinning, whatever CPU it gets.
+  EXPECT_LT(seconds(after) - seconds(before), 0.1) << "the event loop spins on accept";
+  // Once descriptors are free again, the waiting connections are served.
+  for (RawHttpClient& client : clients) {
+    ASSERT_TRUE(client.Send("GET /static HTTP/1.1\r\nHost: t\r\n\r\n").ok());
+    absl::StatusOr<RawResponse> response = client.ReadResponse(kTimeout);
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_EQ(response->status, 200);
+  }
 }
 
 TEST_F(HttpServerTest, IdleConnectionsAreClosedAfterIdleTimeout) {

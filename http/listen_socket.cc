@@ -64,10 +64,6 @@ absl::StatusOr<UniqueFd> Listen(const SocketAddress& address, bool reuse_port, i
   if (reuse_port && ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0) {
     return Errno("setsockopt(SO_REUSEPORT)");
   }
-  if (address.storage.ss_family == AF_INET6 &&
-      ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0) {
-    return Errno("setsockopt(IPV6_V6ONLY)");
-  }
   if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address.storage), address.length) != 0) {
     return Errno("bind");
   }

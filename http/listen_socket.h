@@ -40,7 +40,8 @@ struct SocketAddress {
                                                              uint16_t port);
 
 // A non-blocking, close-on-exec socket bound to `address` and listening, with SO_REUSEADDR and,
-// if asked, SO_REUSEPORT. Unavailable when the socket cannot be bound (port in use...).
+// if asked, SO_REUSEPORT. IPV6_V6ONLY is left at the system's default (Linux: off, so "::" also
+// accepts IPv4 clients, seen as ::ffff:a.b.c.d). Unavailable when the socket cannot be bound.
 [[nodiscard]] absl::StatusOr<UniqueFd> Listen(const SocketAddress& address, bool reuse_port,
                                               int backlog);
 
