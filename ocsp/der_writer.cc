@@ -36,6 +36,12 @@ absl::Time TruncateToSecond(absl::Time time) {
   return absl::FromUnixSeconds(absl::ToUnixSeconds(time));  // rounds toward the past
 }
 
+bool IsEncodableTime(absl::Time time) {
+  const absl::CivilSecond civil = absl::ToCivilSecond(time, absl::UTCTimeZone());
+  return time != absl::InfinitePast() && time != absl::InfiniteFuture() && civil.year() >= 1 &&
+         civil.year() <= 9999;
+}
+
 std::string GeneralizedTime(absl::Time time) {
   const absl::CivilSecond civil = absl::ToCivilSecond(time, absl::UTCTimeZone());
   char text[32];

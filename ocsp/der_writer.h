@@ -36,8 +36,11 @@ void AppendTlv(std::string* out, uint8_t tag, std::initializer_list<std::string_
 std::string Tlv(uint8_t tag, std::initializer_list<std::string_view> parts);
 
 // GeneralizedTime "YYYYMMDDHHMMSSZ" (RFC 5280 4.1.2.5.2: UTC, whole seconds), truncated to the
-// second. `time` must lie in years 0000..9999.
+// second. `time` must satisfy IsEncodableTime.
 std::string GeneralizedTime(absl::Time time);
+
+// Whether GeneralizedTime can carry `time`: years 0001..9999 (no infinite times).
+bool IsEncodableTime(absl::Time time);
 
 // The time as it reads back from GeneralizedTime(time).
 absl::Time TruncateToSecond(absl::Time time);

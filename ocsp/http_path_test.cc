@@ -2,7 +2,6 @@
 
 #include <openssl/evp.h>
 
-#include <cstdlib>
 #include <fstream>
 #include <iterator>
 
@@ -113,9 +112,7 @@ TEST(DecodeOcspGetPathTest, InputIsBounded) {
 }
 
 std::string ReadSeed(const std::string& relative) {
-  const char* source = std::getenv("KEYLINE_SOURCE_DIR");
-  std::ifstream in(std::string(source != nullptr ? source : ".") + "/ocsp/testdata/" + relative,
-                   std::ios::binary);
+  std::ifstream in(std::string(KEYLINE_OCSP_TESTDATA) + "/" + relative, std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 

@@ -4,6 +4,9 @@
 // Prints figures; asserts nothing (the unit tests do that).
 #include <openssl/ocsp.h>
 
+#include <time.h>
+
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -56,10 +59,21 @@ std::string RandomSerialRequest(const testing::TestPki& pki) {
   return bytes;
 }
 
-// Runs `work(iteration)` (returning the answer's size) on `threads` threads for about `seconds`;
-// returns calls/s.
+double ProcessCpuSeconds() {
+  timespec now{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
+}
+
+struct Measured {
+  double per_second;     // wall clock: depends on what else runs on the machine
+  double cpu_us_per_call;  // CPU time of this process per call: does not
+};
+
+// Runs `work(iteration)` (returning the answer's size) on `threads` threads for about `seconds`.
 template <typename Work>
-double Rate(int threads, double seconds, Work work) {
+Measured Rate(int threads, double seconds, Work work) {
+  const double cpu_start = ProcessCpuSeconds();
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> calls{0};
   std::atomic<uint64_t> bytes{0};
@@ -79,7 +93,8 @@ double Rate(int threads, double seconds, Work work) {
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
   stop.store(true);
   for (auto& thread : pool) thread.join();
-  return static_cast<double>(calls.load()) / Seconds(start);
+  const double count = static_cast<double>(std::max<uint64_t>(1, calls.load()));
+  return {count / Seconds(start), (ProcessCpuSeconds() - cpu_start) * 1e6 / count};
 }
 
 int Main(int argc, char** argv) {
@@ -118,10 +133,10 @@ int Main(int argc, char** argv) {
   for (int i = 0; i < kIterations; ++i) bytes += engine.Answer(requests[0], now).body->size();
   const double hot_ns = Seconds(start) * 1e9 / kIterations;
   const double hot_seconds = nonce_only ? 0.0 : 1.0;
-  const double hot_rate = Rate(threads, hot_seconds, [&](uint64_t i) {
+  const Measured hot_rate = Rate(threads, hot_seconds, [&](uint64_t i) {
     return engine.Answer(requests[i & 1023], now).body->size();
   });
-  const double same_rate = Rate(threads, hot_seconds, [&](uint64_t) {
+  const Measured same_rate = Rate(threads, hot_seconds, [&](uint64_t) {
     return engine.Answer(requests[0], now).body->size();
   });
 
@@ -134,19 +149,22 @@ int Main(int argc, char** argv) {
           {leaf->certificate.get()}, (*pki)->ca(), EVP_sha1(), std::string(32, static_cast<char>(i))));
     }
   }
-  const double nonce_one = Rate(1, 2.0, [&](uint64_t i) {
+  const Measured nonce_one = Rate(1, 2.0, [&](uint64_t i) {
     return engine.Answer(nonce_requests[i & 63], now).body->size();
   });
-  const double nonce_all = Rate(threads, 2.0, [&](uint64_t i) {
+  const Measured nonce_all = Rate(threads, 2.0, [&](uint64_t i) {
     return engine.Answer(nonce_requests[i & 63], now).body->size();
   });
 
   std::printf("Answer() hot path, 1 thread, same request: %.0f ns/answer\n", hot_ns);
-  std::printf("Answer() hot path, %d threads, 1024 requests: %.0f answers/s\n", threads, hot_rate);
-  std::printf("Answer() hot path, %d threads, same request:  %.0f answers/s\n", threads, same_rate);
-  std::printf("nonce answers (fresh signature), 1 thread:    %.0f answers/s\n", nonce_one);
-  std::printf("nonce answers (fresh signature), %d threads:   %.0f answers/s\n", threads,
-              nonce_all);
+  const auto print = [](const char* what, int count, const Measured& measured) {
+    std::printf("%-48s %d thread(s): %9.0f answers/s, %8.2f CPU-us/answer\n", what, count,
+                measured.per_second, measured.cpu_us_per_call);
+  };
+  print("Answer() hot path, 1024 requests", threads, hot_rate);
+  print("Answer() hot path, same request", threads, same_rate);
+  print("nonce answers (fresh signature)", 1, nonce_one);
+  print("nonce answers (fresh signature)", threads, nonce_all);
 
   if (fill > 0) {
     const long before = ResidentKiB();

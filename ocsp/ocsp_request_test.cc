@@ -3,7 +3,6 @@
 #include <openssl/ocsp.h>
 #include <openssl/x509v3.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -300,9 +299,7 @@ namespace {
 
 // The fuzz seeds are requests made by `openssl ocsp -reqout` (testdata/.../generate.sh).
 TEST(OcspRequestSeedsTest, OpensslCliRequestsParse) {
-  const char* source = std::getenv("KEYLINE_SOURCE_DIR");
-  ASSERT_NE(source, nullptr);
-  const std::string directory = std::string(source) + "/ocsp/testdata/parse_ocsp_request_fuzzer";
+  const std::string directory = std::string(KEYLINE_OCSP_TESTDATA) + "/parse_ocsp_request_fuzzer";
   int seeds = 0;
   for (const auto& entry : std::filesystem::directory_iterator(directory)) {
     if (entry.path().extension() != ".der") continue;

@@ -42,9 +42,8 @@ absl::StatusOr<std::string> EncodeCertStatus(const CertificateStatus& status) {
         reason = der::Tlv(der::ContextConstructed(0),
                           {der::Tlv(der::kEnumerated, {std::string_view(&code, 1)})});
       }
-      if (status.revoked_at == absl::InfinitePast() ||
-          status.revoked_at == absl::InfiniteFuture()) {
-        return absl::InvalidArgumentError("status.revoked_at: not set");
+      if (!der::IsEncodableTime(status.revoked_at)) {
+        return absl::InvalidArgumentError("status.revoked_at: not a GeneralizedTime");
       }
       return der::Tlv(der::ContextConstructed(1),
                       {der::GeneralizedTime(status.revoked_at), reason});
@@ -58,6 +57,9 @@ absl::StatusOr<std::string> EncodeCertStatus(const CertificateStatus& status) {
 absl::Status AppendSingleResponse(std::string* out, const SingleResponseData& single) {
   if (single.cert_id_der.size() < 2 || static_cast<uint8_t>(single.cert_id_der[0]) != der::kSequence) {
     return absl::InvalidArgumentError("responses.certID: not a DER SEQUENCE");
+  }
+  if (!der::IsEncodableTime(single.this_update) || !der::IsEncodableTime(single.next_update)) {
+    return absl::InvalidArgumentError("responses: thisUpdate or nextUpdate not a GeneralizedTime");
   }
   if (der::TruncateToSecond(single.next_update) <= der::TruncateToSecond(single.this_update)) {
     return absl::InvalidArgumentError("responses.nextUpdate: not after thisUpdate");
@@ -96,6 +98,9 @@ absl::StatusOr<std::string> SignOcspResponse(const OcspIssuer& issuer,
                                              absl::Time produced_at,
                                              std::optional<std::string_view> nonce) {
   if (responses.empty()) return absl::InvalidArgumentError("responses: empty");
+  if (!der::IsEncodableTime(produced_at)) {
+    return absl::InvalidArgumentError("producedAt: not a GeneralizedTime");
+  }
   std::string singles;
   for (const SingleResponseData& single : responses) {
     if (auto status = AppendSingleResponse(&singles, single); !status.ok()) return status;

@@ -201,6 +201,22 @@ TEST_F(ResponseBuilderTest, RefusesBadInput) {
                   kNow + absl::Hours(1)},
                  std::nullopt),
             absl::StatusCode::kOk);  // revoked at the epoch is a time like any other
+  EXPECT_EQ(code({id, CertificateStatus{CertificateStatus::Kind::kRevoked, absl::InfinitePast(),
+                                        std::nullopt},
+                  kNow, kNow + absl::Hours(1)},
+                 std::nullopt),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(code({id, good, kNow, absl::InfiniteFuture()}, std::nullopt),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(code({id, good, absl::FromCivil(absl::CivilSecond(10000, 1, 1, 0, 0, 0),
+                                            absl::UTCTimeZone()),
+                  absl::FromCivil(absl::CivilSecond(10001, 1, 1, 0, 0, 0), absl::UTCTimeZone())},
+                 std::nullopt),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(SignOcspResponse(*pki_->issuer(), {}, absl::InfiniteFuture(), std::nullopt)
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(code({id, good, kNow, kNow + absl::Hours(1)}, ""), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(code({id, good, kNow, kNow + absl::Hours(1)}, std::string(129, 'n')),
             absl::StatusCode::kInvalidArgument);
