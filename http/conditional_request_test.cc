@@ -21,11 +21,11 @@ TEST(IfNoneMatchTest, WeakComparisonOverAList) {
   EXPECT_TRUE(IfNoneMatchMatches("\"x\", \"y\" ,W/\"abc\"", "\"abc\""));
   EXPECT_TRUE(IfNoneMatchMatches(" * ", "\"abc\""));
   EXPECT_FALSE(IfNoneMatchMatches("\"abcd\"", "\"abc\""));
-  EXPECT_FALSE(IfNoneMatchMatches("abc", "\"abc\""));          // unquoted: malformed
-  EXPECT_FALSE(IfNoneMatchMatches("\"abc", "\"abc\""));        // unterminated
+  EXPECT_FALSE(IfNoneMatchMatches("abc", "\"abc\""));                  // unquoted: malformed
+  EXPECT_FALSE(IfNoneMatchMatches("\"abc", "\"abc\""));                // unterminated
   EXPECT_FALSE(IfNoneMatchMatches("\"x\" junk, \"abc\"", "\"abc\""));  // garbage between tags
   EXPECT_FALSE(IfNoneMatchMatches("", "\"abc\""));
-  EXPECT_FALSE(IfNoneMatchMatches("\"abc\"", "abc"));          // our tag malformed
+  EXPECT_FALSE(IfNoneMatchMatches("\"abc\"", "abc"));  // our tag malformed
   EXPECT_FALSE(IfNoneMatchMatches("*", ""));
 }
 

@@ -42,8 +42,8 @@ absl::StatusOr<std::shared_ptr<const HttpHeaders>> HttpHeaders::Make(
     if (!IsToken(field.name)) {
       return absl::InvalidArgumentError(absl::StrCat(where, ".name: not a token"));
     }
-    for (const char* reserved : {"Content-Length", "Content-Type", "Transfer-Encoding",
-                                 "Connection", "Date", "Server"}) {
+    for (const char* reserved :
+         {"Content-Length", "Content-Type", "Transfer-Encoding", "Connection", "Date", "Server"}) {
       if (absl::EqualsIgnoreCase(field.name, reserved)) {
         return absl::InvalidArgumentError(
             absl::StrCat(where, ".name: ", field.name, " is set by the server"));

@@ -56,10 +56,10 @@ absl::Status RegisterMetrics(MetricsRegistry& registry, internal::ServerMetrics&
                             "HTTP requests answered by the router, by status class",
                             {{"code", absl::StrCat(status_class, "xx")}}));
   }
-  KEYLINE_ASSIGN_OR_RETURN(metrics.handler_seconds,
-                           registry.AddHistogram("keyline_http_handler_duration_seconds",
-                                                 "Time spent in HTTP handlers",
-                                                 MetricsRegistry::LatencyBuckets()));
+  KEYLINE_ASSIGN_OR_RETURN(
+      metrics.handler_seconds,
+      registry.AddHistogram("keyline_http_handler_duration_seconds", "Time spent in HTTP handlers",
+                            MetricsRegistry::LatencyBuckets()));
   return absl::OkStatus();
 }
 
@@ -72,11 +72,11 @@ void ConfigureH2o(internal::ServerCore& core, const HttpServerOptions& options) 
   config.max_request_entity_size = options.max_request_body;
   config.http1.req_timeout = Milliseconds(options.idle_timeout);
   config.http1.upgrade_to_http2 = 0;
-  h2o_hostconf_t* host = h2o_config_register_host(&config, h2o_iovec_init(H2O_STRLIT("default")),
-                                                  65535);
+  h2o_hostconf_t* host =
+      h2o_config_register_host(&config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
   h2o_pathconf_t* path = h2o_config_register_path(host, "/", 0);
-  auto* handler =
-      reinterpret_cast<internal::RouterHandler*>(h2o_create_handler(path, sizeof(internal::RouterHandler)));
+  auto* handler = reinterpret_cast<internal::RouterHandler*>(
+      h2o_create_handler(path, sizeof(internal::RouterHandler)));
   handler->super.on_req = internal::HandleRequest;
   handler->core = &core;
 }

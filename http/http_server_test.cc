@@ -1,152 +1,35 @@
-// HttpServer end to end on 127.0.0.1: curl and a raw socket client against a real server.
+// HttpServer end to end on 127.0.0.1, what a client sees: routing, methods, conditional requests,
+// keep-alive, pipelining, limits and errors. curl and a raw socket client against a real server.
 #include "http/http_server.h"
 
 #include <gtest/gtest.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <array>
-#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <memory>
-#include <stdexcept>
 #include <string>
-#include <thread>
+#include <utility>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
-#include "absl/strings/str_split.h"
+#include "absl/strings/str_cat.h"
 #include "common/absl_compat.h"
+#include "http/testing/http_server_fixture.h"
 #include "http/testing/raw_http_client.h"
 
 namespace keyline::http {
 namespace {
 
+using testing::Body;
+using testing::DefaultRouter;
+using testing::Fixed;
+using testing::kEtag;
+using testing::kTimeout;
 using testing::RawHttpClient;
 using testing::RawResponse;
-
-constexpr absl::Duration kTimeout = absl::Seconds(10);
-
-std::shared_ptr<const std::string> Body(std::string text) {
-  return std::make_shared<const std::string>(std::move(text));
-}
-
-HttpHandler Fixed(std::shared_ptr<const std::string> body,
-                  std::shared_ptr<const HttpHeaders> headers = nullptr) {
-  return [body, headers](const HttpRequest&) {
-    HttpResponse response;
-    response.content_type = "application/ocsp-response";
-    response.body = body;
-    response.headers = headers;
-    return response;
-  };
-}
-
-// Runs a command, returning its exit status and standard output.
-std::pair<int, std::string> RunCommand(const std::string& command) {
-  std::string output;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return {-1, ""};
-  std::array<char, 65536> chunk;
-  size_t got;
-  while ((got = std::fread(chunk.data(), 1, chunk.size(), pipe)) > 0) output.append(chunk.data(), got);
-  const int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
-
-class HttpServerTest : public ::testing::Test {
- protected:
-  static constexpr std::string_view kEtag = "\"v1-abc\"";
-
-  // Routes shared by most tests.
-  static Router DefaultRouter() {
-    Router router;
-    absl::StatusOr<std::shared_ptr<const HttpHeaders>> headers = HttpHeaders::Make({
-        {"Cache-Control", "max-age=60, public, no-transform, must-revalidate"},
-        {"ETag", std::string(kEtag)},
-        {"Last-Modified", "Sun, 06 Nov 1994 08:49:37 GMT"},
-        {"Expires", "Sun, 06 Nov 1994 09:49:37 GMT"}});
-    EXPECT_TRUE(headers.ok()) << headers.status();
-    EXPECT_TRUE(router.Handle(HttpMethod::kGet, "/static", Fixed(Body("static body"), *headers)).ok());
-    EXPECT_TRUE(router
-                    .Handle(HttpMethod::kPost, "/echo",
-                            [](const HttpRequest& request) {
-                              HttpResponse response = HttpResponse::Text(
-                                  200, absl::StrCat(AsAbsl(request.content_type), "|", request.body.size(),
-                                                    "|", AsAbsl(request.body)));
-                              return response;
-                            })
-                    .ok());
-    EXPECT_TRUE(router
-                    .HandlePrefix(HttpMethod::kGet, "/ocsp/",
-                                  [](const HttpRequest& request) {
-                                    return HttpResponse::Text(
-                                        200, absl::StrCat(AsAbsl(request.path), "|",
-                                                          AsAbsl(request.path_suffix), "|",
-                                                          AsAbsl(request.query), "|",
-                                                          AsAbsl(request.peer_address)));
-                                  })
-                    .ok());
-    EXPECT_TRUE(router
-                    .Handle(HttpMethod::kGet, "/throws",
-                            [](const HttpRequest&) -> HttpResponse {
-                              throw std::runtime_error("boom");
-                            })
-                    .ok());
-    EXPECT_TRUE(router
-                    .Handle(HttpMethod::kGet, "/bad-content-type",
-                            [](const HttpRequest&) {
-                              HttpResponse response = HttpResponse::Text(200, "x");
-                              response.content_type = "text/plain\r\nSet-Cookie: evil=1";
-                              return response;
-                            })
-                    .ok());
-    EXPECT_TRUE(router
-                    .Handle(HttpMethod::kGet, "/bad-status",
-                            [](const HttpRequest&) { return HttpResponse::Text(101, "x"); })
-                    .ok());
-    return router;
-  }
-
-  void StartServer(HttpServerOptions options) {
-    absl::StatusOr<std::unique_ptr<HttpServer>> server = HttpServer::New(std::move(options));
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    ASSERT_TRUE(server_->Start().ok());
-  }
-
-  void StartDefault(int threads = 2) {
-    HttpServerOptions options;
-    options.threads = threads;
-    options.router = DefaultRouter();
-    StartServer(std::move(options));
-  }
-
-  std::string Url(std::string_view path) const {
-    return absl::StrCat("http://127.0.0.1:", server_->port(), AsAbsl(path));
-  }
-
-  RawHttpClient Connect() const {
-    absl::StatusOr<RawHttpClient> client = RawHttpClient::Connect(server_->port());
-    EXPECT_TRUE(client.ok()) << client.status();
-    return *std::move(client);
-  }
-
-  // One GET on a fresh connection.
-  RawResponse Get(std::string_view path) const {
-    RawHttpClient client = Connect();
-    EXPECT_TRUE(client.Send(absl::StrCat("GET ", AsAbsl(path), " HTTP/1.1\r\nHost: t\r\n\r\n")).ok());
-    absl::StatusOr<RawResponse> response = client.ReadResponse(kTimeout);
-    EXPECT_TRUE(response.ok()) << response.status();
-    return response.ok() ? *response : RawResponse{};
-  }
-
-  std::unique_ptr<HttpServer> server_;
-};
+using testing::RunCommand;
+using HttpServerTest = testing::HttpServerFixture;
 
 TEST_F(HttpServerTest, CurlGetsHeadsAndPosts) {
   StartDefault();
@@ -156,7 +39,8 @@ TEST_F(HttpServerTest, CurlGetsHeadsAndPosts) {
   EXPECT_NE(out.find("content-type: application/ocsp-response\r\n"), std::string::npos) << out;
   EXPECT_NE(out.find("Content-Length: 11\r\n"), std::string::npos) << out;
   EXPECT_NE(out.find("Cache-Control: max-age=60, public, no-transform, must-revalidate\r\n"),
-            std::string::npos) << out;
+            std::string::npos)
+      << out;
   EXPECT_NE(out.find("ETag: \"v1-abc\"\r\n"), std::string::npos) << out;
   EXPECT_NE(out.find("Last-Modified: Sun, 06 Nov 1994 08:49:37 GMT\r\n"), std::string::npos);
   EXPECT_NE(out.find("Expires: Sun, 06 Nov 1994 09:49:37 GMT\r\n"), std::string::npos);
@@ -168,8 +52,9 @@ TEST_F(HttpServerTest, CurlGetsHeadsAndPosts) {
   EXPECT_NE(out.find("HTTP/1.1 200 OK\r\n"), std::string::npos) << out;
   EXPECT_NE(out.find("Content-Length: 11\r\n"), std::string::npos) << out;
 
-  std::tie(code, out) = RunCommand(absl::StrCat("curl -sS -H 'Content-Type: application/ocsp-request' ",
-                                         "--data-binary 'hello world' ", Url("/echo")));
+  std::tie(code, out) =
+      RunCommand(absl::StrCat("curl -sS -H 'Content-Type: application/ocsp-request' ",
+                              "--data-binary 'hello world' ", Url("/echo")));
   ASSERT_EQ(code, 0) << out;
   EXPECT_EQ(out, "application/ocsp-request|11|hello world");
 }
@@ -189,6 +74,21 @@ TEST_F(HttpServerTest, HeadSendsTheLengthButNoBody) {
   ASSERT_TRUE(get.ok()) << get.status();
   EXPECT_EQ(get->status, 200);
   EXPECT_EQ(get->body, "static body");
+}
+
+TEST_F(HttpServerTest, PerResponseHeadersAndBodiesOutliveTheHandler) {
+  StartDefault();
+  RawHttpClient client = Connect();
+  for (int i = 0; i < 20; ++i) {
+    const std::string value = absl::StrCat("value-", i, std::string(i * 200, 'x'));
+    ASSERT_TRUE(
+        client.Send(absl::StrCat("GET /fresh-headers?", value, " HTTP/1.1\r\nHost: t\r\n\r\n"))
+            .ok());
+    absl::StatusOr<RawResponse> response = client.ReadResponse(kTimeout);
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_EQ(response->Header("x-echo"), value);
+    EXPECT_EQ(response->body, value);
+  }
 }
 
 TEST_F(HttpServerTest, PrefixRoutesSeeRawPathSuffixQueryAndPeer) {
@@ -211,7 +111,8 @@ TEST_F(HttpServerTest, UnknownPathIs404AndWrongMethodIs405WithAllow) {
   EXPECT_EQ(post->Header("allow"), "GET, HEAD");
 
   for (std::string_view method : {"PUT", "DELETE", "OPTIONS", "PATCH"}) {
-    ASSERT_TRUE(client.Send(absl::StrCat(AsAbsl(method), " /echo HTTP/1.1\r\nHost: t\r\n\r\n")).ok());
+    ASSERT_TRUE(
+        client.Send(absl::StrCat(AsAbsl(method), " /echo HTTP/1.1\r\nHost: t\r\n\r\n")).ok());
     absl::StatusOr<RawResponse> response = client.ReadResponse(kTimeout);
     ASSERT_TRUE(response.ok()) << method << ": " << response.status();
     EXPECT_EQ(response->status, 405) << method;
@@ -241,7 +142,8 @@ TEST_F(HttpServerTest, IfNoneMatchGets304WithCachingHeaders) {
   EXPECT_EQ(response->Header("cache-control"), "max-age=60, public, no-transform, must-revalidate");
   EXPECT_FALSE(response->HasHeader("content-type"));
   // The connection stays usable: no stray body bytes after the 304.
-  ASSERT_TRUE(client.Send("GET /static HTTP/1.1\r\nHost: t\r\nIf-None-Match: \"old\"\r\n\r\n").ok());
+  ASSERT_TRUE(
+      client.Send("GET /static HTTP/1.1\r\nHost: t\r\nIf-None-Match: \"old\"\r\n\r\n").ok());
   response = client.ReadResponse(kTimeout);
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->status, 200);
@@ -284,8 +186,10 @@ TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
                         "GET /nothing HTTP/1.1\r\nHost: t\r\n\r\n"
                         "GET /ocsp/4 HTTP/1.1\r\nHost: t\r\n\r\n")
                   .ok());
-  std::vector<std::pair<int, std::string>> expected = {
-      {200, "/ocsp/1|1||127.0.0.1"}, {200, "|3|abc"}, {404, "not found\n"}, {200, "/ocsp/4|4||127.0.0.1"}};
+  std::vector<std::pair<int, std::string>> expected = {{200, "/ocsp/1|1||127.0.0.1"},
+                                                       {200, "|3|abc"},
+                                                       {404, "not found\n"},
+                                                       {200, "/ocsp/4|4||127.0.0.1"}};
   for (const auto& [status, body] : expected) {
     absl::StatusOr<RawResponse> response = client.ReadResponse(kTimeout);
     ASSERT_TRUE(response.ok()) << response.status();
@@ -331,9 +235,9 @@ TEST_F(HttpServerTest, GarbageGets400AndTheServerGoesOn) {
   StartDefault();
   // A TLS ClientHello's first bytes: what a client configured for https sends.
   static constexpr char kTlsHello[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n";
-  for (std::string_view garbage :
-       {std::string_view("GARBAGE\r\n\r\n"), std::string_view("GET / HTTP/1.1\r\nNo colon here\r\n\r\n"),
-        std::string_view(kTlsHello, sizeof(kTlsHello) - 1)}) {
+  for (std::string_view garbage : {std::string_view("GARBAGE\r\n\r\n"),
+                                   std::string_view("GET / HTTP/1.1\r\nNo colon here\r\n\r\n"),
+                                   std::string_view(kTlsHello, sizeof(kTlsHello) - 1)}) {
     RawHttpClient client = Connect();
     ASSERT_TRUE(client.Send(garbage).ok());
     absl::StatusOr<RawResponse> response = client.ReadResponse(kTimeout);
@@ -344,8 +248,8 @@ TEST_F(HttpServerTest, GarbageGets400AndTheServerGoesOn) {
   // Past h2o's limits: more than 100 header fields, a head over H2O_MAX_REQLEN (~408 KiB).
   std::string many_fields = "GET /static HTTP/1.1\r\nHost: t\r\n";
   for (int i = 0; i < 101; ++i) absl::StrAppend(&many_fields, "X-", i, ": a\r\n");
-  const std::string huge_head =
-      absl::StrCat("GET /static HTTP/1.1\r\nHost: t\r\nX-Big: ", std::string(500000, 'a'), "\r\n\r\n");
+  const std::string huge_head = absl::StrCat(
+      "GET /static HTTP/1.1\r\nHost: t\r\nX-Big: ", std::string(500000, 'a'), "\r\n\r\n");
   for (const std::string& request : {absl::StrCat(many_fields, "\r\n"), huge_head}) {
     RawHttpClient client = Connect();
     ASSERT_TRUE(client.Send(request).ok());
@@ -367,8 +271,10 @@ TEST_F(HttpServerTest, HandlerExceptionsAndBadResponsesBecome500) {
 }
 
 TEST(HttpHeadersTest, MakeChecksEveryField) {
-  absl::StatusOr<std::shared_ptr<const HttpHeaders>> good = HttpHeaders::Make(
-      {{"Cache-Control", "max-age=60"}, {"etag", "\"x\""}, {"Last-Modified", "Thu, 01 Jan 1970 00:01:00 GMT"}});
+  absl::StatusOr<std::shared_ptr<const HttpHeaders>> good =
+      HttpHeaders::Make({{"Cache-Control", "max-age=60"},
+                         {"etag", "\"x\""},
+                         {"Last-Modified", "Thu, 01 Jan 1970 00:01:00 GMT"}});
   ASSERT_TRUE(good.ok()) << good.status();
   EXPECT_EQ((*good)->fields().size(), 3u);
   EXPECT_EQ((*good)->etag(), "\"x\"");
@@ -410,160 +316,16 @@ TEST_F(HttpServerTest, LargeBodyArrivesIntact) {
   ASSERT_TRUE(options.router.Handle(HttpMethod::kGet, "/crl", Fixed(body)).ok());
   StartServer(std::move(options));
   const std::string path = absl::StrCat(::testing::TempDir(), "/http_big_body");
-  auto [code, out] = RunCommand(absl::StrCat("curl -sS -o ", path, " -w '%{http_code}' ", Url("/crl")));
+  auto [code, out] =
+      RunCommand(absl::StrCat("curl -sS -o ", path, " -w '%{http_code}' ", Url("/crl")));
   ASSERT_EQ(code, 0) << out;
   EXPECT_EQ(out, "200");
   std::ifstream file(path, std::ios::binary);
-  const std::string received((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  const std::string received((std::istreambuf_iterator<char>(file)),
+                             std::istreambuf_iterator<char>());
   EXPECT_EQ(received.size(), body->size());
   EXPECT_TRUE(received == *body);
   std::remove(path.c_str());
-}
-
-TEST_F(HttpServerTest, SlowClientDoesNotDelayOthers) {
-  StartDefault(/*threads=*/1);  // both clients on the same loop
-  RawHttpClient slow = Connect();
-  ASSERT_TRUE(slow.Send("GET /static HTTP/1.1\r\nHost: t\r\nX-Half: ").ok());
-  const auto started = std::chrono::steady_clock::now();
-  EXPECT_EQ(Get("/static").status, 200);
-  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(1));
-  // The slow one still completes its request.
-  ASSERT_TRUE(slow.Send("yes\r\n\r\n").ok());
-  absl::StatusOr<RawResponse> response = slow.ReadResponse(kTimeout);
-  ASSERT_TRUE(response.ok()) << response.status();
-  EXPECT_EQ(response->status, 200);
-}
-
-TEST_F(HttpServerTest, ConnectAndCloseWithoutRequestLeavesServerAnswering) {
-  StartDefault(/*threads=*/1);
-  for (int i = 0; i < 50; ++i) {
-    RawHttpClient client = Connect();
-    if (i % 2 == 0) client.Reset();
-  }
-  RawHttpClient half = Connect();
-  ASSERT_TRUE(half.Send("GET /sta").ok());
-  half.Reset();
-  EXPECT_EQ(Get("/static").status, 200);
-}
-
-TEST_F(HttpServerTest, RunningOutOfDescriptorsPausesAcceptingInsteadOfSpinning) {
-  StartDefault(/*threads=*/1);
-  rlimit original{};
-  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &original), 0);
-  const int lowest_free = ::dup(0);
-  ASSERT_GE(lowest_free, 0);
-  ::close(lowest_free);
-  // Leave a few descriptors: the clients take them, and the server's accept4 then fails with
-  // EMFILE while connections wait in the backlog, so the listening socket stays readable.
-  rlimit tight = original;
-  tight.rlim_cur = static_cast<rlim_t>(lowest_free + 12);
-  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &tight), 0);
-  std::vector<RawHttpClient> clients;
-  while (clients.size() < 64) {
-    absl::StatusOr<RawHttpClient> client = RawHttpClient::Connect(server_->port());
-    if (!client.ok()) break;
-    clients.push_back(*std::move(client));
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  rusage before{};
-  ::getrusage(RUSAGE_SELF, &before);
-  std::this_thread::sleep_for(std::chrono::seconds(1));
-  rusage after{};
-  ::getrusage(RUSAGE_SELF, &after);
-  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &original), 0);
-  auto seconds = [](const rusage& usage) {
-    return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-           static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-  };
-  EXPECT_GT(clients.size(), 2u);
-  // Paused, the loop uses well under a millisecond here; spinning, whatever CPU it gets.
-  EXPECT_LT(seconds(after) - seconds(before), 0.1) << "the event loop spins on accept";
-  // Once descriptors are free again, the waiting connections are served.
-  for (RawHttpClient& client : clients) {
-    ASSERT_TRUE(client.Send("GET /static HTTP/1.1\r\nHost: t\r\n\r\n").ok());
-    absl::StatusOr<RawResponse> response = client.ReadResponse(kTimeout);
-    ASSERT_TRUE(response.ok()) << response.status();
-    EXPECT_EQ(response->status, 200);
-  }
-}
-
-TEST_F(HttpServerTest, IdleConnectionsAreClosedAfterIdleTimeout) {
-  HttpServerOptions options;
-  options.threads = 1;
-  options.idle_timeout = absl::Milliseconds(300);
-  options.router = DefaultRouter();
-  StartServer(std::move(options));
-  RawHttpClient client = Connect();
-  ASSERT_TRUE(client.Send("GET /static HTTP/1.1\r\nHost: t\r\n\r\n").ok());
-  ASSERT_TRUE(client.ReadResponse(kTimeout).ok());
-  EXPECT_TRUE(client.WaitForClose(absl::Seconds(5)));
-  RawHttpClient slow = Connect();
-  ASSERT_TRUE(slow.Send("GET /static HTTP/1.1\r\n").ok());
-  EXPECT_TRUE(slow.WaitForClose(absl::Seconds(5)));
-}
-
-TEST_F(HttpServerTest, ReaderThatStallsIsDisconnected) {
-  auto body = Body(std::string(50 * 1024 * 1024, 'c'));
-  HttpServerOptions options;
-  options.threads = 1;
-  options.write_stall_timeout = absl::Milliseconds(500);
-  ASSERT_TRUE(options.router.Handle(HttpMethod::kGet, "/crl", Fixed(body)).ok());
-  ASSERT_TRUE(options.router.Handle(HttpMethod::kGet, "/small", Fixed(Body("ok"))).ok());
-  StartServer(std::move(options));
-  RawHttpClient client = Connect();
-  ASSERT_TRUE(client.Send("GET /crl HTTP/1.1\r\nHost: t\r\n\r\n").ok());
-  std::this_thread::sleep_for(std::chrono::seconds(3));
-  // Meanwhile others are served.
-  EXPECT_EQ(Get("/small").status, 200);
-  const auto reading = std::chrono::steady_clock::now();
-  absl::StatusOr<RawResponse> response = client.ReadResponse(kTimeout);
-  EXPECT_FALSE(response.ok());  // reset before the 50 MB arrived...
-  EXPECT_LT(std::chrono::steady_clock::now() - reading, std::chrono::seconds(2));  // ...not stuck
-}
-
-TEST_F(HttpServerTest, StopWithOpenConnectionsReturnsPromptly) {
-  auto big = Body(std::string(50 * 1024 * 1024, 'd'));
-  HttpServerOptions options;
-  options.threads = 2;
-  options.drain_timeout = absl::Milliseconds(300);
-  options.router = DefaultRouter();
-  ASSERT_TRUE(options.router.Handle(HttpMethod::kGet, "/big", Fixed(big)).ok());
-  StartServer(std::move(options));
-  std::vector<RawHttpClient> clients;
-  for (int i = 0; i < 10; ++i) {
-    clients.push_back(Connect());
-    ASSERT_TRUE(clients.back().Send("GET /static HTTP/1.1\r\nHost: t\r\n\r\n").ok());
-    ASSERT_TRUE(clients.back().ReadResponse(kTimeout).ok());
-  }
-  clients.push_back(Connect());
-  ASSERT_TRUE(clients.back().Send("GET /stat").ok());
-  clients.push_back(Connect());
-  ASSERT_TRUE(clients.back().Send("GET /big HTTP/1.1\r\nHost: t\r\n\r\n").ok());
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-
-  const auto started = std::chrono::steady_clock::now();
-  server_->Stop();
-  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
-  for (RawHttpClient& client : clients) EXPECT_TRUE(client.WaitForClose(kTimeout));
-  EXPECT_FALSE(RawHttpClient::Connect(server_->port()).ok());
-  server_->Stop();  // idempotent
-}
-
-TEST_F(HttpServerTest, StopLetsAResponseInFlightFinish) {
-  auto big = Body(std::string(8 * 1024 * 1024, 'e'));
-  HttpServerOptions options;
-  options.threads = 1;
-  options.drain_timeout = absl::Seconds(5);
-  ASSERT_TRUE(options.router.Handle(HttpMethod::kGet, "/big", Fixed(big)).ok());
-  StartServer(std::move(options));
-  RawHttpClient client = Connect();
-  ASSERT_TRUE(client.Send("GET /big HTTP/1.1\r\nHost: t\r\n\r\n").ok());
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  std::thread stopper([this] { server_->Stop(); });
-  absl::StatusOr<RawResponse> response = client.ReadResponse(kTimeout);
-  stopper.join();
-  ASSERT_TRUE(response.ok()) << response.status();
-  EXPECT_EQ(response->body.size(), big->size());
 }
 
 TEST_F(HttpServerTest, MetricsCountRequests) {
@@ -582,69 +344,8 @@ TEST_F(HttpServerTest, MetricsCountRequests) {
   EXPECT_NE(metrics.body.find("keyline_http_requests_total{code=\"2xx\"} 2\n"), std::string::npos)
       << metrics.body;
   EXPECT_NE(metrics.body.find("keyline_http_requests_total{code=\"4xx\"} 1\n"), std::string::npos);
-  EXPECT_NE(metrics.body.find("keyline_http_handler_duration_seconds_count 2\n"), std::string::npos);
-}
-
-TEST(HttpServerOptionsTest, RejectsBadOptions) {
-  auto with = [](auto change) {
-    HttpServerOptions options;
-    change(options);
-    return HttpServer::New(std::move(options)).status().code();
-  };
-  EXPECT_EQ(with([](HttpServerOptions& o) { o.threads = -1; }), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(with([](HttpServerOptions& o) { o.threads = 100000; }),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(with([](HttpServerOptions& o) { o.bind_address = "localhost"; }),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(with([](HttpServerOptions& o) { o.max_request_body = 0; }),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(with([](HttpServerOptions& o) { o.idle_timeout = absl::ZeroDuration(); }),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(with([](HttpServerOptions& o) { o.listen_backlog = 0; }),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(with([](HttpServerOptions& o) { o.drain_timeout = -absl::Seconds(1); }),
-            absl::StatusCode::kInvalidArgument);
-}
-
-TEST(HttpServerLifecycleTest, PortInUseFailsAndStartTwiceFails) {
-  HttpServerOptions options;
-  options.reuse_port = false;
-  absl::StatusOr<std::unique_ptr<HttpServer>> first = HttpServer::New(std::move(options));
-  ASSERT_TRUE(first.ok()) << first.status();
-  HttpServerOptions same;
-  same.reuse_port = false;
-  same.port = (*first)->port();
-  EXPECT_EQ(HttpServer::New(std::move(same)).status().code(), absl::StatusCode::kUnavailable);
-  ASSERT_TRUE((*first)->Start().ok());
-  EXPECT_EQ((*first)->Start().code(), absl::StatusCode::kFailedPrecondition);
-  (*first)->Stop();
-  EXPECT_EQ((*first)->Start().code(), absl::StatusCode::kFailedPrecondition);
-}
-
-TEST(HttpServerLifecycleTest, NeverStartedServerIsDestroyedCleanly) {
-  HttpServerOptions options;
-  options.bind_address = "::1";
-  absl::StatusOr<std::unique_ptr<HttpServer>> server = HttpServer::New(std::move(options));
-  ASSERT_TRUE(server.ok()) << server.status();
-  EXPECT_NE((*server)->port(), 0);
-}
-
-TEST(HttpServerLifecycleTest, SharedListenerServesFromEveryThread) {
-  HttpServerOptions options;
-  options.threads = 3;
-  options.reuse_port = false;
-  ASSERT_TRUE(options.router.Handle(HttpMethod::kGet, "/x", Fixed(Body("x"))).ok());
-  absl::StatusOr<std::unique_ptr<HttpServer>> server = HttpServer::New(std::move(options));
-  ASSERT_TRUE(server.ok()) << server.status();
-  ASSERT_TRUE((*server)->Start().ok());
-  for (int i = 0; i < 20; ++i) {
-    absl::StatusOr<RawHttpClient> client = RawHttpClient::Connect((*server)->port());
-    ASSERT_TRUE(client.ok());
-    ASSERT_TRUE(client->Send("GET /x HTTP/1.1\r\nHost: t\r\n\r\n").ok());
-    absl::StatusOr<RawResponse> response = client->ReadResponse(kTimeout);
-    ASSERT_TRUE(response.ok()) << response.status();
-    EXPECT_EQ(response->body, "x");
-  }
+  EXPECT_NE(metrics.body.find("keyline_http_handler_duration_seconds_count 2\n"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -6,11 +6,10 @@
 // Prints "listening on <port>" once serving; stops on SIGINT or SIGTERM.
 #include <signal.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <memory>
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 #include "http/http_server.h"
 

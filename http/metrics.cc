@@ -97,14 +97,13 @@ std::vector<uint64_t> Histogram::CumulativeCounts() const {
 }
 
 std::vector<double> MetricsRegistry::LatencyBuckets() {
-  return {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-          0.025,   0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
+  return {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+          0.05,    0.1,    0.25,    0.5,    1,     2.5,    5,     10};
 }
 
 absl::StatusOr<MetricsRegistry::Series*> MetricsRegistry::FindOrAdd(std::string_view name,
                                                                     std::string_view help,
-                                                                    Type type,
-                                                                    MetricLabels labels,
+                                                                    Type type, MetricLabels labels,
                                                                     bool* added) {
   if (!IsValidName(name, /*allow_colon=*/true)) {
     return absl::InvalidArgumentError(absl::StrCat("name: not a metric name: ", AsAbsl(name)));
@@ -118,7 +117,8 @@ absl::StatusOr<MetricsRegistry::Series*> MetricsRegistry::FindOrAdd(std::string_
   auto family_it = std::find_if(families_.begin(), families_.end(),
                                 [&](const auto& family) { return family->name == name; });
   if (family_it == families_.end()) {
-    families_.push_back(std::make_unique<Family>(Family{std::string(name), std::string(help), type, {}}));
+    families_.push_back(
+        std::make_unique<Family>(Family{std::string(name), std::string(help), type, {}}));
     family_it = families_.end() - 1;
   } else if ((*family_it)->type != type) {
     return absl::AlreadyExistsError(

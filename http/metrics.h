@@ -104,7 +104,8 @@ class MetricsRegistry {
 };
 
 // The content type of Render's output.
-inline constexpr std::string_view kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
+inline constexpr std::string_view kPrometheusContentType =
+    "text/plain; version=0.0.4; charset=utf-8";
 
 // A GET handler that renders `registry`, which must outlive the server.
 HttpHandler MetricsHandler(const MetricsRegistry* registry);

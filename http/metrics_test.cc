@@ -10,7 +10,8 @@ namespace {
 
 TEST(MetricsRegistryTest, RendersCountersAndGaugesWithLabels) {
   MetricsRegistry registry;
-  absl::StatusOr<Counter*> ok = registry.AddCounter("requests_total", "Requests.", {{"code", "2xx"}});
+  absl::StatusOr<Counter*> ok =
+      registry.AddCounter("requests_total", "Requests.", {{"code", "2xx"}});
   absl::StatusOr<Counter*> bad =
       registry.AddCounter("requests_total", "Requests.", {{"code", "5xx"}});
   absl::StatusOr<Gauge*> open = registry.AddGauge("open_connections", "Open\nconnections \\ now");
@@ -38,8 +39,7 @@ TEST(MetricsRegistryTest, SameSeriesTwiceIsTheSameObject) {
 
 TEST(MetricsRegistryTest, EscapesLabelValues) {
   MetricsRegistry registry;
-  absl::StatusOr<Counter*> counter =
-      registry.AddCounter("c_total", "C.", {{"path", "a\"b\\c\nd"}});
+  absl::StatusOr<Counter*> counter = registry.AddCounter("c_total", "C.", {{"path", "a\"b\\c\nd"}});
   ASSERT_TRUE(counter.ok());
   EXPECT_NE(registry.Render().find("c_total{path=\"a\\\"b\\\\c\\nd\"} 0\n"), std::string::npos);
 }

@@ -27,26 +27,46 @@ std::string_view RequestHeader(const h2o_req_t* req, const h2o_token_t* token) {
 
 const char* ReasonPhrase(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    default: return status < 400 ? "OK" : (status < 500 ? "Client Error" : "Server Error");
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 304:
+      return "Not Modified";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Content Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 429:
+      return "Too Many Requests";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return status < 400 ? "OK" : (status < 500 ? "Client Error" : "Server Error");
   }
 }
 
@@ -127,16 +147,19 @@ std::string_view PeerAddress(h2o_req_t* req, char* buffer, uint16_t* port) {
 }
 
 const std::shared_ptr<const std::string>& StaticBody(int status) {
-  static const auto* const kNotFound = new std::shared_ptr<const std::string>(
-      std::make_shared<const std::string>("not found\n"));
+  static const auto* const kNotFound =
+      new std::shared_ptr<const std::string>(std::make_shared<const std::string>("not found\n"));
   static const auto* const kMethodNotAllowed = new std::shared_ptr<const std::string>(
       std::make_shared<const std::string>("method not allowed\n"));
   static const auto* const kInternalError = new std::shared_ptr<const std::string>(
       std::make_shared<const std::string>("internal server error\n"));
   switch (status) {
-    case 404: return *kNotFound;
-    case 405: return *kMethodNotAllowed;
-    default: return *kInternalError;
+    case 404:
+      return *kNotFound;
+    case 405:
+      return *kMethodNotAllowed;
+    default:
+      return *kInternalError;
   }
 }
 
@@ -184,14 +207,14 @@ void Send(h2o_req_t* req, LoopContext* loop, const ServerCore& core, HttpRespons
     std::memcpy(buffer.base, body->data(), size);
   } else {
     void* memory = h2o_mem_alloc_shared(&req->pool, sizeof(BodyKeeper), DisposeBodyKeeper);
-    auto* keeper = new (memory) BodyKeeper{StallGuard{}, std::move(response.body),
-                                           std::move(response.headers)};
+    auto* keeper = new (memory)
+        BodyKeeper{StallGuard{}, std::move(response.body), std::move(response.headers)};
     buffer.base = const_cast<char*>(body->data());
     h2o_socket_t* socket = req->conn->callbacks->get_socket(req->conn);
     if (size > kStallGuardMinBody && core.write_stall_timeout_ms > 0 && socket != nullptr) {
       const std::optional<uint64_t> acked = BytesAcked(h2o_socket_get_fd(socket));
-      keeper->guard = StallGuard{{}, loop->h2o.loop, &loop->write_stall_timeout, socket,
-                                 acked.value_or(0)};
+      keeper->guard =
+          StallGuard{{}, loop->h2o.loop, &loop->write_stall_timeout, socket, acked.value_or(0)};
       keeper->guard.entry.cb = OnWriteStallCheck;
       h2o_timeout_link(loop->h2o.loop, &loop->write_stall_timeout, &keeper->guard.entry);
     }
