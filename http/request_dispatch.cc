@@ -146,6 +146,12 @@ std::string_view PeerAddress(h2o_req_t* req, char* buffer, uint16_t* port) {
   return {};
 }
 
+// The path for a log line, cut short: it comes from the client.
+std::string LoggedPath(std::string_view path) {
+  constexpr size_t kMaxLoggedPath = 256;
+  return std::string(path.substr(0, kMaxLoggedPath));
+}
+
 const std::shared_ptr<const std::string>& StaticBody(int status) {
   static const auto* const kNotFound =
       new std::shared_ptr<const std::string>(std::make_shared<const std::string>("not found\n"));
@@ -272,10 +278,10 @@ int HandleRequest(h2o_handler_t* self, h2o_req_t* req) {
       response = (*handler)(request);
     } catch (const std::exception& e) {
       LogEvent(spdlog::level::err, "http_handler_exception",
-               {{"path", std::string(request.path)}, {"what", e.what()}});
+               {{"path", LoggedPath(request.path)}, {"what", e.what()}});
       response = StaticResponse(500);
     } catch (...) {
-      LogEvent(spdlog::level::err, "http_handler_exception", {{"path", std::string(request.path)}});
+      LogEvent(spdlog::level::err, "http_handler_exception", {{"path", LoggedPath(request.path)}});
       response = StaticResponse(500);
     }
     if (core.has_metrics) {
@@ -284,7 +290,7 @@ int HandleRequest(h2o_handler_t* self, h2o_req_t* req) {
     }
     if (!IsValidResponse(response)) {
       LogEvent(spdlog::level::err, "http_handler_bad_response",
-               {{"path", std::string(request.path)}, {"status", response.status}});
+               {{"path", LoggedPath(request.path)}, {"status", response.status}});
       response = StaticResponse(500);
     } else if (IsNotModified(request, response)) {
       response.status = 304;
