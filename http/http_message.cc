@@ -1,5 +1,8 @@
 #include "http/http_message.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <cstring>
 #include <utility>
 
@@ -63,6 +66,44 @@ HttpHeaders::HttpHeaders(std::vector<HttpHeader> fields) : fields_(std::move(fie
       last_modified_ = ParseImfFixdate(field.value);
     }
   }
+}
+
+void Peer::Resolve() const {
+  resolved_ = true;
+  sockaddr_storage storage{};
+  if (lookup_ == nullptr || !lookup_(connection_, &storage)) return;
+  if (storage.ss_family == AF_INET) {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(&storage);
+    port_ = ntohs(v4->sin_port);
+    const uint32_t address = ntohl(v4->sin_addr.s_addr);
+    // By hand: inet_ntop and snprintf cost more than routing a small request.
+    char* out = text_;
+    for (int shift = 24; shift >= 0; shift -= 8) {
+      const unsigned octet = (address >> shift) & 255;
+      if (octet >= 100) *out++ = static_cast<char>('0' + octet / 100);
+      if (octet >= 10) *out++ = static_cast<char>('0' + octet / 10 % 10);
+      *out++ = static_cast<char>('0' + octet % 10);
+      if (shift != 0) *out++ = '.';
+    }
+    length_ = static_cast<uint8_t>(out - text_);
+  } else if (storage.ss_family == AF_INET6) {
+    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&storage);
+    port_ = ntohs(v6->sin6_port);
+    static_assert(sizeof(text_) >= INET6_ADDRSTRLEN);
+    if (inet_ntop(AF_INET6, &v6->sin6_addr, text_, sizeof(text_)) != nullptr) {
+      length_ = static_cast<uint8_t>(std::strlen(text_));
+    }
+  }
+}
+
+std::string_view Peer::address() const {
+  if (!resolved_) Resolve();
+  return {text_, length_};
+}
+
+uint16_t Peer::port() const {
+  if (!resolved_) Resolve();
+  return port_;
 }
 
 HttpResponse HttpResponse::Text(int status, std::string body) {

@@ -10,6 +10,8 @@
 // memory pool instead, which costs less than keeping the shared_ptr alive.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -27,6 +29,33 @@ enum class HttpMethod { kGet, kHead, kPost };
 // "GET", "HEAD", "POST".
 std::string_view HttpMethodName(HttpMethod method);
 
+// The remote end of a request's connection, looked up on first use: a system call per connection
+// that handlers which do not need it do not pay for. Not thread-safe (it caches), like the request
+// it belongs to.
+class Peer {
+ public:
+  // Fills `address` with the peer of `connection`; false when it is unknown.
+  using Lookup = bool (*)(const void* connection, sockaddr_storage* address);
+
+  Peer() = default;  // unknown
+  Peer(Lookup lookup, const void* connection) : lookup_(lookup), connection_(connection) {}
+
+  // "127.0.0.1", "::1", "::ffff:192.0.2.1"; empty when unknown.
+  std::string_view address() const;
+  // 0 when unknown.
+  uint16_t port() const;
+
+ private:
+  void Resolve() const;
+
+  Lookup lookup_ = nullptr;
+  const void* connection_ = nullptr;
+  mutable bool resolved_ = false;
+  mutable uint8_t length_ = 0;
+  mutable uint16_t port_ = 0;
+  mutable char text_[46] = {};  // INET6_ADDRSTRLEN
+};
+
 // One request. Every view points into the server's buffers and is valid only during the handler
 // call: copy what must outlive it.
 struct HttpRequest {
@@ -43,9 +72,7 @@ struct HttpRequest {
   std::string_view content_type;
   std::string_view if_none_match;
   std::string_view if_modified_since;
-  // The peer's address ("127.0.0.1", "::1") and port.
-  std::string_view peer_address;
-  uint16_t peer_port = 0;
+  Peer peer;
 };
 
 struct HttpHeader {

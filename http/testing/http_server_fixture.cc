@@ -57,16 +57,17 @@ Router DefaultRouter() {
                             return response;
                           })
                   .ok());
-  EXPECT_TRUE(router
-                  .HandlePrefix(HttpMethod::kGet, "/ocsp/",
-                                [](const HttpRequest& request) {
-                                  return HttpResponse::Text(
-                                      200, absl::StrCat(AsAbsl(request.path), "|",
-                                                        AsAbsl(request.path_suffix), "|",
-                                                        AsAbsl(request.query), "|",
-                                                        AsAbsl(request.peer_address)));
-                                })
-                  .ok());
+  EXPECT_TRUE(
+      router
+          .HandlePrefix(HttpMethod::kGet, "/ocsp/",
+                        [](const HttpRequest& request) {
+                          return HttpResponse::Text(
+                              200, absl::StrCat(
+                                       AsAbsl(request.path), "|", AsAbsl(request.path_suffix), "|",
+                                       AsAbsl(request.query), "|", AsAbsl(request.peer.address()),
+                                       ":", request.peer.port() != 0 ? "port" : "none"));
+                        })
+          .ok());
   EXPECT_TRUE(
       router
           .Handle(HttpMethod::kGet, "/throws",
