@@ -110,7 +110,8 @@ struct HttpResponse {
   // Content-Type. Read after the handler returns, so it must not point into the handler's locals:
   // use a string literal or text owned by an object that outlives the response. Empty: none.
   std::string_view content_type;
-  // The body; null is an empty body. For HEAD and 304 only its length is used.
+  // The body; null is an empty body. HEAD sends only its length (Content-Length); 304 and 204
+  // send neither.
   std::shared_ptr<const std::string> body;
   // Extra header fields; null is none. An ETag here enables 304 answers to a matching
   // If-None-Match, a Last-Modified to a matching If-Modified-Since (GET and HEAD, status 200).
