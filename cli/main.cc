@@ -6,6 +6,8 @@
 #include "cli/device_command.h"
 #include "cli/manufacturer_command.h"
 #include "cli/operator_command.h"
+#include "cli/revoke_command.h"
+#include "cli/status_command.h"
 #include "cli/voucher_command.h"
 
 int main(int argc, char** argv) {
@@ -18,5 +20,12 @@ int main(int argc, char** argv) {
   keyline::cli::AddDeviceCommands(app, invocation);
   keyline::cli::AddVoucherCommands(app, invocation);
   keyline::cli::AddAuditCommands(app, invocation);
-  return keyline::cli::RunCommandLine(app, invocation, argc, argv);
+  keyline::cli::AddRevokeCommand(app, invocation);
+  CLI::App* status = keyline::cli::AddStatusCommand(app, invocation);
+  const int exit_code = keyline::cli::RunCommandLine(app, invocation, argc, argv);
+  // `status` exits 2 for "unknown"; its usage errors must not look like a verdict.
+  if (exit_code == keyline::cli::kUsageExitCode && !invocation.run && status->parsed()) {
+    return keyline::cli::kStatusErrorExitCode;
+  }
+  return exit_code;
 }

@@ -1,0 +1,434 @@
+// End to end: `keylinectl revoke` against a real keyline-server (PostgreSQL, SoftHSM2), checked
+// by what the database holds afterwards; and `keylinectl status` (the binary, for its exit codes)
+// against `openssl ocsp` as the responder.
+//
+// One Keyline for the suite; each test revokes certificates of its own (operators issued for it,
+// devices manufactured for it), so the tests do not depend on their order.
+
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "ca/certificate_der.h"
+#include "common/files.h"
+#include "common/hex.h"
+#include "tests/support/fleet.h"
+
+namespace keyline {
+namespace {
+
+using ::testing::ContainsRegex;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using testing::Fleet;
+using testing::ProcessResult;
+
+// A serial no Keyline issued: Keyline's serials are 16 octets with the top bits 01.
+constexpr char kUnknownSerial[] = "0badc0ffee0000000000000000000001";
+
+class RevocationCliTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto fleet = Fleet::Create({}, "revocation-cli-se");
+    ASSERT_TRUE(fleet.ok()) << fleet.status();
+    fleet_ = fleet->release();
+  }
+  static void TearDownTestSuite() {
+    delete fleet_;
+    fleet_ = nullptr;
+  }
+
+  static testing::KeylineEnvironment& Environment() { return fleet_->environment(); }
+
+  static ProcessResult Keylinectl(const std::vector<std::string>& arguments,
+                                  const std::optional<testing::OperatorCredential>& who) {
+    auto result = Environment().Keylinectl(arguments, who);
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? *result : ProcessResult{};
+  }
+  static ProcessResult Keylinectl(const std::vector<std::string>& arguments) {
+    return Keylinectl(arguments, Environment().admin());
+  }
+
+  // A fresh factory operator certificate; returns its serial in hex.
+  static std::string IssueOperator(const std::string& name) {
+    const std::string base = absl::StrCat(Environment().directory(), "/", name);
+    const ProcessResult issued =
+        Keylinectl({"--output", "json", "operator", "issue", "--role", "factory", "--name", name,
+                    "--out-key", base + ".key", "--out-cert", base + ".crt"});
+    EXPECT_EQ(issued.exit_code, 0) << issued.err;
+    if (issued.exit_code != 0) return "";
+    return nlohmann::json::parse(issued.out)["serial"].get<std::string>();
+  }
+
+  static int64_t Count(const std::string& sql) { return fleet_->Count(sql); }
+
+  static std::string Status(const std::string& serial_hex) {
+    pqxx::connection connection(Environment().database().owner_url);
+    pqxx::work transaction(connection);
+    const auto row = transaction.exec_params1(
+        "SELECT status || '/' || coalesce(revocation_reason::text, '-') || '/' || "
+        "coalesce(extract(epoch FROM revoked_at)::text, '-') FROM certificates "
+        "WHERE serial = decode($1, 'hex')",
+        serial_hex);
+    return row[0].as<std::string>();
+  }
+
+  static int64_t Revoked() { return Count("SELECT count(*) FROM certificates WHERE status = 'revoked'"); }
+  static int64_t AuditRows() { return Count("SELECT count(*) FROM audit_log"); }
+
+  static std::string WriteBatch(const std::string& name, const std::string& text) {
+    const std::string path = absl::StrCat(Environment().directory(), "/", name);
+    EXPECT_TRUE(WriteFileAtomically(path, text).ok());
+    return path;
+  }
+
+  static Fleet* fleet_;
+};
+
+Fleet* RevocationCliTest::fleet_ = nullptr;
+
+TEST_F(RevocationCliTest, RevokesBySerialAndRevokingAgainChangesNothing) {
+  const std::string first = IssueOperator("revoke-a");
+  const std::string second = IssueOperator("revoke-b");
+  const int64_t audit = AuditRows();
+
+  const ProcessResult revoked = Keylinectl({"revoke", "--serial", first, "--serial", second,
+                                            "--reason", "keycompromise"});
+  ASSERT_EQ(revoked.exit_code, 0) << revoked.err;
+  EXPECT_THAT(revoked.out, HasSubstr(first));
+  EXPECT_THAT(revoked.out, ContainsRegex("operators +operator +- +keyCompromise +--serial #2"));
+  EXPECT_THAT(revoked.out,
+              HasSubstr("revoked 2 certificate(s) (by issuer: operators 2), 0 already revoked"));
+  EXPECT_THAT(revoked.err, IsEmpty());  // not a terminal: no progress line
+  EXPECT_THAT(Status(first), ::testing::StartsWith("revoked/1/"));
+  EXPECT_THAT(Status(second), ::testing::StartsWith("revoked/1/"));
+  EXPECT_EQ(AuditRows(), audit + 2);
+  EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM audit_log WHERE action = "
+                               "'certificate.revoked' AND target = '", first, "'")),
+            1);
+
+  // Again, with another reason: counted as already revoked; the first reason and time stand.
+  const std::string before = Status(first);
+  const ProcessResult again = Keylinectl(
+      {"--output", "json", "revoke", "--serial", first, "--serial", second, "--reason",
+       "superseded"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  const auto json = nlohmann::json::parse(again.out);
+  EXPECT_EQ(json["newly_revoked"], 0);
+  EXPECT_EQ(json["already_revoked"], 2);
+  EXPECT_EQ(json["dry_run"], false);
+  EXPECT_TRUE(json["certificates"].empty());
+  EXPECT_EQ(Status(first), before);
+  EXPECT_EQ(AuditRows(), audit + 2);
+}
+
+TEST_F(RevocationCliTest, AnUnknownSerialRefusesTheWholeListNamingIt) {
+  const std::string known = IssueOperator("revoke-c");
+  const int64_t revoked = Revoked();
+  const int64_t audit = AuditRows();
+  const ProcessResult result =
+      Keylinectl({"revoke", "--serial", known, "--serial", kUnknownSerial});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.err, HasSubstr("error: NOT_FOUND: --serial #2: targets[1]"));
+  EXPECT_THAT(result.err, HasSubstr(kUnknownSerial));
+  EXPECT_THAT(result.out, IsEmpty());
+  EXPECT_THAT(Status(known), ::testing::StartsWith("good/"));
+  EXPECT_EQ(Revoked(), revoked);
+  EXPECT_EQ(AuditRows(), audit);
+}
+
+TEST_F(RevocationCliTest, BadArgumentsAreRefusedBeforeAnythingIsSent) {
+  const std::string serial = IssueOperator("revoke-d");
+  const int64_t audit = AuditRows();
+  const struct {
+    std::vector<std::string> arguments;
+    std::string expected;
+  } cases[] = {
+      {{"revoke", "--serial", serial, "--reason", "bogus"}, "--reason: unknown reason \"bogus\""},
+      {{"revoke", "--serial", serial, "--reason", "certificateHold"}, "is not supported"},
+      {{"revoke", "--serial", "0x" + serial}, "--serial #1: serial \"0x"},
+      {{"revoke", "--serial", serial, "--serial", serial}, "--serial #2: serial"},
+      {{"revoke", "--device", "bad/device"}, "--device #1"},
+      {{"revoke", "--serial", serial, "--invalidity-date", "yesterday"},
+       "--invalidity-date: \"yesterday\" is not RFC 3339"},
+      {{"revoke", "--serial", serial, "--invalidity-date", "2999-01-01T00:00:00Z"},
+       "is in the future"},
+  };
+  for (const auto& [arguments, expected] : cases) {
+    // An unreachable server proves that nothing was sent: the local check answers first.
+    const testing::OperatorCredential admin = Environment().admin();
+    std::vector<std::string> unreachable = {
+        testing::KeylineEnvironment::Program("keylinectl"), "--server", "127.0.0.1:1", "--ca",
+        Environment().root_file(), "--cert", admin.certificate_file, "--key", admin.key_file};
+    unreachable.insert(unreachable.end(), arguments.begin(), arguments.end());
+    auto run = testing::RunProcess(unreachable);
+    ASSERT_TRUE(run.ok()) << run.status();
+    const ProcessResult& result = *run;
+    EXPECT_EQ(result.exit_code, 1) << expected << "\n" << result.err;
+    EXPECT_THAT(result.err, HasSubstr("error: INVALID_ARGUMENT: ")) << expected;
+    EXPECT_THAT(result.err, HasSubstr(expected));
+  }
+  // Usage errors: no target; --batch with --serial.
+  EXPECT_EQ(Keylinectl({"revoke", "--reason", "keyCompromise"}).exit_code, 2);
+  EXPECT_EQ(Keylinectl({"revoke", "--batch", "x.txt", "--serial", serial}).exit_code, 2);
+  EXPECT_THAT(Status(serial), ::testing::StartsWith("good/"));
+  EXPECT_EQ(AuditRows(), audit);
+}
+
+TEST_F(RevocationCliTest, ABatchWithABadLineIsRefusedNamingTheLine) {
+  const std::string serial = IssueOperator("revoke-e");
+  const std::string batch = WriteBatch(
+      "bad.txt", absl::StrCat("# two targets\nserial ", serial, " keyCompromise\n\nserial ",
+                              serial.substr(0, 30), "zz\n"));
+  const int64_t audit = AuditRows();
+  const ProcessResult result = Keylinectl({"revoke", "--batch", batch});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.err, HasSubstr(batch + ":4: serial"));
+  EXPECT_THAT(result.err, HasSubstr("is not hexadecimal"));
+  EXPECT_THAT(Status(serial), ::testing::StartsWith("good/"));
+  EXPECT_EQ(AuditRows(), audit);
+
+  // A server refusal (unknown device) is mapped back to its line too.
+  const std::string unknown_device =
+      WriteBatch("unknown.txt", absl::StrCat("serial ", serial, "\ndevice no-such-device\n"));
+  const ProcessResult refused = Keylinectl({"revoke", "--batch", unknown_device});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_THAT(refused.err, HasSubstr(absl::StrCat("error: NOT_FOUND: ", unknown_device,
+                                                  ":2: targets[1].device_serial: no device")));
+  EXPECT_THAT(Status(serial), ::testing::StartsWith("good/"));
+  EXPECT_EQ(AuditRows(), audit);
+}
+
+TEST_F(RevocationCliTest, BatchDryRunShowsExactlyWhatTheRealRunThenDoes) {
+  auto devices = fleet_->Manufacture("revoke-dry", 1);
+  ASSERT_TRUE(devices.ok()) << devices.status();
+  ASSERT_TRUE(fleet_->Claim(*devices).ok());
+  ASSERT_TRUE(testing::Enroll(fleet_->Anonymous(), (*devices)[0], fleet_->secure_element()).ok());
+  const std::string device = (*devices)[0].serial;
+  const int64_t device_certificates =
+      Count(absl::StrCat("SELECT count(*) FROM certificates WHERE device_serial = '", device, "'"));
+  ASSERT_EQ(device_certificates, 2);  // attestation + deployment
+
+  const std::string fresh = IssueOperator("revoke-f");
+  const std::string old = IssueOperator("revoke-g");
+  ASSERT_EQ(Keylinectl({"revoke", "--serial", old}).exit_code, 0);
+  const std::string batch = WriteBatch(
+      "dry.txt", absl::StrCat("serial ", fresh, " keyCompromise\n# the whole device\ndevice ",
+                              device, " cessationOfOperation\nserial ", old, "\n"));
+
+  const int64_t revoked = Revoked();
+  const int64_t audit = AuditRows();
+  const ProcessResult dry = Keylinectl({"revoke", "--batch", batch, "--dry-run"});
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_THAT(dry.out, ContainsRegex(fresh + " +operators +operator +- +keyCompromise +" + batch +
+                                     ":1"));
+  EXPECT_THAT(dry.out, ContainsRegex("manufacturer/keyline +attestation[a-z-]* +" + device +
+                                     " +cessationOfOperation +" + batch + ":3"));
+  EXPECT_THAT(dry.out, ContainsRegex("deployment/default +[a-z-]+ +" + device +
+                                     " +cessationOfOperation +" + batch + ":3"));
+  EXPECT_THAT(dry.out, HasSubstr("dry run: 3 certificate(s) would be revoked (by issuer: "
+                                 "deployment/default 1, manufacturer/keyline 1, operators 1), "
+                                 "1 already revoked; nothing changed"));
+  EXPECT_EQ(Revoked(), revoked);
+  EXPECT_EQ(AuditRows(), audit);
+  EXPECT_THAT(Status(fresh), ::testing::StartsWith("good/"));
+
+  // A second dry run sees the same: the first changed nothing.
+  const ProcessResult second = Keylinectl({"revoke", "--batch", batch, "--dry-run"});
+  EXPECT_EQ(second.out, dry.out);
+
+  const ProcessResult json_dry =
+      Keylinectl({"--output", "json", "revoke", "--batch", batch, "--dry-run"});
+  ASSERT_EQ(json_dry.exit_code, 0) << json_dry.err;
+  const auto planned = nlohmann::json::parse(json_dry.out);
+  EXPECT_EQ(planned["dry_run"], true);
+  EXPECT_EQ(planned["would_revoke"], 3);
+  EXPECT_EQ(planned["already_revoked"], 1);
+  EXPECT_TRUE(planned["revoked_at"].is_null());
+  EXPECT_EQ(planned["by_issuer"]["operators"], 1);
+
+  // The real run revokes exactly those.
+  const ProcessResult real = Keylinectl({"--output", "json", "revoke", "--batch", batch});
+  ASSERT_EQ(real.exit_code, 0) << real.err;
+  const auto done = nlohmann::json::parse(real.out);
+  EXPECT_EQ(done["newly_revoked"], 3);
+  EXPECT_EQ(done["already_revoked"], 1);
+  EXPECT_EQ(done["certificates"], planned["certificates"]);
+  EXPECT_EQ(Revoked(), revoked + 3);
+  EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM certificates WHERE device_serial = '", device,
+                               "' AND status = 'revoked' AND revocation_reason = 5")),
+            2);
+  EXPECT_THAT(Status(fresh), ::testing::StartsWith("revoked/1/"));
+  // One audit event per target that changed something (the serial and the device).
+  EXPECT_EQ(AuditRows(), audit + 2);
+}
+
+TEST_F(RevocationCliTest, RevokesEveryCertificateOfADevice) {
+  auto devices = fleet_->Manufacture("revoke-dev", 2);
+  ASSERT_TRUE(devices.ok()) << devices.status();
+  ASSERT_TRUE(fleet_->Claim(*devices).ok());
+  for (auto& device : *devices) {
+    ASSERT_TRUE(testing::Enroll(fleet_->Anonymous(), device, fleet_->secure_element()).ok());
+  }
+  const std::string target = (*devices)[0].serial;
+  const std::string bystander = (*devices)[1].serial;
+  const std::string past = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now() - absl::Hours(6),
+                                            absl::UTCTimeZone());
+  const ProcessResult result = Keylinectl({"revoke", "--device", target, "--reason",
+                                           "keyCompromise", "--invalidity-date", past});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("revoked 2 certificate(s)"));
+  EXPECT_THAT(result.out, HasSubstr("--device #1"));
+  EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM certificates WHERE device_serial = '", target,
+                               "' AND status = 'revoked' AND invalidity_date IS NOT NULL")),
+            2);
+  EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM certificates WHERE device_serial = '",
+                               bystander, "' AND status = 'revoked'")),
+            0);
+  // What GetDevice reports afterwards is still the device (revoking does not decommission).
+  auto described = fleet_->Describe(target);
+  ASSERT_TRUE(described.ok()) << described.status();
+  EXPECT_EQ(described->certificate_serials_size(), 2);
+}
+
+TEST_F(RevocationCliTest, OnlyAdminsMayRevoke) {
+  const std::string serial = IssueOperator("revoke-h");
+  const int64_t audit = AuditRows();
+  const ProcessResult result = Keylinectl({"revoke", "--serial", serial}, fleet_->factory());
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.err, HasSubstr("PERMISSION_DENIED"));
+  EXPECT_THAT(result.err, HasSubstr("/keyline.v1.AdminService/Revoke"));
+  EXPECT_THAT(Status(serial), ::testing::StartsWith("good/"));
+  EXPECT_EQ(AuditRows(), audit);
+}
+
+// The server's limit in one call and one transaction: 100,000 certificates (rows made with SQL,
+// as issuing that many would take long), dry run then revocation. Prints the times.
+TEST_F(RevocationCliTest, AHundredThousandTargetsInOneTransaction) {
+  constexpr int kTargets = 100'000;
+  {
+    pqxx::connection connection(Environment().database().owner_url);
+    pqxx::work transaction(connection);
+    transaction.exec_params(
+        "INSERT INTO certificates (serial, issuer_id, profile, subject, not_before, not_after, "
+        "der) SELECT decode('7e' || lpad(to_hex(g), 30, '0'), 'hex'), "
+        "(SELECT id FROM certificate_authorities WHERE name = 'operators'), 'operator', "
+        "'urn:keyline:bulk:' || g, now(), now() + interval '1 day', '\\x30'::bytea "
+        "FROM generate_series(1, $1) g",
+        kTargets);
+    transaction.commit();
+  }
+  std::string text = "# generated\n";
+  for (int i = 1; i <= kTargets; ++i) {
+    absl::StrAppend(&text, absl::StrFormat("serial 7e%030x\n", i));
+  }
+  const std::string batch = WriteBatch("bulk.txt", text);
+  const int64_t revoked = Revoked();
+
+  absl::Time start = absl::Now();
+  const ProcessResult dry =
+      Keylinectl({"--output", "json", "revoke", "--batch", batch, "--dry-run"});
+  const absl::Duration dry_time = absl::Now() - start;
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_EQ(nlohmann::json::parse(dry.out)["would_revoke"], kTargets);
+  EXPECT_EQ(Revoked(), revoked);
+
+  start = absl::Now();
+  const ProcessResult real =
+      Keylinectl({"--output", "json", "revoke", "--batch", batch, "--reason", "superseded"});
+  const absl::Duration real_time = absl::Now() - start;
+  ASSERT_EQ(real.exit_code, 0) << real.err;
+  const auto done = nlohmann::json::parse(real.out);
+  EXPECT_EQ(done["newly_revoked"], kTargets);
+  EXPECT_EQ(done["by_issuer"]["operators"], kTargets);
+  EXPECT_EQ(Revoked(), revoked + kTargets);
+  std::cerr << kTargets << " targets: dry run " << absl::ToDoubleSeconds(dry_time)
+            << " s, revocation " << absl::ToDoubleSeconds(real_time) << " s (keylinectl, "
+            << "end to end)\n";
+}
+
+// ---- keylinectl status, the binary: exit codes against `openssl ocsp` -------------------------
+
+TEST(StatusCommandTest, ExitCodesAgainstOpensslOcsp) {
+  char pattern[] = "/tmp/keyline-status-XXXXXX";
+  ASSERT_NE(mkdtemp(pattern), nullptr);
+  const std::string dir = pattern;
+  auto openssl = [&dir](std::vector<std::string> arguments) {
+    arguments.insert(arguments.begin(), {"env", "-C", dir, "openssl"});
+    auto result = testing::RunProcess(arguments);
+    ASSERT_TRUE(result.ok());
+    ASSERT_EQ(result->exit_code, 0) << result->err;
+  };
+  // A CA that answers for itself (the simplest responder: no delegation).
+  openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+           "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=Status Test CA", "-days", "2",
+           "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
+           "keyUsage=critical,keyCertSign,cRLSign,digitalSignature"});
+  const std::string expiry =
+      absl::FormatTime("%y%m%d%H%M%SZ", absl::Now() + absl::Hours(24 * 30), absl::UTCTimeZone());
+  const std::string revoked =
+      absl::FormatTime("%y%m%d%H%M%SZ", absl::Now() - absl::Hours(1), absl::UTCTimeZone());
+  ASSERT_TRUE(WriteFileAtomically(dir + "/index.txt",
+                                  absl::StrCat("V\t", expiry, "\t\t4A01\tunknown\t/CN=a\n", "R\t",
+                                               expiry, "\t", revoked,
+                                               ",superseded\t4A02\tunknown\t/CN=b\n"))
+                  .ok());
+  const int port = testing::PickFreePort();
+  auto responder = testing::ChildProcess::Spawn(
+      {"env", "-C", dir, "openssl", "ocsp", "-index", "index.txt", "-port", std::to_string(port),
+       "-CA", "ca.pem", "-rsigner", "ca.pem", "-rkey", "ca.key", "-nmin", "10"},
+      dir + "/responder.log");
+  ASSERT_TRUE(responder.ok()) << responder.status();
+  // Ready once it reports listening (a probe connection would wedge openssl 3.0's responder).
+  for (int attempt = 0; attempt < 400; ++attempt) {
+    auto log = ReadFile(dir + "/responder.log");
+    if (log.ok() && log->find("ACCEPT") != std::string::npos) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  const std::string url = absl::StrCat("http://localhost:", port, "/ocsp");
+  auto status = [&](std::vector<std::string> arguments) {
+    arguments.insert(arguments.begin(), testing::KeylineEnvironment::Program("keylinectl"));
+    auto result = testing::RunProcess(arguments, {{"KEYLINE_OCSP_URL", ""}});
+    EXPECT_TRUE(result.ok());
+    return result.ok() ? *result : ProcessResult{};
+  };
+  const ProcessResult good = status({"status", "4a01", "--issuer", dir + "/ca.pem", "--url", url});
+  EXPECT_EQ(good.exit_code, 0) << good.err;
+  EXPECT_THAT(good.out, ContainsRegex("status: +good"));
+  EXPECT_THAT(good.out, ContainsRegex("responder: +CN=Status Test CA"));
+
+  const ProcessResult gone =
+      status({"--output", "json", "status", "4A02", "--issuer", dir + "/ca.pem", "--url", url});
+  EXPECT_EQ(gone.exit_code, 1) << gone.err;
+  EXPECT_EQ(nlohmann::json::parse(gone.out)["reason"], "superseded");
+
+  const ProcessResult unknown =
+      status({"status", "4a03", "--issuer", dir + "/ca.pem", "--url", url, "--sha256"});
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.err;
+  EXPECT_THAT(unknown.out, ContainsRegex("status: +unknown"));
+
+  const ProcessResult garbage =
+      status({"status", "4a01", "--issuer", dir + "/ca.pem", "--url", "garbage"});
+  EXPECT_EQ(garbage.exit_code, 3);
+  EXPECT_THAT(garbage.err, HasSubstr("error: INVALID_ARGUMENT: url: \"garbage\""));
+  // Usage errors exit 3 too, never 2 ("unknown").
+  EXPECT_EQ(status({"status", "4a01", "--issuer", dir + "/ca.pem", "--bogus"}).exit_code, 3);
+  EXPECT_EQ(status({"status", "4a01", "--issuer"}).exit_code, 3);
+  EXPECT_EQ(status({"status", "4a01", "--issuer", dir + "/ca.pem", "--url", url, "--timeout",
+                    "soon"})
+                .exit_code,
+            3);
+  EXPECT_EQ(status({"status", "--help"}).exit_code, 0);
+  (void)testing::RunProcess({"rm", "-rf", dir});
+}
+
+}  // namespace
+}  // namespace keyline
