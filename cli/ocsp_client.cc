@@ -48,8 +48,8 @@ absl::Status Failure(absl::StatusCode code, std::string_view context) {
       absl::StrAppend(&text, " (", data, ")");
     }
   }
-  return absl::Status(code, absl::StrCat(AsAbsl(context), ": ",
-                                         text.empty() ? "no OpenSSL error recorded" : text));
+  return absl::Status(
+      code, absl::StrCat(AsAbsl(context), ": ", text.empty() ? "no OpenSSL error recorded" : text));
 }
 
 std::optional<absl::Time> ToTime(const ASN1_GENERALIZEDTIME* time) {
@@ -74,8 +74,7 @@ std::string Stamp(absl::Time time) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
 }
 
-absl::Status CheckNonce(const PreparedOcspRequest& request, OCSP_BASICRESP* basic,
-                        bool* matched) {
+absl::Status CheckNonce(const PreparedOcspRequest& request, OCSP_BASICRESP* basic, bool* matched) {
   *matched = false;
   // 1: both carry the same nonce; 2: neither does; 3: only the response; -1: only the request;
   // 0: they differ.
@@ -148,8 +147,7 @@ absl::StatusOr<PreparedOcspRequest> BuildOcspRequest(const OcspRequestOptions& o
     return Failure(absl::StatusCode::kInternal, "OCSP request");
   }
   (void)in_request.release();
-  if (options.nonce &&
-      OCSP_request_add1_nonce(prepared.request.get(), nullptr, kNonceBytes) != 1) {
+  if (options.nonce && OCSP_request_add1_nonce(prepared.request.get(), nullptr, kNonceBytes) != 1) {
     return Failure(absl::StatusCode::kInternal, "OCSP nonce");
   }
   const int length = i2d_OCSP_REQUEST(prepared.request.get(), nullptr);
@@ -167,8 +165,8 @@ absl::StatusOr<std::string> PostOcspRequest(const std::string& url, std::string_
   // OSSL_HTTP_parse_url takes a URL without a scheme as http; insist on one, so a typo is not
   // taken for a host name.
   if (!absl::StartsWithIgnoreCase(url, "http://") && !absl::StartsWithIgnoreCase(url, "https://")) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("url: \"", url, "\" is not an http:// URL (e.g. http://pki.example:8080/ocsp)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "url: \"", url, "\" is not an http:// URL (e.g. http://pki.example:8080/ocsp)"));
   }
   int use_tls = 0;
   OpenSslString user, host, port, path, query, fragment;
@@ -192,8 +190,8 @@ absl::StatusOr<std::string> PostOcspRequest(const std::string& url, std::string_
   BioPtr response(OSSL_HTTP_transfer(
       nullptr, host.text, port.text, target.c_str(), /*use_ssl=*/0, /*proxy=*/nullptr,
       /*no_proxy=*/nullptr, /*bio=*/nullptr, /*rbio=*/nullptr, /*bio_update_fn=*/nullptr,
-      /*arg=*/nullptr, /*buf_size=*/0, /*headers=*/nullptr, "application/ocsp-request",
-      body.get(), "application/ocsp-response", /*expect_asn1=*/1, kMaxResponseBytes, seconds,
+      /*arg=*/nullptr, /*buf_size=*/0, /*headers=*/nullptr, "application/ocsp-request", body.get(),
+      "application/ocsp-response", /*expect_asn1=*/1, kMaxResponseBytes, seconds,
       /*keep_alive=*/0));
   if (!response) {
     return Failure(absl::StatusCode::kUnavailable, absl::StrCat("POST ", url));
@@ -216,8 +214,8 @@ absl::StatusOr<OcspVerdict> VerifyOcspResponse(std::string_view response_der,
   const auto* cursor = reinterpret_cast<const unsigned char*>(response_der.data());
   OcspResponsePtr response(
       d2i_OCSP_RESPONSE(nullptr, &cursor, static_cast<long>(response_der.size())));
-  if (!response || cursor != reinterpret_cast<const unsigned char*>(response_der.data()) +
-                                 response_der.size()) {
+  if (!response ||
+      cursor != reinterpret_cast<const unsigned char*>(response_der.data()) + response_der.size()) {
     DrainOpenSslErrors();
     return absl::InvalidArgumentError("response: not a DER OCSPResponse");
   }
@@ -239,8 +237,7 @@ absl::StatusOr<OcspVerdict> VerifyOcspResponse(std::string_view response_der,
     return signature;
   }
   OcspVerdict verdict;
-  if (absl::Status nonce = CheckNonce(request, basic.get(), &verdict.nonce_matched);
-      !nonce.ok()) {
+  if (absl::Status nonce = CheckNonce(request, basic.get(), &verdict.nonce_matched); !nonce.ok()) {
     return nonce;
   }
   X509* signer = nullptr;
@@ -266,8 +263,8 @@ absl::StatusOr<OcspVerdict> VerifyOcspResponse(std::string_view response_der,
         absl::StrCat("response: thisUpdate ", Stamp(verdict.this_update), " is in the future"));
   }
   if (verdict.next_update && *verdict.next_update < now - kClockSkew) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "response: stale, nextUpdate ", Stamp(*verdict.next_update), " has passed"));
+    return absl::PermissionDeniedError(
+        absl::StrCat("response: stale, nextUpdate ", Stamp(*verdict.next_update), " has passed"));
   }
   switch (status) {
     case V_OCSP_CERTSTATUS_GOOD:

@@ -34,10 +34,10 @@ enum class OcspCertificateStatus { kGood, kRevoked, kUnknown };
 std::string_view OcspCertificateStatusName(OcspCertificateStatus status);  // "good", ...
 
 struct OcspRequestOptions {
-  std::string serial;             // raw big-endian magnitude
-  bool sha256_cert_id = false;    // CertID hashes: SHA-1 (RFC 6960's default, what every
-                                  // responder understands) or SHA-256
-  bool nonce = true;              // a fresh 32-octet nonce (RFC 9654 recommends 32)
+  std::string serial;           // raw big-endian magnitude
+  bool sha256_cert_id = false;  // CertID hashes: SHA-1 (RFC 6960's default, what every
+                                // responder understands) or SHA-256
+  bool nonce = true;            // a fresh 32-octet nonce (RFC 9654 recommends 32)
 };
 
 // The request as sent, and what is needed to check the answer against it.

@@ -4,13 +4,12 @@
 // the openssl CLI too, backdated by two days so that answers can be judged at other times.
 #include "cli/ocsp_client.h"
 
-
-#include <cstdlib>
-#include <sstream>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -84,13 +83,13 @@ class OcspClientTest : public ::testing::Test {
 
     const std::string expiry = Utc(start_ + absl::Hours(24 * 365));
     const std::string revoked = Utc(start_ - absl::Hours(24));
-    revoked_at_ = new absl::Time(absl::FromUnixSeconds(absl::ToUnixSeconds(start_ - absl::Hours(24))));
-    const std::string index = absl::StrCat(
-        "V\t", expiry, "\t\t", Upper(kGoodSerial), "\tunknown\t/CN=good\n",
-        "R\t", expiry, "\t", revoked, ",keyCompromise\t", Upper(kRevokedSerial),
-        "\tunknown\t/CN=revoked\n",
-        "R\t", expiry, "\t", revoked, "\t", Upper(kRevokedWithoutReasonSerial),
-        "\tunknown\t/CN=revoked-no-reason\n");
+    revoked_at_ =
+        new absl::Time(absl::FromUnixSeconds(absl::ToUnixSeconds(start_ - absl::Hours(24))));
+    const std::string index =
+        absl::StrCat("V\t", expiry, "\t\t", Upper(kGoodSerial), "\tunknown\t/CN=good\n", "R\t",
+                     expiry, "\t", revoked, ",keyCompromise\t", Upper(kRevokedSerial),
+                     "\tunknown\t/CN=revoked\n", "R\t", expiry, "\t", revoked, "\t",
+                     Upper(kRevokedWithoutReasonSerial), "\tunknown\t/CN=revoked-no-reason\n");
     ASSERT_TRUE(WriteFileAtomically(Path("index.txt"), index).ok());
     issuer_ = new X509Ptr(LoadCertificate("ca.pem"));
     other_ = new X509Ptr(LoadCertificate("other.pem"));
@@ -266,8 +265,8 @@ TEST_F(OcspClientTest, RefusesAnAnswerWithoutTheNonceAskedFor) {
 TEST_F(OcspClientTest, RefusesAResponderTheIssuerDidNotAuthorize) {
   const PreparedOcspRequest request = Request(kRevokedSerial);
   // Certified by another CA, answering about our issuer's certificate.
-  const auto foreign = VerifyOcspResponse(Answer(request, "other-rsp", "ca"), request,
-                                          issuer_->get(), absl::Now());
+  const auto foreign =
+      VerifyOcspResponse(Answer(request, "other-rsp", "ca"), request, issuer_->get(), absl::Now());
   EXPECT_EQ(foreign.status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(foreign.status().message(), HasSubstr("not signed by the issuer"));
   // Certified by the issuer, but without id-kp-OCSPSigning.
@@ -336,11 +335,11 @@ class OcspResponderTest : public OcspClientTest {
   void SetUp() override {
     unsetenv("KEYLINE_OCSP_URL");
     port_ = testing::PickFreePort();
-    auto child = testing::ChildProcess::Spawn(
-        {"env", "-C", *dir_, "openssl", "ocsp", "-index", "index.txt", "-port",
-         std::to_string(port_), "-CA", "ca.pem", "-rsigner", "rsp.pem", "-rkey", "rsp.key",
-         "-ndays", "1"},
-        Path(absl::StrCat("responder-", port_, ".log")));
+    auto child =
+        testing::ChildProcess::Spawn({"env", "-C", *dir_, "openssl", "ocsp", "-index", "index.txt",
+                                      "-port", std::to_string(port_), "-CA", "ca.pem", "-rsigner",
+                                      "rsp.pem", "-rkey", "rsp.key", "-ndays", "1"},
+                                     Path(absl::StrCat("responder-", port_, ".log")));
     ASSERT_TRUE(child.ok()) << child.status();
     responder_ = *std::move(child);
     // Ready once it reports listening. (Not by probing the port: openssl 3.0's responder

@@ -27,10 +27,10 @@ class TargetCollector {
 
   absl::Status Add(RevocationTargetSpec target) {
     if (targets_.size() == kMaxRevocationTargets) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          AsAbsl(list_name_), ": more than ", kMaxRevocationTargets,
-          " targets; keyline-server revokes at most ", kMaxRevocationTargets,
-          " in one transaction, so split the list"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(AsAbsl(list_name_), ": more than ", kMaxRevocationTargets,
+                       " targets; keyline-server revokes at most ", kMaxRevocationTargets,
+                       " in one transaction, so split the list"));
     }
     auto& seen = target.kind == RevocationTargetSpec::Kind::kCertificate ? serials_ : devices_;
     const auto [it, inserted] = seen.emplace(target.id, target.where);
@@ -72,8 +72,10 @@ absl::StatusOr<RevocationTargetSpec> ParseLine(absl::string_view line, const std
   const absl::string_view keyword = fields.front();
   if (keyword != "serial" && keyword != "device") {
     return absl::InvalidArgumentError(
-        absl::StrCat(where, ": expected \"serial <hex> [reason]\" or \"device <serial> [reason]\", "
-                            "got \"", keyword, "\""));
+        absl::StrCat(where,
+                     ": expected \"serial <hex> [reason]\" or \"device <serial> [reason]\", "
+                     "got \"",
+                     keyword, "\""));
   }
   if (fields.size() < 2) {
     return absl::InvalidArgumentError(absl::StrCat(where, ": ", keyword, " without a value"));
@@ -107,9 +109,9 @@ absl::StatusOr<std::string> ParseCertificateSerialHex(std::string_view hex,
   }
   for (const char c : hex) {
     if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          AsAbsl(where), ": serial \"", AsAbsl(hex),
-          "\" is not hexadecimal (digits 0-9 and a-f only, no 0x prefix or colons)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(AsAbsl(where), ": serial \"", AsAbsl(hex),
+                       "\" is not hexadecimal (digits 0-9 and a-f only, no 0x prefix or colons)"));
     }
   }
   std::string_view digits = hex;
@@ -119,12 +121,12 @@ absl::StatusOr<std::string> ParseCertificateSerialHex(std::string_view hex,
         absl::StrCat(AsAbsl(where), ": serial 0 (serial numbers are positive)"));
   }
   if (digits.size() > kMaxSerialHexDigits) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(AsAbsl(where), ": serial of ", digits.size(), " hex digits; at most ",
-                     kMaxSerialHexDigits, " (20 octets, RFC 5280 4.1.2.2)"));
+    return absl::InvalidArgumentError(absl::StrCat(AsAbsl(where), ": serial of ", digits.size(),
+                                                   " hex digits; at most ", kMaxSerialHexDigits,
+                                                   " (20 octets, RFC 5280 4.1.2.2)"));
   }
-  const std::string even = digits.size() % 2 == 1 ? absl::StrCat("0", AsAbsl(digits))
-                                                  : std::string(digits);
+  const std::string even =
+      digits.size() % 2 == 1 ? absl::StrCat("0", AsAbsl(digits)) : std::string(digits);
   std::optional<std::string> raw = HexDecode(even);
   if (!raw) return absl::InternalError("serial: hex digits that do not decode");
   return *std::move(raw);

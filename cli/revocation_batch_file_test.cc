@@ -112,7 +112,8 @@ TEST(RevocationBatchTest, RefusesAnEmptyList) {
 
 TEST(RevocationBatchTest, TakesExactlyTheServerLimitAndRefusesOneMore) {
   std::string text;
-  for (size_t i = 1; i <= kMaxRevocationTargets; ++i) absl::StrAppend(&text, "serial ", i * 16 + 1, "\n");
+  for (size_t i = 1; i <= kMaxRevocationTargets; ++i)
+    absl::StrAppend(&text, "serial ", i * 16 + 1, "\n");
   const auto at_limit = ParseRevocationBatch(text, "big.txt");
   ASSERT_TRUE(at_limit.ok()) << at_limit.status();
   EXPECT_EQ(at_limit->size(), kMaxRevocationTargets);
@@ -144,15 +145,14 @@ TEST(RevocationTargetsFromFlagsTest, SerialsThenDevicesNamedByFlag) {
               HasSubstr("--device #2"));
   EXPECT_THAT(Message(RevocationTargetsFromFlags({"0a", "a"}, {}).status()),
               HasSubstr("--serial #2: serial 0a repeats --serial #1"));
-  EXPECT_EQ(RevocationTargetsFromFlags({}, {}).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RevocationTargetsFromFlags({}, {}).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(LocateTargetErrorTest, PrefixesTheTargetsPlace) {
   const auto targets = ParseRevocationBatch("# header\nserial 01\n\ndevice D-7\n", "b.txt");
   ASSERT_TRUE(targets.ok());
-  const absl::Status located = LocateTargetError(
-      absl::NotFoundError("targets[1].device_serial: no device D-7"), *targets);
+  const absl::Status located =
+      LocateTargetError(absl::NotFoundError("targets[1].device_serial: no device D-7"), *targets);
   EXPECT_EQ(located.code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(located.message(), "b.txt:4: targets[1].device_serial: no device D-7");
 

@@ -56,8 +56,7 @@ absl::StatusOr<absl::Time> ParseInvalidityDate(const std::string& text, absl::Ti
 absl::StatusOr<keyline::v1::RevokeRequest> BuildRequest(
     const RevokeOptions& options, const std::vector<RevocationTargetSpec>& targets) {
   keyline::v1::RevokeRequest request;
-  KEYLINE_ASSIGN_OR_RETURN(const int reason,
-                           ca::ParseRevocationReason(options.reason, "--reason"));
+  KEYLINE_ASSIGN_OR_RETURN(const int reason, ca::ParseRevocationReason(options.reason, "--reason"));
   if (!options.reason.empty()) request.set_reason(std::string(ca::RevocationReasonName(reason)));
   if (!options.invalidity_date.empty()) {
     KEYLINE_ASSIGN_OR_RETURN(const absl::Time invalidity,
@@ -119,15 +118,14 @@ void PrintJson(const keyline::v1::RevokeResponse& response,
                const std::vector<RevocationTargetSpec>& targets) {
   nlohmann::json certificates = nlohmann::json::array();
   for (const auto& revoked : response.revoked()) {
-    certificates.push_back(
-        {{"serial", HexEncode(revoked.serial())},
-         {"issuer", revoked.issuer()},
-         {"profile", revoked.profile()},
-         {"device_serial",
-          revoked.device_serial().empty() ? nlohmann::json()
-                                          : nlohmann::json(revoked.device_serial())},
-         {"reason", revoked.reason()},
-         {"target", Where(targets, revoked.target_index())}});
+    certificates.push_back({{"serial", HexEncode(revoked.serial())},
+                            {"issuer", revoked.issuer()},
+                            {"profile", revoked.profile()},
+                            {"device_serial", revoked.device_serial().empty()
+                                                  ? nlohmann::json()
+                                                  : nlohmann::json(revoked.device_serial())},
+                            {"reason", revoked.reason()},
+                            {"target", Where(targets, revoked.target_index())}});
   }
   nlohmann::json by_issuer = nlohmann::json::object();
   for (const auto& [issuer, count] : CountByIssuer(response)) by_issuer[issuer] = count;
@@ -169,8 +167,8 @@ void PrintText(const keyline::v1::RevokeResponse& response,
               << by_issuer << ", " << response.already_revoked()
               << " already revoked; nothing changed\n";
   } else {
-    std::cout << "revoked " << response.revoked_size() << " certificate(s)" << by_issuer
-              << ", " << response.already_revoked() << " already revoked";
+    std::cout << "revoked " << response.revoked_size() << " certificate(s)" << by_issuer << ", "
+              << response.already_revoked() << " already revoked";
     if (response.revoked_size() > 0) std::cout << ", at " << TimestampText(response.revoked_at());
     std::cout << "\n";
   }
@@ -226,8 +224,8 @@ void AddRevokeCommand(CLI::App& app, Invocation& invocation) {
       "Exit codes: 0 done (or nothing to do), 1 refused (nothing changed), 2 usage error.");
   auto* serial = command->add_option("--serial", options->serials,
                                      "a certificate serial number in hex (repeatable)");
-  auto* device = command->add_option(
-      "--device", options->devices, "a device serial: revoke all its certificates (repeatable)");
+  auto* device = command->add_option("--device", options->devices,
+                                     "a device serial: revoke all its certificates (repeatable)");
   auto* batch = command->add_option("--batch", options->batch_file,
                                     "a file of targets, one a line (see below)");
   batch->excludes(serial)->excludes(device);

@@ -41,8 +41,8 @@ absl::StatusOr<X509Ptr> ReadIssuer(const std::string& path) {
   if (absl::StrContains(contents, "-----BEGIN")) {
     auto chain = ca::PemToDerChain(contents);
     if (!chain.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("--issuer: ", path, ": ",
-                                                     chain.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--issuer: ", path, ": ", chain.status().message()));
     }
     if (chain->size() != 1) {
       return absl::InvalidArgumentError(
@@ -157,8 +157,8 @@ int RunStatus(const StatusOptions& options, OutputFormat format, std::ostream& o
   auto serial = ParseCertificateSerialHex(options.serial, "SERIAL");
   if (!serial.ok()) return Fail(serial.status(), format, err);
   if (options.timeout_seconds < 1 || options.timeout_seconds > kMaxTimeoutSeconds) {
-    return Fail(absl::InvalidArgumentError(absl::StrCat("--timeout: 1 to ", kMaxTimeoutSeconds,
-                                                        " seconds")),
+    return Fail(absl::InvalidArgumentError(
+                    absl::StrCat("--timeout: 1 to ", kMaxTimeoutSeconds, " seconds")),
                 format, err);
   }
   auto issuer = ReadIssuer(options.issuer_file);
@@ -172,8 +172,7 @@ int RunStatus(const StatusOptions& options, OutputFormat format, std::ostream& o
   request_options.nonce = !options.no_nonce;
   auto request = BuildOcspRequest(request_options, issuer->get());
   if (!request.ok()) return Fail(request.status(), format, err);
-  auto response =
-      PostOcspRequest(*url, request->der, absl::Seconds(options.timeout_seconds));
+  auto response = PostOcspRequest(*url, request->der, absl::Seconds(options.timeout_seconds));
   if (!response.ok()) return Fail(response.status(), format, err);
   auto verdict = VerifyOcspResponse(*response, *request, issuer->get(), absl::Now());
   if (!verdict.ok()) return Fail(verdict.status(), format, err);

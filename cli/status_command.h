@@ -14,11 +14,10 @@
 //     fails verification. Nothing on stdout then; the reason is on stderr.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <ostream>
 #include <string>
 #include <string_view>
-
-#include <CLI/CLI.hpp>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"

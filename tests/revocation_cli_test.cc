@@ -5,13 +5,12 @@
 // One Keyline for the suite; each test revokes certificates of its own (operators issued for it,
 // devices manufactured for it), so the tests do not depend on their order.
 
-#include <iostream>
-
-#include <nlohmann/json.hpp>
-#include <pqxx/pqxx>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -25,9 +24,9 @@ namespace keyline {
 namespace {
 
 using ::testing::ContainsRegex;
+using testing::Fleet;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using testing::Fleet;
 using testing::ProcessResult;
 
 // A serial no Keyline issued: Keyline's serials are 16 octets with the top bits 01.
@@ -81,7 +80,9 @@ class RevocationCliTest : public ::testing::Test {
     return row[0].as<std::string>();
   }
 
-  static int64_t Revoked() { return Count("SELECT count(*) FROM certificates WHERE status = 'revoked'"); }
+  static int64_t Revoked() {
+    return Count("SELECT count(*) FROM certificates WHERE status = 'revoked'");
+  }
   static int64_t AuditRows() { return Count("SELECT count(*) FROM audit_log"); }
 
   static std::string WriteBatch(const std::string& name, const std::string& text) {
@@ -100,8 +101,8 @@ TEST_F(RevocationCliTest, RevokesBySerialAndRevokingAgainChangesNothing) {
   const std::string second = IssueOperator("revoke-b");
   const int64_t audit = AuditRows();
 
-  const ProcessResult revoked = Keylinectl({"revoke", "--serial", first, "--serial", second,
-                                            "--reason", "keycompromise"});
+  const ProcessResult revoked =
+      Keylinectl({"revoke", "--serial", first, "--serial", second, "--reason", "keycompromise"});
   ASSERT_EQ(revoked.exit_code, 0) << revoked.err;
   EXPECT_THAT(revoked.out, HasSubstr(first));
   EXPECT_THAT(revoked.out, ContainsRegex("operators +operator +- +keyCompromise +--serial #2"));
@@ -112,14 +113,14 @@ TEST_F(RevocationCliTest, RevokesBySerialAndRevokingAgainChangesNothing) {
   EXPECT_THAT(Status(second), ::testing::StartsWith("revoked/1/"));
   EXPECT_EQ(AuditRows(), audit + 2);
   EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM audit_log WHERE action = "
-                               "'certificate.revoked' AND target = '", first, "'")),
+                               "'certificate.revoked' AND target = '",
+                               first, "'")),
             1);
 
   // Again, with another reason: counted as already revoked; the first reason and time stand.
   const std::string before = Status(first);
-  const ProcessResult again = Keylinectl(
-      {"--output", "json", "revoke", "--serial", first, "--serial", second, "--reason",
-       "superseded"});
+  const ProcessResult again = Keylinectl({"--output", "json", "revoke", "--serial", first,
+                                          "--serial", second, "--reason", "superseded"});
   ASSERT_EQ(again.exit_code, 0) << again.err;
   const auto json = nlohmann::json::parse(again.out);
   EXPECT_EQ(json["newly_revoked"], 0);
@@ -165,9 +166,15 @@ TEST_F(RevocationCliTest, BadArgumentsAreRefusedBeforeAnythingIsSent) {
   for (const auto& [arguments, expected] : cases) {
     // An unreachable server proves that nothing was sent: the local check answers first.
     const testing::OperatorCredential admin = Environment().admin();
-    std::vector<std::string> unreachable = {
-        testing::KeylineEnvironment::Program("keylinectl"), "--server", "127.0.0.1:1", "--ca",
-        Environment().root_file(), "--cert", admin.certificate_file, "--key", admin.key_file};
+    std::vector<std::string> unreachable = {testing::KeylineEnvironment::Program("keylinectl"),
+                                            "--server",
+                                            "127.0.0.1:1",
+                                            "--ca",
+                                            Environment().root_file(),
+                                            "--cert",
+                                            admin.certificate_file,
+                                            "--key",
+                                            admin.key_file};
     unreachable.insert(unreachable.end(), arguments.begin(), arguments.end());
     auto run = testing::RunProcess(unreachable);
     ASSERT_TRUE(run.ok()) << run.status();
@@ -228,8 +235,8 @@ TEST_F(RevocationCliTest, BatchDryRunShowsExactlyWhatTheRealRunThenDoes) {
   const int64_t audit = AuditRows();
   const ProcessResult dry = Keylinectl({"revoke", "--batch", batch, "--dry-run"});
   ASSERT_EQ(dry.exit_code, 0) << dry.err;
-  EXPECT_THAT(dry.out, ContainsRegex(fresh + " +operators +operator +- +keyCompromise +" + batch +
-                                     ":1"));
+  EXPECT_THAT(dry.out,
+              ContainsRegex(fresh + " +operators +operator +- +keyCompromise +" + batch + ":1"));
   EXPECT_THAT(dry.out, ContainsRegex("manufacturer/keyline +attestation[a-z-]* +" + device +
                                      " +cessationOfOperation +" + batch + ":3"));
   EXPECT_THAT(dry.out, ContainsRegex("deployment/default +[a-z-]+ +" + device +
@@ -280,10 +287,10 @@ TEST_F(RevocationCliTest, RevokesEveryCertificateOfADevice) {
   }
   const std::string target = (*devices)[0].serial;
   const std::string bystander = (*devices)[1].serial;
-  const std::string past = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now() - absl::Hours(6),
-                                            absl::UTCTimeZone());
-  const ProcessResult result = Keylinectl({"revoke", "--device", target, "--reason",
-                                           "keyCompromise", "--invalidity-date", past});
+  const std::string past =
+      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now() - absl::Hours(6), absl::UTCTimeZone());
+  const ProcessResult result = Keylinectl(
+      {"revoke", "--device", target, "--reason", "keyCompromise", "--invalidity-date", past});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_THAT(result.out, HasSubstr("revoked 2 certificate(s)"));
   EXPECT_THAT(result.out, HasSubstr("--device #1"));
@@ -376,11 +383,11 @@ TEST(StatusCommandTest, ExitCodesAgainstOpensslOcsp) {
       absl::FormatTime("%y%m%d%H%M%SZ", absl::Now() + absl::Hours(24 * 30), absl::UTCTimeZone());
   const std::string revoked =
       absl::FormatTime("%y%m%d%H%M%SZ", absl::Now() - absl::Hours(1), absl::UTCTimeZone());
-  ASSERT_TRUE(WriteFileAtomically(dir + "/index.txt",
-                                  absl::StrCat("V\t", expiry, "\t\t4A01\tunknown\t/CN=a\n", "R\t",
-                                               expiry, "\t", revoked,
-                                               ",superseded\t4A02\tunknown\t/CN=b\n"))
-                  .ok());
+  ASSERT_TRUE(
+      WriteFileAtomically(dir + "/index.txt",
+                          absl::StrCat("V\t", expiry, "\t\t4A01\tunknown\t/CN=a\n", "R\t", expiry,
+                                       "\t", revoked, ",superseded\t4A02\tunknown\t/CN=b\n"))
+          .ok());
   const int port = testing::PickFreePort();
   auto responder = testing::ChildProcess::Spawn(
       {"env", "-C", dir, "openssl", "ocsp", "-index", "index.txt", "-port", std::to_string(port),
@@ -422,10 +429,10 @@ TEST(StatusCommandTest, ExitCodesAgainstOpensslOcsp) {
   // Usage errors exit 3 too, never 2 ("unknown").
   EXPECT_EQ(status({"status", "4a01", "--issuer", dir + "/ca.pem", "--bogus"}).exit_code, 3);
   EXPECT_EQ(status({"status", "4a01", "--issuer"}).exit_code, 3);
-  EXPECT_EQ(status({"status", "4a01", "--issuer", dir + "/ca.pem", "--url", url, "--timeout",
-                    "soon"})
-                .exit_code,
-            3);
+  EXPECT_EQ(
+      status({"status", "4a01", "--issuer", dir + "/ca.pem", "--url", url, "--timeout", "soon"})
+          .exit_code,
+      3);
   EXPECT_EQ(status({"status", "--help"}).exit_code, 0);
   (void)testing::RunProcess({"rm", "-rf", dir});
 }
