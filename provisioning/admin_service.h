@@ -1,6 +1,7 @@
 // AdminService (proto/keyline/v1/admin.proto): what security admins do through keylinectl.
 // Every RPC requires the admin role. The handlers live in several files by subject:
-// admin_service.cc (operators), admin_manufacturers.cc, admin_devices.cc, admin_audit.cc.
+// admin_service.cc (operators), admin_manufacturers.cc, admin_devices.cc, admin_revocation.cc,
+// admin_audit.cc.
 #pragma once
 
 #include "keyline/v1/admin.grpc.pb.h"
@@ -42,6 +43,9 @@ class AdminServiceImpl final : public keyline::v1::AdminService::CallbackService
   grpc::ServerUnaryReactor* DecommissionDevice(
       grpc::CallbackServerContext* context, const keyline::v1::DecommissionDeviceRequest* request,
       keyline::v1::Device* response) override;
+  grpc::ServerUnaryReactor* Revoke(grpc::CallbackServerContext* context,
+                                   const keyline::v1::RevokeRequest* request,
+                                   keyline::v1::RevokeResponse* response) override;
 
   grpc::ServerWriteReactor<keyline::v1::AuditRecord>* ReadAuditLog(
       grpc::CallbackServerContext* context,
@@ -61,6 +65,8 @@ class AdminServiceImpl final : public keyline::v1::AdminService::CallbackService
   absl::Status Import(const Caller& caller, const keyline::v1::ImportVouchersRequest& request,
                       keyline::v1::ImportVouchersResponse* response);
   absl::Status DescribeDevice(const std::string& serial, keyline::v1::Device* response);
+  absl::Status RevokeTargets(const Caller& caller, const keyline::v1::RevokeRequest& request,
+                             keyline::v1::RevokeResponse* response);
 
   const ServiceContext& context_;
 };

@@ -18,6 +18,7 @@
 #include "store/device_repository.h"
 #include "store/enrollment_repository.h"
 #include "store/manufacturer_repository.h"
+#include "store/revocation_repository.h"
 
 namespace keyline::provisioning {
 
@@ -42,6 +43,7 @@ struct ServiceContext {
   store::DeviceRepository* devices = nullptr;
   store::ManufacturerRepository* manufacturers = nullptr;
   store::EnrollmentRepository* enrollments = nullptr;
+  store::RevocationRepository* revocations = nullptr;
   store::AuditLogReader* audit_log = nullptr;
   store::AuditCheckpointRepository* audit_checkpoints = nullptr;
   std::string audit_certificate_der;  // the HSM audit key's certificate

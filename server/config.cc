@@ -77,7 +77,7 @@ absl::Status ReadSeconds(const YAML::Node& node, const std::string& where, const
 
 absl::Status ApplyYaml(const YAML::Node& root, Config* config) {
   KEYLINE_RETURN_IF_ERROR(CheckKeys(root, "", {"state_dir", "organization", "public_base_url", "hsm",
-                                   "database", "grpc", "ca", "enrollment", "audit"}));
+                                   "database", "grpc", "ca", "enrollment", "audit", "status"}));
   KEYLINE_RETURN_IF_ERROR(Read(root, "state_dir", "", &config->state_dir));
   KEYLINE_RETURN_IF_ERROR(Read(root, "organization", "", &config->profiles.organization));
   KEYLINE_RETURN_IF_ERROR(Read(root, "public_base_url", "", &config->profiles.public_base_url));
@@ -124,6 +124,27 @@ absl::Status ApplyYaml(const YAML::Node& root, Config* config) {
     KEYLINE_RETURN_IF_ERROR(ReadSeconds(audit, "audit", "checkpoint_interval_seconds", 1, 86400,
                                         &config->audit.checkpoint_interval));
   }
+  if (const auto status = root["status"]) {
+    KEYLINE_RETURN_IF_ERROR(CheckKeys(
+        status, "status",
+        {"listen", "threads", "ocsp_validity_seconds", "ocsp_signer_renewal_seconds",
+         "crl_validity_seconds", "crl_delta_interval_seconds", "crl_full_interval_seconds",
+         "resync_interval_seconds"}));
+    KEYLINE_RETURN_IF_ERROR(Read(status, "listen", "status", &config->status.listen));
+    KEYLINE_RETURN_IF_ERROR(Read(status, "threads", "status", &config->status.threads));
+    KEYLINE_RETURN_IF_ERROR(ReadSeconds(status, "status", "ocsp_validity_seconds", 60, 7 * 86400,
+                                        &config->status.ocsp_validity));
+    KEYLINE_RETURN_IF_ERROR(ReadSeconds(status, "status", "ocsp_signer_renewal_seconds", 3600,
+                                        365 * 86400, &config->status.ocsp_signer_renewal));
+    KEYLINE_RETURN_IF_ERROR(ReadSeconds(status, "status", "crl_validity_seconds", 300,
+                                        30 * 86400, &config->status.crl_validity));
+    KEYLINE_RETURN_IF_ERROR(ReadSeconds(status, "status", "crl_delta_interval_seconds", 1, 3600,
+                                        &config->status.crl_delta_interval));
+    KEYLINE_RETURN_IF_ERROR(ReadSeconds(status, "status", "crl_full_interval_seconds", 1, 86400,
+                                        &config->status.crl_full_interval));
+    KEYLINE_RETURN_IF_ERROR(ReadSeconds(status, "status", "resync_interval_seconds", 1, 3600,
+                                        &config->status.resync_interval));
+  }
   return absl::OkStatus();
 }
 
@@ -137,6 +158,7 @@ void ApplyEnvironment(Config* config) {
       {"KEYLINE_DATABASE_URL", &config->database.url},
       {"KEYLINE_DATABASE_MIGRATION_URL", &config->database.migration_url},
       {"KEYLINE_GRPC_LISTEN", &config->grpc.listen},
+      {"KEYLINE_STATUS_LISTEN", &config->status.listen},
   };
   for (const auto& [name, field] : overrides) {
     if (const char* value = std::getenv(name); value != nullptr && *value != '\0') *field = value;
@@ -173,6 +195,14 @@ absl::Status Validate(const Config& config) {
   if (!absl::StartsWith(config.profiles.public_base_url, "http://") &&
       !absl::StartsWith(config.profiles.public_base_url, "https://")) {
     return absl::InvalidArgumentError("public_base_url: must start with http:// or https://");
+  }
+  if (config.status.crl_full_interval * 2 > config.status.crl_validity) {
+    return absl::InvalidArgumentError(
+        "status.crl_full_interval_seconds: at most half of crl_validity_seconds");
+  }
+  if (config.status.ocsp_signer_renewal * 2 > config.profiles.ocsp_signer_validity) {
+    return absl::InvalidArgumentError(
+        "status.ocsp_signer_renewal_seconds: at most half of the OCSP signer validity");
   }
   return absl::OkStatus();
 }

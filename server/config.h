@@ -50,6 +50,22 @@ struct AuditConfig {
   absl::Duration checkpoint_interval = absl::Seconds(10);
 };
 
+// The plain-HTTP status endpoint relying parties use: OCSP, CRLs, /healthz, /readyz, /metrics.
+// (Signed objects need no TLS; public_base_url is how certificates name this listener.)
+struct StatusConfig {
+  std::string listen = "127.0.0.1:8080";
+  size_t threads = 0;  // event-loop threads; 0: one per hardware thread
+  absl::Duration ocsp_validity = absl::Hours(1);          // nextUpdate - thisUpdate of OCSP answers
+  absl::Duration ocsp_signer_renewal = absl::Hours(24 * 7);  // new signer when less is left
+  absl::Duration crl_validity = absl::Hours(24);           // nextUpdate - thisUpdate of CRLs
+  // A changed CA gets a new delta CRL within crl_delta_interval and a new full CRL within
+  // crl_full_interval; an unchanged one is re-issued when half its validity has passed.
+  absl::Duration crl_delta_interval = absl::Seconds(1);
+  absl::Duration crl_full_interval = absl::Minutes(5);
+  // Re-read recent changes even without a notification (a lost one), this often.
+  absl::Duration resync_interval = absl::Seconds(5);
+};
+
 struct Config {
   std::string config_dir;  // relative paths in the file resolve against this directory
   std::string state_dir = "var/state";
@@ -59,6 +75,7 @@ struct Config {
   CaConfig ca;
   EnrollmentConfig enrollment;
   AuditConfig audit;
+  StatusConfig status;
   ca::ProfileSettings profiles;
 
   // Resolves a path from the file against state_dir (absolute paths stay as they are).

@@ -61,6 +61,7 @@ absl::Status KeylineServer::Wire() {
   devices_ = std::make_unique<store::DeviceRepository>(*pool_);
   manufacturers_ = std::make_unique<store::ManufacturerRepository>(*pool_);
   enrollments_ = std::make_unique<store::EnrollmentRepository>(*pool_);
+  revocations_ = std::make_unique<store::RevocationRepository>(*pool_);
   audit_log_ = std::make_unique<store::AuditLogReader>(*pool_);
   audit_checkpoints_ = std::make_unique<store::AuditCheckpointRepository>(*pool_);
   KEYLINE_ASSIGN_OR_RETURN(audit_signer_, LoadAuditSigner(*token_, *certificates_));
@@ -93,12 +94,17 @@ absl::Status KeylineServer::Wire() {
   services_.devices = devices_.get();
   services_.manufacturers = manufacturers_.get();
   services_.enrollments = enrollments_.get();
+  services_.revocations = revocations_.get();
   services_.audit_log = audit_log_.get();
   services_.audit_checkpoints = audit_checkpoints_.get();
   services_.audit_certificate_der = audit_signer_.certificate_der;
   admin_service_ = std::make_unique<provisioning::AdminServiceImpl>(services_);
   factory_service_ = std::make_unique<provisioning::FactoryServiceImpl>(services_);
   enrollment_service_ = std::make_unique<provisioning::EnrollmentServiceImpl>(services_);
+
+  // Before gRPC serves: OCSP signers, status and first CRLs are ready when health says SERVING.
+  KEYLINE_ASSIGN_OR_RETURN(
+      status_, StatusService::Start(config_, *token_, cas_, *pool_, *certificates_));
 
   KEYLINE_ASSIGN_OR_RETURN(auto credentials, ServerCredentials(config_));
   grpc::EnableDefaultHealthCheckService(true);
@@ -120,6 +126,8 @@ absl::Status KeylineServer::Wire() {
   }
 
   periodic_tasks_ = std::make_unique<PeriodicTasks>(std::vector<PeriodicTasks::Task>{
+      {"status.tick", config_.status.crl_delta_interval,
+       [this] { return status_->Tick(absl::Now()); }},
       {"audit.checkpoint", config_.audit.checkpoint_interval,
        [this] { return audit_checkpointer_->CheckpointNow().status(); }},
       {"challenges.expire", absl::Minutes(1),
@@ -130,6 +138,7 @@ absl::Status KeylineServer::Wire() {
   });
   LogEvent(spdlog::level::info, "server.started",
            {{"grpc_listen", config_.grpc.listen}, {"grpc_port", grpc_port_},
+            {"status_port", status_->port()},
             {"deployments", cas_.deployments.size()}});
   return absl::OkStatus();
 }
@@ -140,6 +149,7 @@ void KeylineServer::Shutdown(absl::Duration grace) {
   const bool was_serving = grpc_server_ != nullptr && grpc_port_ != 0;
   if (periodic_tasks_) periodic_tasks_->Stop();
   if (grpc_server_) grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  status_.reset();
   executor_.reset();  // finishes queued work
   writer_.reset();    // commits what is queued
   if (was_serving) LogEvent(spdlog::level::info, "server.stopped");

@@ -19,6 +19,7 @@
 #include "server/ca_hierarchy.h"
 #include "server/config.h"
 #include "server/periodic_tasks.h"
+#include "server/status_service.h"
 #include "store/connection_pool.h"
 #include "store/issuance_writer.h"
 
@@ -35,6 +36,8 @@ class KeylineServer {
   ~KeylineServer();
 
   int grpc_port() const { return grpc_port_; }
+  // The status (OCSP, CRL, health) HTTP port.
+  int status_port() const { return status_ ? status_->port() : 0; }
   hsm::Token& token() { return *token_; }
   const CaSet& cas() const { return cas_; }
   AuditCheckpointer& audit_checkpointer() { return *audit_checkpointer_; }
@@ -57,6 +60,7 @@ class KeylineServer {
   std::unique_ptr<store::DeviceRepository> devices_;
   std::unique_ptr<store::ManufacturerRepository> manufacturers_;
   std::unique_ptr<store::EnrollmentRepository> enrollments_;
+  std::unique_ptr<store::RevocationRepository> revocations_;
   std::unique_ptr<store::AuditLogReader> audit_log_;
   std::unique_ptr<store::AuditCheckpointRepository> audit_checkpoints_;
   std::unique_ptr<provisioning::CertificateIssuance> issuance_;
@@ -70,6 +74,7 @@ class KeylineServer {
   std::unique_ptr<provisioning::FactoryServiceImpl> factory_service_;
   std::unique_ptr<provisioning::EnrollmentServiceImpl> enrollment_service_;
   std::unique_ptr<grpc::Server> grpc_server_;
+  std::unique_ptr<StatusService> status_;  // before periodic_tasks_, which uses it
   std::unique_ptr<PeriodicTasks> periodic_tasks_;
   int grpc_port_ = 0;
   bool shut_down_ = false;

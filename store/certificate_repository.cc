@@ -1,5 +1,7 @@
 #include "store/certificate_repository.h"
 
+#include "store/prepared_statement.h"
+
 #include <pqxx/binarystring>
 #include <pqxx/result>
 #include <string>
@@ -11,9 +13,11 @@
 namespace keyline::store {
 
 absl::StatusOr<CertificateRecord> CertificateRepository::FindBySerial(std::string_view serial) {
-  return pool_.WithTransaction(
-      "find certificate by serial", [&](pqxx::work& tx) -> absl::StatusOr<CertificateRecord> {
-        const pqxx::result rows = tx.exec_params(
+  return pool_.WithStatement(
+      "find certificate by serial",
+      [&](pqxx::nontransaction& tx) -> absl::StatusOr<CertificateRecord> {
+        const pqxx::result rows = ExecPrepared(
+            tx, "certificate.find_by_serial",
             absl::StrCat("SELECT ", CertificateSelectList("c"),
                          " FROM certificates c WHERE serial = $1::bytea"),
             pqxx::binarystring(serial.data(), serial.size()));
@@ -23,15 +27,17 @@ absl::StatusOr<CertificateRecord> CertificateRepository::FindBySerial(std::strin
 }
 
 absl::StatusOr<CertificateRecord> CertificateRepository::FindLatestByProfile(
-    std::string_view profile) {
-  return pool_.WithTransaction(
+    std::string_view profile, std::optional<int32_t> issuer_id) {
+  return pool_.WithStatement(
       "find latest certificate by profile",
-      [&](pqxx::work& tx) -> absl::StatusOr<CertificateRecord> {
+      [&](pqxx::nontransaction& tx) -> absl::StatusOr<CertificateRecord> {
+        // The issuer test is written so that one statement serves both cases.
         const pqxx::result rows = tx.exec_params(
             absl::StrCat("SELECT ", CertificateSelectList("c"),
                          " FROM certificates c WHERE profile = $1 AND status = 'good' "
+                         "AND ($2::integer = 0 OR issuer_id = $2::integer) "
                          "ORDER BY not_after DESC LIMIT 1"),
-            std::string(profile));
+            std::string(profile), issuer_id.value_or(0));
         if (rows.empty()) return absl::NotFoundError("no certificate of this profile");
         return CertificateFromRow(rows[0]);
       });

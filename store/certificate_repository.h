@@ -29,9 +29,10 @@ class CertificateRepository {
   // Certificates stored in total, or issued by `issuer_id`.
   [[nodiscard]] absl::StatusOr<int64_t> Count(std::optional<int32_t> issuer_id = std::nullopt);
 
-  // The good certificate of this profile that expires last (e.g. the audit signer's); NotFound
-  // when there is none.
-  [[nodiscard]] absl::StatusOr<CertificateRecord> FindLatestByProfile(std::string_view profile);
+  // The good certificate of this profile (and issuer, when given) that expires last (e.g. the
+  // audit signer's, a CA's OCSP signer's); NotFound when there is none.
+  [[nodiscard]] absl::StatusOr<CertificateRecord> FindLatestByProfile(
+      std::string_view profile, std::optional<int32_t> issuer_id = std::nullopt);
 
   // Stores the certificate, its operator (if new) and its audit event in one transaction.
   // AlreadyExists if the serial is stored (nothing written); InvalidArgument as the writer's

@@ -89,22 +89,25 @@ void ConnectionPool::Return(std::unique_ptr<pqxx::connection> connection, bool b
   // A broken connection is closed here, outside the lock, when `connection` goes out of scope.
 }
 
-absl::Status ConnectionPool::RunTransaction(std::string_view context,
-                                            absl::FunctionRef<absl::Status(pqxx::work&)> body) {
-  absl::StatusOr<Lease> lease = Acquire();
-  if (!lease.ok()) return lease.status();
+namespace {
+
+// One body in a Transaction (pqxx::work or pqxx::nontransaction) on a leased connection, with the
+// error handling both share.
+template <typename Transaction>
+absl::Status RunIn(ConnectionPool::Lease& lease, std::string_view context,
+                   absl::FunctionRef<absl::Status(Transaction&)> body) {
   for (int attempt = 0;; ++attempt) {
-    std::optional<pqxx::work> transaction;
+    std::optional<Transaction> transaction;
     try {
-      transaction.emplace(lease->connection());
+      transaction.emplace(lease.connection());
     } catch (...) {
       absl::Status status = MapCurrentException(context);
       // BEGIN failed, so nothing ran: after a server restart an idle connection is stale, and
       // one fresh connection is worth a try.
       if (status.code() == absl::StatusCode::kUnavailable && attempt == 0) {
-        if (absl::Status reconnected = lease->Reconnect(); reconnected.ok()) continue;
+        if (absl::Status reconnected = lease.Reconnect(); reconnected.ok()) continue;
       }
-      lease->MarkBroken();
+      lease.MarkBroken();
       return status;
     }
     try {
@@ -119,13 +122,29 @@ absl::Status ConnectionPool::RunTransaction(std::string_view context,
       return status;
     } catch (...) {
       absl::Status status = MapCurrentException(context);
-      if (!lease->connection().is_open() || status.code() == absl::StatusCode::kUnavailable ||
+      if (!lease.connection().is_open() || status.code() == absl::StatusCode::kUnavailable ||
           status.code() == absl::StatusCode::kUnknown) {
-        lease->MarkBroken();
+        lease.MarkBroken();
       }
       return status;
     }
   }
+}
+
+}  // namespace
+
+absl::Status ConnectionPool::RunTransaction(std::string_view context,
+                                            absl::FunctionRef<absl::Status(pqxx::work&)> body) {
+  absl::StatusOr<Lease> lease = Acquire();
+  if (!lease.ok()) return lease.status();
+  return RunIn<pqxx::work>(*lease, context, body);
+}
+
+absl::Status ConnectionPool::RunStatement(
+    std::string_view context, absl::FunctionRef<absl::Status(pqxx::nontransaction&)> body) {
+  absl::StatusOr<Lease> lease = Acquire();
+  if (!lease.ok()) return lease.status();
+  return RunIn<pqxx::nontransaction>(*lease, context, body);
 }
 
 }  // namespace keyline::store

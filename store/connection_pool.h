@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <pqxx/connection>
+#include <pqxx/nontransaction>
 #include <pqxx/transaction>
 #include <string>
 #include <string_view>
@@ -84,6 +85,14 @@ class ConnectionPool {
   auto WithTransaction(std::string_view context, Fn&& body)
       -> std::invoke_result_t<Fn&, pqxx::work&>;
 
+  // For one statement that needs no transaction around it (a lookup, a single INSERT): runs in
+  // autocommit, one round trip where BEGIN/statement/COMMIT takes three. Same error handling.
+  [[nodiscard]] absl::Status RunStatement(
+      std::string_view context, absl::FunctionRef<absl::Status(pqxx::nontransaction&)> body);
+  template <typename Fn>
+  auto WithStatement(std::string_view context, Fn&& body)
+      -> std::invoke_result_t<Fn&, pqxx::nontransaction&>;
+
   const std::string& database_url() const { return options_.database_url; }
 
  private:
@@ -101,15 +110,17 @@ class ConnectionPool {
 [[nodiscard]] absl::StatusOr<std::unique_ptr<pqxx::connection>> OpenConnection(
     const std::string& database_url);
 
-template <typename Fn>
-auto ConnectionPool::WithTransaction(std::string_view context, Fn&& body)
-    -> std::invoke_result_t<Fn&, pqxx::work&> {
-  using Result = std::invoke_result_t<Fn&, pqxx::work&>;
+namespace internal {
+
+// Adapts a body returning absl::StatusOr<T> to one returning absl::Status, for Run*.
+template <typename Transaction, typename Fn, typename Run>
+auto RunReturning(Fn& body, Run&& run) -> std::invoke_result_t<Fn&, Transaction&> {
+  using Result = std::invoke_result_t<Fn&, Transaction&>;
   if constexpr (std::is_same_v<Result, absl::Status>) {
-    return RunTransaction(context, body);
+    return run(body);
   } else {
     std::optional<typename Result::value_type> value;
-    absl::Status status = RunTransaction(context, [&](pqxx::work& transaction) -> absl::Status {
+    absl::Status status = run([&](Transaction& transaction) -> absl::Status {
       Result result = body(transaction);
       if (!result.ok()) return result.status();
       value.emplace(*std::move(result));
@@ -118,6 +129,24 @@ auto ConnectionPool::WithTransaction(std::string_view context, Fn&& body)
     if (!status.ok()) return status;
     return *std::move(value);
   }
+}
+
+}  // namespace internal
+
+template <typename Fn>
+auto ConnectionPool::WithTransaction(std::string_view context, Fn&& body)
+    -> std::invoke_result_t<Fn&, pqxx::work&> {
+  return internal::RunReturning<pqxx::work>(body, [&](auto&& run_body) {
+    return RunTransaction(context, run_body);
+  });
+}
+
+template <typename Fn>
+auto ConnectionPool::WithStatement(std::string_view context, Fn&& body)
+    -> std::invoke_result_t<Fn&, pqxx::nontransaction&> {
+  return internal::RunReturning<pqxx::nontransaction>(body, [&](auto&& run_body) {
+    return RunStatement(context, run_body);
+  });
 }
 
 }  // namespace keyline::store

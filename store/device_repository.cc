@@ -16,8 +16,10 @@
 #include "common/hex.h"
 #include "common/status_macros.h"
 #include "store/audit_appender.h"
+#include "store/certificate_status_feed.h"
 #include "store/certificate_rows.h"
 #include "store/field_checks.h"
+#include "store/prepared_statement.h"
 #include "store/sql_text.h"
 #include "store/timestamps.h"
 
@@ -67,8 +69,8 @@ DeviceRecord DeviceFromRow(const pqxx::row& row) {
 }
 
 absl::StatusOr<DeviceRecord> FindDevice(pqxx::transaction_base& tx, std::string_view serial) {
-  const pqxx::result rows = tx.exec_params(SelectDevices() + " WHERE d.serial = $1",
-                                           std::string(serial));
+  static const std::string* const kFind = new std::string(SelectDevices() + " WHERE d.serial = $1");
+  const pqxx::result rows = ExecPrepared(tx, "device.find", *kFind, std::string(serial));
   if (rows.empty()) {
     return absl::NotFoundError(absl::StrCat("device_serial: no device ", AsAbsl(serial)));
   }
@@ -278,6 +280,7 @@ absl::StatusOr<RegistrationResult> DeviceRepository::Register(
             }
           }
           copy.complete();
+          NotifyCertificatesChanged(tx);
         }
 
         std::vector<AuditEvent> events;
@@ -301,7 +304,7 @@ absl::StatusOr<RegistrationResult> DeviceRepository::Register(
 }
 
 absl::StatusOr<DeviceRecord> DeviceRepository::Find(std::string_view serial) {
-  return pool_.WithTransaction("find device", [&](pqxx::work& tx) {
+  return pool_.WithStatement("find device", [&](pqxx::nontransaction& tx) {
     return FindDevice(tx, serial);
   });
 }
@@ -374,6 +377,7 @@ absl::StatusOr<DeviceRecord> DeviceRepository::Decommission(std::string_view ser
                                {{"reason", reason}, {"revoked_certificate_serials", revoked}}};
         const AuditEvent* events[] = {&event};
         KEYLINE_RETURN_IF_ERROR(AppendAuditEvents(tx, events).status());
+        if (!revoked.empty()) NotifyCertificatesChanged(tx);
         return FindDevice(tx, serial);
       });
 }

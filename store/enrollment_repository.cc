@@ -1,5 +1,7 @@
 #include "store/enrollment_repository.h"
 
+#include "store/prepared_statement.h"
+
 #include <pqxx/binarystring>
 #include <pqxx/result>
 #include <string>
@@ -37,9 +39,10 @@ absl::Status ValidateChallenge(const ChallengeRecord& challenge) {
 absl::Status EnrollmentRepository::CreateChallenge(const ChallengeRecord& challenge) {
   KEYLINE_RETURN_IF_ERROR(ValidateChallenge(challenge));
   const std::string expires_at = FormatRfc3339Micros(challenge.expires_at);
-  absl::Status status = pool_.RunTransaction("create challenge", [&](pqxx::work& tx) {
+  absl::Status status = pool_.RunStatement("create challenge", [&](pqxx::nontransaction& tx) {
     // INSERT ... SELECT: an unknown device inserts nothing, told apart from a foreign-key error.
-    const pqxx::result inserted = tx.exec_params(
+    const pqxx::result inserted = ExecPrepared(
+        tx, "challenge.create",
         "INSERT INTO challenges (id, device_serial, nonce, purpose, requested_by, expires_at) "
         "SELECT $1::bytea, serial, $3::bytea, $4, $5, $6::timestamptz FROM devices "
         "WHERE serial = $2 RETURNING 1",
@@ -58,9 +61,10 @@ absl::Status EnrollmentRepository::CreateChallenge(const ChallengeRecord& challe
 }
 
 absl::StatusOr<ChallengeRecord> EnrollmentRepository::FindChallenge(std::string_view id) {
-  return pool_.WithTransaction(
-      "find challenge", [&](pqxx::work& tx) -> absl::StatusOr<ChallengeRecord> {
-        const pqxx::result rows = tx.exec_params(
+  return pool_.WithStatement(
+      "find challenge", [&](pqxx::nontransaction& tx) -> absl::StatusOr<ChallengeRecord> {
+        const pqxx::result rows = ExecPrepared(
+            tx, "challenge.find",
             absl::StrCat("SELECT id, device_serial, nonce, purpose, requested_by, ",
                          EpochMicrosSql("expires_at"), ", ", EpochMicrosSql("used_at"),
                          " FROM challenges WHERE id = $1::bytea"),
@@ -81,9 +85,11 @@ absl::StatusOr<ChallengeRecord> EnrollmentRepository::FindChallenge(std::string_
 
 absl::StatusOr<CompletedEnrollment> EnrollmentRepository::FindByRequestId(
     std::string_view request_id) {
-  return pool_.WithTransaction(
-      "find enrollment by request_id", [&](pqxx::work& tx) -> absl::StatusOr<CompletedEnrollment> {
-        const pqxx::result rows = tx.exec_params(
+  return pool_.WithStatement(
+      "find enrollment by request_id",
+      [&](pqxx::nontransaction& tx) -> absl::StatusOr<CompletedEnrollment> {
+        const pqxx::result rows = ExecPrepared(
+            tx, "enrollment.find_by_request_id",
             absl::StrCat("SELECT e.request_id, e.device_serial, ", CertificateSelectList("c"),
                          " FROM enrollments e JOIN certificates c "
                          "ON c.serial = e.certificate_serial WHERE e.request_id = $1"),

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "store/audit_appender.h"
+#include "store/certificate_status_feed.h"
 #include "store/audit_chain.h"
 #include "store/certificate_rows.h"
 #include "store/field_checks.h"
@@ -211,6 +212,7 @@ absl::StatusOr<std::vector<absl::Status>> StoreIssuances(
   if (absl::StatusOr<int64_t> first_seq = AppendAuditEvents(transaction, events); !first_seq.ok()) {
     return first_seq.status();
   }
+  if (!stored.empty()) NotifyCertificatesChanged(transaction);
   return statuses;
 }
 

@@ -10,6 +10,7 @@
 #include "common/status_macros.h"
 #include "store/audit_appender.h"
 #include "store/field_checks.h"
+#include "store/prepared_statement.h"
 #include "store/sql_text.h"
 #include "store/timestamps.h"
 
@@ -96,10 +97,12 @@ absl::StatusOr<int32_t> ManufacturerRepository::Add(const ManufacturerRecord& ma
 }
 
 absl::StatusOr<ManufacturerRecord> ManufacturerRepository::FindByName(std::string_view name) {
-  return pool_.WithTransaction(
-      "find manufacturer by name", [&](pqxx::work& tx) -> absl::StatusOr<ManufacturerRecord> {
-        const pqxx::result rows =
-            tx.exec_params(SelectManufacturers() + " WHERE name = $1", std::string(name));
+  return pool_.WithStatement(
+      "find manufacturer by name",
+      [&](pqxx::nontransaction& tx) -> absl::StatusOr<ManufacturerRecord> {
+        const pqxx::result rows = ExecPrepared(
+            tx, "manufacturer.find_by_name", SelectManufacturers() + " WHERE name = $1",
+            std::string(name));
         if (rows.empty()) {
           return absl::NotFoundError(absl::StrCat("no manufacturer named \"", AsAbsl(name), "\""));
         }
@@ -108,9 +111,11 @@ absl::StatusOr<ManufacturerRecord> ManufacturerRepository::FindByName(std::strin
 }
 
 absl::StatusOr<ManufacturerRecord> ManufacturerRepository::FindById(int32_t id) {
-  return pool_.WithTransaction(
-      "find manufacturer by id", [&](pqxx::work& tx) -> absl::StatusOr<ManufacturerRecord> {
-        const pqxx::result rows = tx.exec_params(SelectManufacturers() + " WHERE id = $1", id);
+  return pool_.WithStatement(
+      "find manufacturer by id",
+      [&](pqxx::nontransaction& tx) -> absl::StatusOr<ManufacturerRecord> {
+        const pqxx::result rows = ExecPrepared(tx, "manufacturer.find_by_id",
+                                               SelectManufacturers() + " WHERE id = $1", id);
         if (rows.empty()) return absl::NotFoundError(absl::StrCat("no manufacturer with id ", id));
         return ManufacturerFromRow(rows[0]);
       });

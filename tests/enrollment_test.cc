@@ -84,8 +84,8 @@ TEST_F(EnrollmentTest, HundredDevicesAreManufacturedClaimedAndEnrolled) {
               absl::Hours(24 * 30) + absl::Minutes(5));
     EXPECT_GT(enrolled->renew_after().seconds(), issued.not_before().seconds());
     EXPECT_LT(enrolled->renew_after().seconds(), issued.not_after().seconds());
-    EXPECT_EQ(enrolled->ocsp_url(), "http://localhost:8080/ocsp");
-    EXPECT_EQ(enrolled->crl_url(), "http://localhost:8080/crl/deployment-default.crl");
+    EXPECT_EQ(enrolled->ocsp_url(), fleet_->environment().status_url() + "/ocsp");
+    EXPECT_EQ(enrolled->crl_url(), fleet_->environment().status_url() + "/crl/deployment-default.crl");
 
     // An independent validator agrees, for a TLS client.
     const std::string chain = WriteChainPem(issued, device.serial);

@@ -73,7 +73,7 @@ TEST(VoucherTransferTest, ExportedVoucherClaimsTheDeviceOnAnotherKeyline) {
   ASSERT_EQ(imported->exit_code, 0) << imported->err << imported->out;
   auto enrolled = testing::Enroll((*b)->Channel(std::nullopt), device, (*a)->secure_element());
   ASSERT_TRUE(enrolled.ok()) << enrolled.status();
-  EXPECT_EQ(enrolled->crl_url(), "http://localhost:8080/crl/deployment-default.crl");
+  EXPECT_EQ(enrolled->crl_url(), (*b)->status_url() + "/crl/deployment-default.crl");
 }
 
 }  // namespace

@@ -17,12 +17,14 @@ server_pid=''
 keyline_start() {
   grpc_port=''
   free_port grpc_port
+  status_port=''
+  free_port status_port
   say "Keyline: keyline-server init and serve (gRPC on 127.0.0.1:$grpc_port)"
   cat >"$work/keyline.yaml" <<YAML
 # Written by $bench_name. Paths are relative to this file's directory.
 state_dir: state
 organization: Keyline Bench
-public_base_url: http://localhost:18080
+public_base_url: http://127.0.0.1:$status_port
 hsm:
   module: /usr/lib/softhsm/libsofthsm2.so
   token: keyline
@@ -32,6 +34,8 @@ database:
   migration_url: "$owner_url"
 grpc:
   listen: 127.0.0.1:$grpc_port
+status:
+  listen: 127.0.0.1:$status_port
 ca:
   deployments: [bench]
   manufacturers: [keyline]

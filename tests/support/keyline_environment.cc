@@ -47,6 +47,7 @@ absl::StatusOr<std::unique_ptr<KeylineEnvironment>> KeylineEnvironment::Create(
   environment->state_dir_ = environment->directory_ + "/state";
   environment->config_path_ = environment->directory_ + "/keyline.yaml";
   environment->grpc_port_ = PickFreePort();
+  environment->status_port_ = PickFreePort();
 
   std::string deployments;
   for (const auto& deployment : options.deployments) {
@@ -54,12 +55,15 @@ absl::StatusOr<std::unique_ptr<KeylineEnvironment>> KeylineEnvironment::Create(
   }
   std::ofstream(environment->config_path_)
       << "state_dir: " << environment->state_dir_ << "\n"
-      << "public_base_url: http://localhost:8080\n"
+      << "public_base_url: http://127.0.0.1:" << environment->status_port_ << "\n"
       << "database:\n"
       << "  url: \"" << environment->database_.app_url << "\"\n"
       << "  migration_url: \"" << environment->database_.owner_url << "\"\n"
       << "grpc:\n"
       << "  listen: 127.0.0.1:" << environment->grpc_port_ << "\n"
+      << "status:\n"
+      << "  listen: 127.0.0.1:" << environment->status_port_ << "\n"
+      << "  threads: 2\n"
       << "ca:\n"
       << "  deployments: [" << deployments << "]\n"
       << options.extra_yaml;

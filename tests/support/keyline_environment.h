@@ -41,6 +41,9 @@ class KeylineEnvironment {
   const std::string& state_dir() const { return state_dir_; }
   const PostgresCluster::Database& database() const { return database_; }
   int grpc_port() const { return grpc_port_; }
+  // The status listener (OCSP, CRLs): "http://127.0.0.1:<port>", also the public_base_url.
+  int status_port() const { return status_port_; }
+  std::string status_url() const { return "http://127.0.0.1:" + std::to_string(status_port_); }
   std::string target() const;  // "localhost:<port>"
 
   // PEM root certificate (trust anchor for server and clients).
@@ -81,6 +84,7 @@ class KeylineEnvironment {
   std::string state_dir_;
   PostgresCluster::Database database_;
   int grpc_port_ = 0;
+  int status_port_ = 0;
   std::unique_ptr<ChildProcess> server_;
 };
 

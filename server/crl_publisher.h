@@ -1,0 +1,78 @@
+// Full and delta CRLs for every CA Keyline runs, kept current and ready to serve.
+//
+// Entries come from the status feed (Add, on the sync thread); PublishDue (a periodic task)
+// signs what is due with each CA's HSM key:
+// - a full CRL when there is none yet, when entries arrived and crl_full_interval has passed
+//   since the last full one, or when half of its validity has passed;
+// - a delta CRL (entries since the last full CRL) after every full one, and whenever entries
+//   arrived since the last delta (at most every crl_delta_interval, the task's period), or when
+//   half of its validity has passed.
+// Numbers come from the database (store/crl_number_repository.h): increasing across restarts and
+// replicas, one sequence per CA for both kinds.
+//
+// Find hands the HTTP threads immutable snapshots; a CA without a CRL yet is not found.
+// Thread safety: Add from one thread, PublishDue from another, Find from any.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "ca/crl_builder.h"
+#include "ca/issuing_ca.h"
+#include "ca/profiles.h"
+#include "store/certificate_status_feed.h"
+#include "store/crl_number_repository.h"
+
+namespace keyline::server {
+
+struct CrlPublisherOptions {
+  absl::Duration validity = absl::Hours(24);
+  absl::Duration full_interval = absl::Minutes(5);
+};
+
+class CrlPublisher {
+ public:
+  // One builder per CA; InvalidArgument when a CA certificate cannot sign CRLs.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<CrlPublisher>> Create(
+      const ca::ProfileSettings& profiles, const std::vector<const ca::IssuingCa*>& cas,
+      store::CrlNumberRepository& numbers, CrlPublisherOptions options);
+
+  // A revoked row of the status feed; rows of CAs this publisher does not know are ignored.
+  void Add(const store::CertificateStatusRow& row);
+
+  // Signs every CRL that is due; returns the first error (the other CAs are still tried).
+  absl::Status PublishDue(absl::Time now);
+
+  // The CRL served at `file` ("deployment-default.crl" or "deployment-default-delta.crl", the
+  // last part of the URLs in certificates); der null when unknown or not built yet.
+  ca::BuiltCrl Find(std::string_view file) const;
+
+  // Entries held for `ca_id` (for tests and metrics).
+  size_t EntriesFor(int32_t ca_id) const;
+
+ private:
+  struct PerCa {
+    const ca::IssuingCa* ca = nullptr;
+    std::unique_ptr<ca::CrlBuilder> builder;
+    std::string full_file;
+    std::string delta_file;
+    size_t entries_at_full = 0;   // builder size when the last full CRL was built
+    size_t entries_at_delta = 0;  // and the last delta
+    uint64_t base_number = 0;     // the last full CRL's number
+  };
+  CrlPublisher(store::CrlNumberRepository& numbers, CrlPublisherOptions options)
+      : numbers_(numbers), options_(options) {}
+  absl::Status PublishDueFor(PerCa& per_ca, absl::Time now);
+
+  store::CrlNumberRepository& numbers_;
+  const CrlPublisherOptions options_;
+  std::map<int32_t, PerCa> cas_;  // by CA id; the map itself never changes after Create
+  std::mutex publish_mutex_;      // one PublishDue at a time
+};
+
+}  // namespace keyline::server

@@ -1,0 +1,78 @@
+#include "server/ocsp_signers.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "ca/public_key_info.h"
+#include "ca/serial_number.h"
+#include "common/hex.h"
+#include "common/logging.h"
+#include "common/status_macros.h"
+#include "server/hsm_setup.h"
+
+namespace keyline::server {
+namespace {
+
+constexpr char kProfile[] = "ocsp-signer";
+
+absl::StatusOr<OcspSigner> FromStored(hsm::Token& token, const ca::IssuingCa& ca,
+                                      const store::CertificateRecord& certificate) {
+  KEYLINE_ASSIGN_OR_RETURN(std::unique_ptr<hsm::SigningKey> key,
+                           token.FindSigningKey(certificate.subject));
+  std::shared_ptr<const hsm::SigningKey> shared_key(std::move(key));
+  KEYLINE_ASSIGN_OR_RETURN(
+      std::shared_ptr<const ocsp::OcspIssuer> issuer,
+      ocsp::OcspIssuer::New(ca.certificate_der(), certificate.der, std::move(shared_key)));
+  return OcspSigner{std::move(issuer), certificate.not_after};
+}
+
+}  // namespace
+
+absl::StatusOr<OcspSigner> EnsureOcspSigner(const ca::ProfileSettings& profiles,
+                                            hsm::Token& token, const ca::IssuingCa& ca,
+                                            store::CertificateRepository& certificates,
+                                            absl::Duration renew_before) {
+  const absl::Time now = absl::Now();
+  absl::StatusOr<store::CertificateRecord> current =
+      certificates.FindLatestByProfile(kProfile, ca.id());
+  if (current.ok() && current->not_after - now > renew_before) {
+    absl::StatusOr<OcspSigner> signer = FromStored(token, ca, *current);
+    if (signer.ok()) return signer;
+    // A certificate whose key is gone from the token (another HSM, a wiped token) is replaced.
+    LogEvent(spdlog::level::warn, "ocsp.signer.unusable",
+             {{"ca", ca.name()}, {"error", std::string(signer.status().message())}});
+  } else if (!current.ok() && !absl::IsNotFound(current.status())) {
+    return current.status();
+  }
+
+  const std::string label =
+      absl::StrCat("keyline-ocsp-signer/", ca.name(), "/", absl::ToUnixSeconds(now));
+  KEYLINE_ASSIGN_OR_RETURN(std::unique_ptr<hsm::SigningKey> key,
+                           FindOrGenerateKey(token, label, hsm::KeyAlgorithm::kEcdsaP256));
+  KEYLINE_ASSIGN_OR_RETURN(const ca::PublicKeyInfo public_key,
+                           ca::PublicKeyInfo::FromKey(key->public_key()));
+  KEYLINE_ASSIGN_OR_RETURN(const std::string serial, ca::GenerateSerial());
+  const ca::IssueContext context{profiles, &public_key, serial, now, ca.name()};
+  KEYLINE_ASSIGN_OR_RETURN(const ca::BuiltCertificate built,
+                           ca.Issue(ca::OcspSignerTemplate(context, ca.name())));
+  store::IssuanceWrite write;
+  write.certificate.serial = serial;
+  write.certificate.issuer_id = ca.id();
+  write.certificate.profile = kProfile;
+  write.certificate.subject = label;
+  write.certificate.not_before = built.not_before;
+  write.certificate.not_after = built.not_after;
+  write.certificate.der = built.der;
+  write.audit.actor = "system:ocsp";
+  write.audit.action = "ocsp.signer.issued";
+  write.audit.target = HexEncode(serial);
+  write.audit.details = {{"ca", ca.name()}, {"key_label", label}};
+  KEYLINE_RETURN_IF_ERROR(certificates.InsertWithAudit(write));
+  LogEvent(spdlog::level::info, "ocsp.signer.issued",
+           {{"ca", ca.name()}, {"serial", HexEncode(serial)}});
+  std::shared_ptr<const hsm::SigningKey> shared_key(std::move(key));
+  KEYLINE_ASSIGN_OR_RETURN(std::shared_ptr<const ocsp::OcspIssuer> issuer,
+                           ocsp::OcspIssuer::New(ca.certificate_der(), built.der, shared_key));
+  return OcspSigner{std::move(issuer), built.not_after};
+}
+
+}  // namespace keyline::server

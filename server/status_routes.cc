@@ -1,0 +1,126 @@
+#include "server/status_routes.h"
+
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/status_macros.h"
+#include "ocsp/http_path.h"
+
+namespace keyline::server {
+namespace {
+
+using http::HttpHeaders;
+using http::HttpMethod;
+using http::HttpRequest;
+using http::HttpResponse;
+
+constexpr std::string_view kOcspResponseType = "application/ocsp-response";
+constexpr std::string_view kCrlType = "application/pkix-crl";
+
+std::string HttpDate(absl::Time time) {
+  return absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT", time, absl::UTCTimeZone());
+}
+
+std::shared_ptr<const HttpHeaders> CachingHeaders(absl::Time now, absl::Time this_update,
+                                                  absl::Time next_update, std::string etag) {
+  const int64_t max_age = std::max<int64_t>(0, absl::ToInt64Seconds(next_update - now));
+  std::vector<http::HttpHeader> fields;
+  fields.push_back({"Cache-Control", absl::StrCat("max-age=", max_age,
+                                                  ", public, no-transform, must-revalidate")});
+  fields.push_back({"Last-Modified", HttpDate(this_update)});
+  fields.push_back({"Expires", HttpDate(next_update)});
+  if (!etag.empty()) fields.push_back({"ETag", std::move(etag)});
+  // Every field is built here from times and a quoted tag: Make cannot refuse them.
+  absl::StatusOr<std::shared_ptr<const HttpHeaders>> headers = HttpHeaders::Make(std::move(fields));
+  return headers.ok() ? *std::move(headers) : nullptr;
+}
+
+// Headers of a cached OCSP answer change only with max-age, once a second: each loop thread
+// keeps the ones it built for the current second, so the hot path allocates nothing.
+std::shared_ptr<const HttpHeaders> OcspHeaders(const ocsp::OcspAnswer& answer, absl::Time now) {
+  struct Cached {
+    std::shared_ptr<const std::string> body;  // keeps the key's address from being reused
+    std::shared_ptr<const HttpHeaders> headers;
+  };
+  thread_local absl::flat_hash_map<const std::string*, Cached> cache;
+  thread_local int64_t cache_second = 0;
+  const int64_t second = absl::ToUnixSeconds(now);
+  if (second != cache_second || cache.size() > 50'000) {
+    cache.clear();
+    cache_second = second;
+  }
+  auto [it, inserted] = cache.try_emplace(answer.body.get());
+  if (inserted) {
+    it->second.body = answer.body;
+    it->second.headers = CachingHeaders(absl::FromUnixSeconds(second), answer.this_update,
+                                        answer.next_update, std::string(answer.etag));
+  }
+  return it->second.headers;
+}
+
+HttpResponse FromAnswer(const ocsp::OcspAnswer& answer, absl::Time now) {
+  HttpResponse response;
+  response.content_type = kOcspResponseType;
+  response.body = answer.body;
+  if (answer.cacheable) response.headers = OcspHeaders(answer, now);
+  return response;
+}
+
+HttpResponse AnswerOcsp(ocsp::OcspResponder& responder, std::string_view request_der) {
+  const absl::Time now = absl::Now();
+  return FromAnswer(responder.Answer(request_der, now), now);
+}
+
+HttpResponse ServeCrl(const CrlPublisher& crls, const HttpRequest& request) {
+  const ca::BuiltCrl crl = crls.Find(request.path_suffix);
+  if (crl.der == nullptr) return HttpResponse::Text(404, "no such CRL\n");
+  HttpResponse response;
+  response.content_type = kCrlType;
+  response.body = crl.der;
+  response.headers = CachingHeaders(absl::Now(), crl.this_update, crl.next_update,
+                                    absl::StrCat("\"crl-", crl.crl_number, "\""));
+  return response;
+}
+
+}  // namespace
+
+absl::StatusOr<http::Router> BuildStatusRoutes(const StatusRoutesContext& context) {
+  http::Router router;
+  ocsp::OcspResponder* responder = context.responder;
+  KEYLINE_RETURN_IF_ERROR(router.Handle(HttpMethod::kPost, "/ocsp", [responder](
+                                                                        const HttpRequest& request) {
+    return AnswerOcsp(*responder, request.body);
+  }));
+  // Some clients post to the base URL with a trailing slash.
+  KEYLINE_RETURN_IF_ERROR(router.Handle(HttpMethod::kPost, "/ocsp/", [responder](
+                                                                         const HttpRequest& request) {
+    return AnswerOcsp(*responder, request.body);
+  }));
+  KEYLINE_RETURN_IF_ERROR(router.HandlePrefix(
+      HttpMethod::kGet, "/ocsp/", [responder](const HttpRequest& request) {
+        const absl::StatusOr<std::string> der = ocsp::DecodeOcspGetPath(request.path_suffix);
+        // Undecodable: the responder answers malformedRequest for the empty request.
+        return AnswerOcsp(*responder, der.ok() ? std::string_view(*der) : std::string_view());
+      }));
+  const CrlPublisher* crls = context.crls;
+  KEYLINE_RETURN_IF_ERROR(router.HandlePrefix(
+      HttpMethod::kGet, "/crl/",
+      [crls](const HttpRequest& request) { return ServeCrl(*crls, request); }));
+  KEYLINE_RETURN_IF_ERROR(router.Handle(HttpMethod::kGet, "/healthz", [](const HttpRequest&) {
+    return HttpResponse::Text(200, "ok\n");
+  }));
+  std::function<bool()> ready = context.ready;
+  KEYLINE_RETURN_IF_ERROR(router.Handle(HttpMethod::kGet, "/readyz", [ready](const HttpRequest&) {
+    return ready && ready() ? HttpResponse::Text(200, "ready\n")
+                            : HttpResponse::Text(503, "not ready\n");
+  }));
+  if (context.metrics != nullptr) {
+    KEYLINE_RETURN_IF_ERROR(
+        router.Handle(HttpMethod::kGet, "/metrics", http::MetricsHandler(context.metrics)));
+  }
+  return router;
+}
+
+}  // namespace keyline::server

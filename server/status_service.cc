@@ -1,0 +1,138 @@
+#include "server/status_service.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/absl_compat.h"
+#include "common/logging.h"
+#include "common/status_macros.h"
+#include "server/status_routes.h"
+
+namespace keyline::server {
+namespace {
+
+// "127.0.0.1:8080" or "[::1]:8080".
+absl::Status ParseListen(const std::string& listen, http::HttpServerOptions* options) {
+  const size_t colon = listen.rfind(':');
+  uint32_t port = 0;
+  if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port) ||
+      port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("status.listen: \"", listen, "\" is not address:port"));
+  }
+  std::string address = listen.substr(0, colon);
+  if (address.size() >= 2 && address.front() == '[' && address.back() == ']') {
+    address = address.substr(1, address.size() - 2);
+  }
+  options->bind_address = address;
+  options->port = static_cast<uint16_t>(port);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<StatusService>> StatusService::Start(
+    const Config& config, hsm::Token& token, const CaSet& cas, store::ConnectionPool& pool,
+    store::CertificateRepository& certificates) {
+  std::unique_ptr<StatusService> service(new StatusService(config, token, pool, certificates));
+  service->cas_ = cas.All();
+  service->index_ = std::make_shared<CertificateStatusIndex>();
+
+  ocsp::OcspResponderOptions responder_options;
+  responder_options.validity = config.status.ocsp_validity;
+  KEYLINE_ASSIGN_OR_RETURN(service->responder_,
+                           ocsp::OcspResponder::New(responder_options, service->index_));
+  for (const ca::IssuingCa* issuing_ca : service->cas_) {
+    KEYLINE_RETURN_IF_ERROR(service->InstallSigner(*issuing_ca));
+  }
+  KEYLINE_ASSIGN_OR_RETURN(
+      service->crls_,
+      CrlPublisher::Create(config.profiles, service->cas_, service->numbers_,
+                           {config.status.crl_validity, config.status.crl_full_interval}));
+  StatusService* raw = service.get();
+  KEYLINE_ASSIGN_OR_RETURN(
+      service->sync_,
+      StatusSync::Start(
+          pool, *service->index_,
+          [raw](const store::CertificateStatusRow& row, CertificateStatusIndex::Change change,
+                bool initial) { raw->OnChange(row, change, initial); },
+          config.status.resync_interval));
+  KEYLINE_RETURN_IF_ERROR(service->crls_->PublishDue(absl::Now()));
+  service->next_ocsp_refresh_ = absl::Now() + config.status.ocsp_validity / 10;
+
+  http::HttpServerOptions options;
+  KEYLINE_RETURN_IF_ERROR(ParseListen(config.status.listen, &options));
+  options.threads = static_cast<int>(config.status.threads);
+  options.metrics = &service->metrics_;
+  KEYLINE_ASSIGN_OR_RETURN(
+      options.router,
+      BuildStatusRoutes({service->responder_.get(), service->crls_.get(), &service->metrics_,
+                         [] { return true; }}));
+  KEYLINE_ASSIGN_OR_RETURN(service->http_, http::HttpServer::New(std::move(options)));
+  KEYLINE_RETURN_IF_ERROR(service->http_->Start());
+  LogEvent(spdlog::level::info, "status.started",
+           {{"listen", config.status.listen}, {"port", service->http_->port()},
+            {"certificates", service->index_->size()}});
+  return service;
+}
+
+StatusService::~StatusService() {
+  if (http_) http_->Stop();
+  sync_.reset();  // no more changes reach the responder or the CRLs
+}
+
+absl::Status StatusService::InstallSigner(const ca::IssuingCa& ca) {
+  KEYLINE_ASSIGN_OR_RETURN(OcspSigner signer,
+                           EnsureOcspSigner(config_.profiles, token_, ca, certificates_,
+                                            config_.status.ocsp_signer_renewal));
+  index_->RegisterIssuer(signer.issuer.get(), ca.id());
+  responder_->AddIssuer(signer.issuer);
+  std::lock_guard lock(signers_mutex_);
+  signers_[ca.id()] = std::move(signer);
+  return absl::OkStatus();
+}
+
+std::shared_ptr<const ocsp::OcspIssuer> StatusService::IssuerFor(int32_t ca_id) const {
+  std::lock_guard lock(signers_mutex_);
+  const auto it = signers_.find(ca_id);
+  return it == signers_.end() ? nullptr : it->second.issuer;
+}
+
+void StatusService::OnChange(const store::CertificateStatusRow& row,
+                             CertificateStatusIndex::Change change, bool initial) {
+  if (change == CertificateStatusIndex::Change::kRevoked) crls_->Add(row);
+  if (initial) return;  // nothing is cached yet
+  // A revocation re-signs the cached answer at once; an issuance drops a cached `unknown`.
+  if (std::shared_ptr<const ocsp::OcspIssuer> issuer = IssuerFor(row.issuer_id)) {
+    const absl::Status status = responder_->Invalidate(*issuer, row.serial, absl::Now());
+    if (!status.ok()) {
+      LogEvent(spdlog::level::warn, "ocsp.invalidate.failed",
+               {{"error", std::string(status.message())}});
+    }
+  }
+}
+
+absl::Status StatusService::Tick(absl::Time now) {
+  absl::Status first = crls_->PublishDue(now);
+  if (now >= next_ocsp_refresh_) {
+    next_ocsp_refresh_ = now + config_.status.ocsp_validity / 10;
+    for (const ca::IssuingCa* issuing_ca : cas_) {
+      bool renew = false;
+      {
+        std::lock_guard lock(signers_mutex_);
+        const auto it = signers_.find(issuing_ca->id());
+        renew = it == signers_.end() ||
+                it->second.not_after - now <= config_.status.ocsp_signer_renewal;
+      }
+      if (renew) {
+        absl::Status status = InstallSigner(*issuing_ca);
+        if (first.ok()) first = status;
+      }
+    }
+    const ocsp::OcspRefreshResult refreshed = responder_->RefreshDue(now);
+    if (first.ok()) first = refreshed.first_error;
+  }
+  return first;
+}
+
+}  // namespace keyline::server

@@ -1,0 +1,69 @@
+// Certificate status for relying parties, assembled: the status index and its sync with
+// PostgreSQL, a delegated OCSP signer per CA, the OCSP responder with its pre-signed cache, the
+// CRL publisher, and the HTTP listener that serves them (server/status_routes.h).
+//
+// Start reads every certificate's status, makes or loads the OCSP signers, publishes the first
+// CRLs and starts listening, so a started server answers from complete data. Tick (a periodic
+// task, every crl_delta_interval) publishes CRLs that are due, refreshes OCSP responses before
+// they go stale and renews OCSP signers that near expiry.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "absl/status/statusor.h"
+#include "http/http_server.h"
+#include "http/metrics.h"
+#include "ocsp/ocsp_responder.h"
+#include "server/ca_hierarchy.h"
+#include "server/certificate_status_index.h"
+#include "server/config.h"
+#include "server/crl_publisher.h"
+#include "server/ocsp_signers.h"
+#include "server/status_sync.h"
+#include "store/certificate_repository.h"
+#include "store/connection_pool.h"
+#include "store/crl_number_repository.h"
+
+namespace keyline::server {
+
+class StatusService {
+ public:
+  // Everything passed must outlive the service.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<StatusService>> Start(
+      const Config& config, hsm::Token& token, const CaSet& cas, store::ConnectionPool& pool,
+      store::CertificateRepository& certificates);
+  ~StatusService();
+
+  absl::Status Tick(absl::Time now);
+  uint16_t port() const { return http_->port(); }
+
+ private:
+  StatusService(const Config& config, hsm::Token& token, store::ConnectionPool& pool,
+                store::CertificateRepository& certificates)
+      : config_(config), token_(token), pool_(pool), certificates_(certificates), numbers_(pool) {}
+  absl::Status InstallSigner(const ca::IssuingCa& ca);
+  std::shared_ptr<const ocsp::OcspIssuer> IssuerFor(int32_t ca_id) const;
+  void OnChange(const store::CertificateStatusRow& row, CertificateStatusIndex::Change change,
+                bool initial);
+
+  const Config& config_;
+  hsm::Token& token_;
+  store::ConnectionPool& pool_;
+  store::CertificateRepository& certificates_;
+  store::CrlNumberRepository numbers_;
+  std::vector<const ca::IssuingCa*> cas_;
+  std::shared_ptr<CertificateStatusIndex> index_;
+  std::unique_ptr<ocsp::OcspResponder> responder_;
+  mutable std::mutex signers_mutex_;
+  std::map<int32_t, OcspSigner> signers_;  // by CA id; guarded by signers_mutex_
+  std::unique_ptr<CrlPublisher> crls_;
+  std::unique_ptr<StatusSync> sync_;
+  http::MetricsRegistry metrics_;
+  std::unique_ptr<http::HttpServer> http_;
+  absl::Time next_ocsp_refresh_;
+};
+
+}  // namespace keyline::server

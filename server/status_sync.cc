@@ -1,0 +1,99 @@
+#include "server/status_sync.h"
+
+#include "common/logging.h"
+#include "common/status_macros.h"
+
+namespace keyline::server {
+namespace {
+
+// Rows carry their transaction's start time, so a transaction that committed after our last read
+// began may hold rows older than that read: periodic resyncs look back this far (transactions
+// that store or revoke certificates last milliseconds; a lost notification is what this covers).
+constexpr absl::Duration kLookBack = absl::Seconds(10);
+constexpr absl::Duration kWaitSlice = absl::Milliseconds(250);
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<StatusSync>> StatusSync::Start(store::ConnectionPool& pool,
+                                                              CertificateStatusIndex& index,
+                                                              ChangeCallback on_change,
+                                                              absl::Duration resync_interval) {
+  std::unique_ptr<StatusSync> sync(
+      new StatusSync(pool, index, std::move(on_change), resync_interval));
+  KEYLINE_ASSIGN_OR_RETURN(sync->listener_,
+                           store::CertificateChangeListener::Connect(pool.database_url()));
+  KEYLINE_RETURN_IF_ERROR(sync->ReadAll());
+  sync->thread_ = std::thread([raw = sync.get()] { raw->Run(); });
+  return sync;
+}
+
+StatusSync::~StatusSync() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+absl::Status StatusSync::ReadAll() {
+  const absl::Time started = absl::Now();
+  size_t rows = 0;
+  KEYLINE_ASSIGN_OR_RETURN(last_snapshot_,
+                           store::ReadAllStatuses(pool_, [&](const store::CertificateStatusRow& row) {
+                             ++rows;
+                             const auto change = index_.Apply(row);
+                             if (change != CertificateStatusIndex::Change::kNone) {
+                               on_change_(row, change, true);
+                             }
+                           }));
+  LogEvent(spdlog::level::info, "status.loaded",
+           {{"certificates", rows}, {"ms", absl::ToInt64Milliseconds(absl::Now() - started)}});
+  return absl::OkStatus();
+}
+
+absl::Status StatusSync::ReadSince(absl::Time since) {
+  KEYLINE_ASSIGN_OR_RETURN(
+      const absl::Time snapshot,
+      store::ReadChangedStatuses(pool_, since, [&](const store::CertificateStatusRow& row) {
+        const auto change = index_.Apply(row);
+        if (change != CertificateStatusIndex::Change::kNone) on_change_(row, change, false);
+      }));
+  last_snapshot_ = std::max(last_snapshot_, snapshot);
+  return absl::OkStatus();
+}
+
+void StatusSync::Run() {
+  absl::Time next_resync = absl::Now() + resync_interval_;
+  bool reload = false;
+  while (!stop_) {
+    absl::Status status;
+    if (reload || listener_ == nullptr) {
+      listener_.reset();
+      absl::StatusOr<std::unique_ptr<store::CertificateChangeListener>> listener =
+          store::CertificateChangeListener::Connect(pool_.database_url());
+      status = listener.status();
+      if (listener.ok()) {
+        listener_ = *std::move(listener);
+        status = ReadAll();
+        reload = !status.ok();
+      }
+    } else {
+      absl::StatusOr<std::optional<absl::Time>> notified = listener_->Wait(kWaitSlice);
+      if (!notified.ok()) {
+        status = notified.status();
+        reload = true;
+      } else if (notified->has_value()) {
+        // The notifying transactions' rows carry their start times, the earliest given here.
+        status = ReadSince(**notified);
+      } else if (absl::Now() >= next_resync) {
+        status = ReadSince(last_snapshot_ - kLookBack);
+        next_resync = absl::Now() + resync_interval_;
+      }
+    }
+    if (!status.ok()) {
+      LogEvent(spdlog::level::warn, "status.sync.failed",
+               {{"error", std::string(status.message())}});
+      // Back off a little; the stop flag is checked every slice.
+      for (int i = 0; i < 4 && !stop_; ++i) absl::SleepFor(kWaitSlice);
+    }
+  }
+}
+
+}  // namespace keyline::server

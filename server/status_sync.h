@@ -1,0 +1,56 @@
+// Keeps this replica's view of certificate status (the OCSP status index, the OCSP cache and the
+// CRL builders) in step with PostgreSQL: a full read at start, then on every change notification
+// the rows changed since the notifying transaction began (store/certificate_status_feed.h), and
+// every resync_interval the rows changed recently even without a notification. A lost listener
+// connection is reopened and followed by a full read. Revocations committed on any replica reach
+// OCSP answers here within about one notification round trip plus one signature.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "server/certificate_status_index.h"
+#include "store/certificate_status_feed.h"
+#include "store/connection_pool.h"
+
+namespace keyline::server {
+
+class StatusSync {
+ public:
+  // Called on the sync thread for every row that changed the index (kIssued or kRevoked).
+  // `initial` is true for rows of a full read.
+  using ChangeCallback = std::function<void(const store::CertificateStatusRow& row,
+                                            CertificateStatusIndex::Change change, bool initial)>;
+
+  // Listens, reads everything once (before returning, so a started server answers from complete
+  // data), then follows changes on its own thread.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<StatusSync>> Start(
+      store::ConnectionPool& pool, CertificateStatusIndex& index, ChangeCallback on_change,
+      absl::Duration resync_interval);
+  ~StatusSync();  // stops the thread
+
+ private:
+  StatusSync(store::ConnectionPool& pool, CertificateStatusIndex& index, ChangeCallback on_change,
+             absl::Duration resync_interval)
+      : pool_(pool), index_(index), on_change_(std::move(on_change)),
+        resync_interval_(resync_interval) {}
+  absl::Status ReadAll();
+  absl::Status ReadSince(absl::Time since);
+  void Run();
+
+  store::ConnectionPool& pool_;
+  CertificateStatusIndex& index_;
+  const ChangeCallback on_change_;
+  const absl::Duration resync_interval_;
+  std::unique_ptr<store::CertificateChangeListener> listener_;
+  absl::Time last_snapshot_;  // the database time the latest read started; sync thread only
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace keyline::server

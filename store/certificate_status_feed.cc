@@ -1,0 +1,137 @@
+#include "store/certificate_status_feed.h"
+
+#include <pqxx/binarystring>
+#include <pqxx/notification>
+#include <pqxx/result>
+#include <pqxx/transaction>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/absl_compat.h"
+#include "store/store_errors.h"
+#include "store/timestamps.h"
+
+namespace keyline::store {
+namespace {
+
+constexpr int kChunkRows = 50'000;
+
+std::string SelectStatuses() {
+  return absl::StrCat("SELECT issuer_id, serial, status = 'revoked', ",
+                      EpochMicrosSql("revoked_at"), ", revocation_reason, ",
+                      EpochMicrosSql("invalidity_date"), " FROM certificates");
+}
+
+CertificateStatusRow RowFrom(const pqxx::row& row) {
+  CertificateStatusRow status;
+  status.issuer_id = row[0].as<int32_t>();
+  status.serial = pqxx::binarystring(row[1]).str();
+  status.revoked = row[2].as<bool>();
+  if (status.revoked) {
+    status.revoked_at = FromEpochMicros(row[3].as<int64_t>());
+    status.reason = row[4].is_null() ? 0 : row[4].as<int>();
+    if (!row[5].is_null()) status.invalidity_date = FromEpochMicros(row[5].as<int64_t>());
+  }
+  return status;
+}
+
+// Runs `select` through a cursor in a REPEATABLE READ snapshot and returns the snapshot's now().
+absl::StatusOr<absl::Time> ReadThroughCursor(
+    ConnectionPool& pool, const std::string& select,
+    absl::FunctionRef<void(const CertificateStatusRow&)> row_callback) {
+  absl::StatusOr<ConnectionPool::Lease> lease = pool.Acquire();
+  if (!lease.ok()) return lease.status();
+  try {
+    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(lease->connection());
+    const absl::Time started =
+        FromEpochMicros(tx.exec1(absl::StrCat("SELECT ", EpochMicrosSql("now()")))[0].as<int64_t>());
+    tx.exec(absl::StrCat("DECLARE keyline_status_cursor NO SCROLL CURSOR FOR ", select));
+    for (;;) {
+      const pqxx::result chunk =
+          tx.exec(absl::StrCat("FETCH FORWARD ", kChunkRows, " FROM keyline_status_cursor"));
+      for (const pqxx::row& row : chunk) row_callback(RowFrom(row));
+      if (chunk.size() < static_cast<size_t>(kChunkRows)) break;
+    }
+    tx.commit();
+    return started;
+  } catch (...) {
+    lease->MarkBroken();
+    return MapCurrentException("read certificate statuses");
+  }
+}
+
+}  // namespace
+
+void NotifyCertificatesChanged(pqxx::transaction_base& transaction) {
+  transaction.exec(absl::StrCat("SELECT pg_notify('", kCertificatesChangedChannel, "', ",
+                                EpochMicrosSql("now()"), "::text)"));
+}
+
+absl::StatusOr<absl::Time> ReadAllStatuses(
+    ConnectionPool& pool, absl::FunctionRef<void(const CertificateStatusRow&)> row_callback) {
+  return ReadThroughCursor(pool, SelectStatuses(), row_callback);
+}
+
+absl::StatusOr<absl::Time> ReadChangedStatuses(
+    ConnectionPool& pool, absl::Time since,
+    absl::FunctionRef<void(const CertificateStatusRow&)> row_callback) {
+  const std::string since_sql =
+      absl::StrCat("to_timestamp(", absl::ToUnixMicros(since), "::double precision / 1e6)");
+  return ReadThroughCursor(
+      pool,
+      absl::StrCat(SelectStatuses(), " WHERE issued_at >= ", since_sql, " OR revoked_at >= ",
+                   since_sql),
+      row_callback);
+}
+
+class CertificateChangeListener::Receiver : public pqxx::notification_receiver {
+ public:
+  explicit Receiver(pqxx::connection_base& connection)
+      : pqxx::notification_receiver(connection, kCertificatesChangedChannel) {}
+
+  void operator()(const std::string& payload, int) override {
+    int64_t micros = 0;
+    // A payload we cannot read still means "something changed": go back a minute.
+    const absl::Time at = absl::SimpleAtoi(payload, &micros) ? FromEpochMicros(micros)
+                                                             : absl::Now() - absl::Minutes(1);
+    if (!earliest || at < *earliest) earliest = at;
+  }
+
+  std::optional<absl::Time> earliest;
+};
+
+absl::StatusOr<std::unique_ptr<CertificateChangeListener>> CertificateChangeListener::Connect(
+    const std::string& database_url) {
+  absl::StatusOr<std::unique_ptr<pqxx::connection>> connection = OpenConnection(database_url);
+  if (!connection.ok()) return connection.status();
+  std::unique_ptr<CertificateChangeListener> listener(new CertificateChangeListener());
+  listener->connection_ = *std::move(connection);
+  try {
+    listener->receiver_ = std::make_unique<Receiver>(*listener->connection_);
+    // The LISTEN is sent lazily by libpqxx; make sure it is active before the caller's full read,
+    // so nothing committed after that read is missed.
+    pqxx::nontransaction(*listener->connection_).exec("SELECT 1");
+  } catch (...) {
+    return MapCurrentException("listen for certificate changes");
+  }
+  return listener;
+}
+
+CertificateChangeListener::~CertificateChangeListener() {
+  receiver_.reset();  // unregisters from the connection before it closes
+}
+
+absl::StatusOr<std::optional<absl::Time>> CertificateChangeListener::Wait(absl::Duration timeout) {
+  receiver_->earliest.reset();
+  try {
+    const int64_t micros = std::max<int64_t>(0, absl::ToInt64Microseconds(timeout));
+    connection_->await_notification(micros / 1'000'000, micros % 1'000'000);
+    connection_->get_notifs();  // anything that arrived together
+    if (!connection_->is_open()) return absl::UnavailableError("status listener: connection lost");
+  } catch (...) {
+    return MapCurrentException("wait for certificate changes");
+  }
+  return receiver_->earliest;
+}
+
+}  // namespace keyline::store
