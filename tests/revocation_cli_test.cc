@@ -362,6 +362,50 @@ TEST_F(RevocationCliTest, AHundredThousandTargetsInOneTransaction) {
             << "end to end)\n";
 }
 
+// Revoked through keylinectl, seen through keylinectl status at Keyline's own OCSP responder
+// (DESIGN.md: answers change within one second).
+TEST_F(RevocationCliTest, StatusSeesTheRevocationAtKeylinesResponder) {
+  const std::string serial = IssueOperator("status-a");
+  // The operator certificate file holds the leaf, then the operators CA that issued it.
+  auto chain_pem = ReadFile(absl::StrCat(Environment().directory(), "/status-a.crt"));
+  ASSERT_TRUE(chain_pem.ok()) << chain_pem.status();
+  auto chain = ca::PemToDerChain(*chain_pem);
+  ASSERT_TRUE(chain.ok() && chain->size() >= 2);
+  const std::string issuer = absl::StrCat(Environment().directory(), "/operators-ca.pem");
+  ASSERT_TRUE(WriteFileAtomically(issuer, ca::DerToPem((*chain)[1])).ok());
+  const std::string url = Environment().status_url() + "/ocsp";
+  auto status = [&](bool nonce) {
+    std::vector<std::string> arguments = {"status", serial, "--issuer", issuer, "--url", url};
+    if (!nonce) arguments.push_back("--no-nonce");
+    return Keylinectl(arguments, std::nullopt);
+  };
+
+  const ProcessResult good = status(true);
+  EXPECT_EQ(good.exit_code, 0) << good.out << good.err;
+  EXPECT_THAT(good.out, ContainsRegex("status: +good"));
+  EXPECT_THAT(good.out, ContainsRegex("nonce: +matched"));
+
+  ASSERT_EQ(Keylinectl({"revoke", "--serial", serial, "--reason", "keyCompromise"}).exit_code, 0);
+  const absl::Time revoked = absl::Now();
+  ProcessResult answer;
+  for (bool nonce : {true, false}) {  // freshly signed, then the responder's pre-signed answer
+    do {
+      answer = status(nonce);
+    } while (answer.exit_code == 0 && absl::Now() - revoked < absl::Seconds(10));
+    EXPECT_EQ(answer.exit_code, 1) << answer.out << answer.err;
+    EXPECT_THAT(answer.out, ContainsRegex("reason: +keyCompromise"));
+    std::cerr << "status revoked (" << (nonce ? "nonce" : "pre-signed") << ") after "
+              << absl::ToDoubleMilliseconds(absl::Now() - revoked) << " ms\n";
+  }
+  EXPECT_LT(absl::Now() - revoked, absl::Seconds(5));
+
+  const ProcessResult unknown = Keylinectl(
+      {"status", kUnknownSerial, "--issuer", issuer, "--url", url}, std::nullopt);
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.out << unknown.err;  // RFC 6960 2.2 unknown
+  EXPECT_THAT(unknown.out, ContainsRegex("status: +unknown"));
+}
+
+
 // ---- keylinectl status, the binary: exit codes against `openssl ocsp` -------------------------
 
 TEST(StatusCommandTest, ExitCodesAgainstOpensslOcsp) {
