@@ -57,6 +57,7 @@
 #include "absl/time/time.h"
 #include "ca/crl_der.h"
 #include "ca/crl_entry_arena.h"
+#include "ca/revocation_reason.h"
 #include "common/openssl_ptr.h"
 #include "hsm/signing_key.h"
 
@@ -66,7 +67,7 @@ namespace keyline::ca {
 struct RevokedEntry {
   std::string_view serial;  // big-endian magnitude (leading zero octets are ignored)
   absl::Time revoked_at;    // encoded in whole seconds
-  int reason = kCrlReasonUnspecified;  // CRLReason code (ca/revocation_reason.h names them)
+  int reason = kUnspecified;  // CRLReason code (ca/revocation_reason.h)
   std::optional<absl::Time> invalidity_date;  // when the key is known to have been compromised
 };
 

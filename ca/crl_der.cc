@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "ca/revocation_reason.h"
 #include "common/absl_compat.h"
 
 namespace keyline::ca {
@@ -174,7 +175,7 @@ size_t EncodeRevokedEntry(std::string_view serial_content, absl::Time revoked_at
   cursor += serial_content.size();
   cursor = WriteTime(cursor, revoked_at, /*force_generalized=*/false);
 
-  const bool has_reason = reason != kCrlReasonUnspecified;
+  const bool has_reason = reason != kUnspecified;
   if (has_reason || invalidity_date.has_value()) {
     char* extensions = cursor;
     cursor += 2;  // SEQUENCE OF Extension header

@@ -16,9 +16,8 @@
 
 namespace keyline::ca {
 
-// Reasons are CRLReason codes (RFC 5280 5.3.1) as plain ints, the form the certificates table
-// stores (revocation_reason smallint); 0 is unspecified, 7 is unassigned.
-inline constexpr int kCrlReasonUnspecified = 0;
+// Reasons are CRLReason codes (RFC 5280 5.3.1, named in ca/revocation_reason.h) as plain ints, the
+// form the certificates table stores (revocation_reason smallint); 7 is unassigned.
 
 // RFC 5280 4.1.2.2: a serial is at most 20 octets.
 inline constexpr size_t kMaxSerialOctets = 20;

@@ -70,12 +70,11 @@ absl::Status CrlPublisher::PublishDueFor(PerCa& per_ca, absl::Time now) {
   if (delta_due) {
     const size_t size_now = per_ca.builder->size();
     KEYLINE_ASSIGN_OR_RETURN(const uint64_t number, numbers_.Next(per_ca.ca->id()));
-    KEYLINE_ASSIGN_OR_RETURN(const ca::BuiltCrl built,
-                             per_ca.builder->BuildDelta(number, per_ca.base_number, now,
-                                                        now + options_.validity,
-                                                        per_ca.ca->key()));
+    KEYLINE_RETURN_IF_ERROR(per_ca.builder
+                                ->BuildDelta(number, per_ca.base_number, now,
+                                             now + options_.validity, per_ca.ca->key())
+                                .status());
     per_ca.entries_at_delta = size_now;
-    (void)built;
   }
   return absl::OkStatus();
 }

@@ -2,12 +2,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "ca/public_key_info.h"
-#include "ca/serial_number.h"
 #include "common/hex.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "server/hsm_setup.h"
+#include "server/service_certificate.h"
 
 namespace keyline::server {
 namespace {
@@ -48,31 +47,23 @@ absl::StatusOr<OcspSigner> EnsureOcspSigner(const ca::ProfileSettings& profiles,
       absl::StrCat("keyline-ocsp-signer/", ca.name(), "/", absl::ToUnixSeconds(now));
   KEYLINE_ASSIGN_OR_RETURN(std::unique_ptr<hsm::SigningKey> key,
                            FindOrGenerateKey(token, label, hsm::KeyAlgorithm::kEcdsaP256));
-  KEYLINE_ASSIGN_OR_RETURN(const ca::PublicKeyInfo public_key,
-                           ca::PublicKeyInfo::FromKey(key->public_key()));
-  KEYLINE_ASSIGN_OR_RETURN(const std::string serial, ca::GenerateSerial());
-  const ca::IssueContext context{profiles, &public_key, serial, now, ca.name()};
-  KEYLINE_ASSIGN_OR_RETURN(const ca::BuiltCertificate built,
-                           ca.Issue(ca::OcspSignerTemplate(context, ca.name())));
-  store::IssuanceWrite write;
-  write.certificate.serial = serial;
-  write.certificate.issuer_id = ca.id();
-  write.certificate.profile = kProfile;
-  write.certificate.subject = label;
-  write.certificate.not_before = built.not_before;
-  write.certificate.not_after = built.not_after;
-  write.certificate.der = built.der;
-  write.audit.actor = "system:ocsp";
-  write.audit.action = "ocsp.signer.issued";
-  write.audit.target = HexEncode(serial);
-  write.audit.details = {{"ca", ca.name()}, {"key_label", label}};
-  KEYLINE_RETURN_IF_ERROR(certificates.InsertWithAudit(write));
+  KEYLINE_ASSIGN_OR_RETURN(
+      const IssuedServiceCertificate issued,
+      IssueServiceCertificate(
+          profiles, ca, *key,
+          [&ca](const ca::IssueContext& context) {
+            return ca::OcspSignerTemplate(context, ca.name());
+          },
+          {kProfile, label, "system:ocsp", "ocsp.signer.issued",
+           {{"ca", ca.name()}, {"key_label", label}}},
+          certificates));
   LogEvent(spdlog::level::info, "ocsp.signer.issued",
-           {{"ca", ca.name()}, {"serial", HexEncode(serial)}});
+           {{"ca", ca.name()}, {"serial", HexEncode(issued.serial)}});
   std::shared_ptr<const hsm::SigningKey> shared_key(std::move(key));
-  KEYLINE_ASSIGN_OR_RETURN(std::shared_ptr<const ocsp::OcspIssuer> issuer,
-                           ocsp::OcspIssuer::New(ca.certificate_der(), built.der, shared_key));
-  return OcspSigner{std::move(issuer), built.not_after};
+  KEYLINE_ASSIGN_OR_RETURN(
+      std::shared_ptr<const ocsp::OcspIssuer> issuer,
+      ocsp::OcspIssuer::New(ca.certificate_der(), issued.built.der, shared_key));
+  return OcspSigner{std::move(issuer), issued.built.not_after};
 }
 
 }  // namespace keyline::server

@@ -89,15 +89,12 @@ HttpResponse ServeCrl(const CrlPublisher& crls, const HttpRequest& request) {
 absl::StatusOr<http::Router> BuildStatusRoutes(const StatusRoutesContext& context) {
   http::Router router;
   ocsp::OcspResponder* responder = context.responder;
-  KEYLINE_RETURN_IF_ERROR(router.Handle(HttpMethod::kPost, "/ocsp", [responder](
-                                                                        const HttpRequest& request) {
+  const http::HttpHandler post = [responder](const HttpRequest& request) {
     return AnswerOcsp(*responder, request.body);
-  }));
+  };
+  KEYLINE_RETURN_IF_ERROR(router.Handle(HttpMethod::kPost, "/ocsp", post));
   // Some clients post to the base URL with a trailing slash.
-  KEYLINE_RETURN_IF_ERROR(router.Handle(HttpMethod::kPost, "/ocsp/", [responder](
-                                                                         const HttpRequest& request) {
-    return AnswerOcsp(*responder, request.body);
-  }));
+  KEYLINE_RETURN_IF_ERROR(router.Handle(HttpMethod::kPost, "/ocsp/", post));
   KEYLINE_RETURN_IF_ERROR(router.HandlePrefix(
       HttpMethod::kGet, "/ocsp/", [responder](const HttpRequest& request) {
         const absl::StatusOr<std::string> der = ocsp::DecodeOcspGetPath(request.path_suffix);
