@@ -43,7 +43,7 @@ class StatusService {
  private:
   StatusService(const Config& config, hsm::Token& token, store::ConnectionPool& pool,
                 store::CertificateRepository& certificates)
-      : config_(config), token_(token), pool_(pool), certificates_(certificates), numbers_(pool) {}
+      : config_(config), token_(token), certificates_(certificates), numbers_(pool) {}
   absl::Status InstallSigner(const ca::IssuingCa& ca);
   std::shared_ptr<const ocsp::OcspIssuer> IssuerFor(int32_t ca_id) const;
   void OnChange(const store::CertificateStatusRow& row, CertificateStatusIndex::Change change,
@@ -51,7 +51,6 @@ class StatusService {
 
   const Config& config_;
   hsm::Token& token_;
-  store::ConnectionPool& pool_;
   store::CertificateRepository& certificates_;
   store::CrlNumberRepository numbers_;
   std::vector<const ca::IssuingCa*> cas_;
