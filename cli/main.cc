@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/audit_command.h"
+#include "cli/ca_command.h"
 #include "cli/command_line.h"
 #include "cli/device_command.h"
 #include "cli/manufacturer_command.h"
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   keyline::cli::AddVoucherCommands(app, invocation);
   keyline::cli::AddAuditCommands(app, invocation);
   keyline::cli::AddRevokeCommand(app, invocation);
+  keyline::cli::AddCaCommands(app, invocation);
   CLI::App* status = keyline::cli::AddStatusCommand(app, invocation);
   const int exit_code = keyline::cli::RunCommandLine(app, invocation, argc, argv);
   // `status` exits 2 for "unknown"; its usage errors must not look like a verdict.

@@ -48,7 +48,7 @@ absl::Status AdminServiceImpl::Claim(const Caller& caller,
                                      const keyline::v1::ClaimDevicesRequest& request,
                                      keyline::v1::ClaimDevicesResponse* response) {
   KEYLINE_RETURN_IF_ERROR(ca::ValidateDeploymentName(request.deployment()));
-  if (!context_.deployment_cas.contains(request.deployment())) {
+  if (!context_.cas->HasDeployment(request.deployment())) {
     return absl::NotFoundError(
         absl::StrCat("deployment: unknown deployment ", request.deployment()));
   }
@@ -132,7 +132,7 @@ absl::Status AdminServiceImpl::Import(const Caller& caller,
     }
     KEYLINE_ASSIGN_OR_RETURN(const VoucherContent content,
                              VerifyVoucher(parsed, signer_anchor, now, field));
-    if (!context_.deployment_cas.contains(content.owner)) {
+    if (!context_.cas->HasDeployment(content.owner)) {
       return absl::FailedPreconditionError(absl::StrCat(
           field, ": owner ", content.owner, " is not a deployment of this Keyline"));
     }

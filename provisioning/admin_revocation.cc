@@ -81,9 +81,8 @@ absl::Status AdminServiceImpl::RevokeTargets(const Caller& caller,
   for (const store::RevokedCertificate& revoked : result.revoked) {
     keyline::v1::RevokedCertificate* out = response->add_revoked();
     out->set_serial(revoked.serial);
-    const auto issuer = context_.cas_by_id.find(revoked.issuer_id);
-    out->set_issuer(issuer != context_.cas_by_id.end() ? issuer->second->name()
-                                                       : absl::StrCat("ca#", revoked.issuer_id));
+    const ca::IssuingCa* issuer = context_.cas->ById(revoked.issuer_id);
+    out->set_issuer(issuer != nullptr ? issuer->name() : absl::StrCat("ca#", revoked.issuer_id));
     out->set_profile(revoked.profile);
     if (revoked.device_serial) out->set_device_serial(*revoked.device_serial);
     out->set_reason(std::string(ca::RevocationReasonName(revoked.reason)));

@@ -47,6 +47,10 @@ class AdminServiceImpl final : public keyline::v1::AdminService::CallbackService
                                    const keyline::v1::RevokeRequest* request,
                                    keyline::v1::RevokeResponse* response) override;
 
+  grpc::ServerUnaryReactor* RotateDeploymentCa(
+      grpc::CallbackServerContext* context, const keyline::v1::RotateDeploymentCaRequest* request,
+      keyline::v1::RotateDeploymentCaResponse* response) override;
+
   grpc::ServerWriteReactor<keyline::v1::AuditRecord>* ReadAuditLog(
       grpc::CallbackServerContext* context,
       const keyline::v1::ReadAuditLogRequest* request) override;

@@ -72,9 +72,12 @@ std::string_view CallerKindName(CallerKind kind) {
 CallerAuthenticator::CallerAuthenticator(const X509* operator_ca,
                                          const std::vector<DeploymentCa>& deployment_cas)
     : operator_ca_(X509_dup(const_cast<X509*>(operator_ca))) {
-  for (const auto& [deployment, certificate] : deployment_cas) {
-    deployment_cas_.emplace_back(deployment, X509Ptr(X509_dup(const_cast<X509*>(certificate))));
-  }
+  for (const DeploymentCa& ca : deployment_cas) AddDeploymentCa(ca);
+}
+
+void CallerAuthenticator::AddDeploymentCa(const DeploymentCa& ca) {
+  absl::MutexLock lock(&cas_mutex_);
+  deployment_cas_.emplace_back(ca.deployment, X509Ptr(X509_dup(const_cast<X509*>(ca.certificate))));
 }
 
 absl::StatusOr<Caller> CallerAuthenticator::ParseCertificate(
@@ -101,6 +104,7 @@ absl::StatusOr<Caller> CallerAuthenticator::ParseCertificate(
     caller.name = identity->name;
     return caller;
   }
+  absl::ReaderMutexLock lock(&cas_mutex_);
   for (const auto& [deployment, deployment_ca] : deployment_cas_) {
     if (X509_check_issued(deployment_ca.get(), leaf.get()) != X509_V_OK) continue;
     const std::string prefix = ca::DeviceUri(deployment, "");

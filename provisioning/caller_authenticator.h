@@ -59,6 +59,10 @@ class CallerAuthenticator {
   [[nodiscard]] absl::StatusOr<Caller> Authorize(const grpc::AuthContext* context,
                                                  std::string_view method);
 
+  // Device certificates of `ca` identify devices of `deployment` from now on (a rotated-in
+  // deployment CA; the CAs given at construction stay accepted).
+  void AddDeploymentCa(const DeploymentCa& ca);
+
   // The caller behind a PEM client certificate ("" for none), without the method check.
   [[nodiscard]] absl::StatusOr<Caller> Identify(const std::string& certificate_pem);
 
@@ -66,7 +70,8 @@ class CallerAuthenticator {
   absl::StatusOr<Caller> ParseCertificate(const std::string& certificate_pem) const;
 
   X509Ptr operator_ca_;
-  std::vector<std::pair<std::string, X509Ptr>> deployment_cas_;
+  mutable absl::Mutex cas_mutex_;
+  std::vector<std::pair<std::string, X509Ptr>> deployment_cas_ ABSL_GUARDED_BY(cas_mutex_);
   absl::Mutex mutex_;
   absl::flat_hash_map<std::string, Caller> cache_ ABSL_GUARDED_BY(mutex_);
 };

@@ -224,13 +224,14 @@ void EnrollmentServiceImpl::Complete(std::shared_ptr<Completion> completion) {
   }
 
   const std::string deployment = device->deployment.value_or("");
-  auto ca_it = context_.deployment_cas.find(deployment);
-  if (ca_it == context_.deployment_cas.end()) {
+  // The deployment's current CA: after a rotation, enrollments and renewals move to the new one.
+  const ca::IssuingCa* deployment_ca = context_.cas->CurrentFor(deployment);
+  if (deployment_ca == nullptr) {
     return fail(absl::FailedPreconditionError(
         absl::StrCat("deployment ", deployment, " has no CA on this server")));
   }
   auto job = std::make_shared<IssuanceJob>();
-  job->issuer = ca_it->second;
+  job->issuer = deployment_ca;
   job->subject_key = std::move(csr->public_key);
   const std::string serial = device->serial;
   job->make_template = [deployment, serial](const ca::IssueContext& issue_context) {
@@ -274,14 +275,14 @@ void EnrollmentServiceImpl::Respond(std::shared_ptr<Completion> completion,
     if (!previous.ok() || previous->device_serial != completion->device_serial) {
       return completion->reactor->Finish(ToGrpcStatus(status));
     }
-    auto issuer = context_.cas_by_id.find(previous->certificate.issuer_id);
-    if (issuer == context_.cas_by_id.end()) {
+    const ca::IssuingCa* issuer = context_.cas->ById(previous->certificate.issuer_id);
+    if (issuer == nullptr) {
       return completion->reactor->Finish(
           ToGrpcStatus(absl::InternalError("the certificate's CA is not loaded")));
     }
     issued = IssuedCertificate{previous->certificate.serial, previous->certificate.der,
                                previous->certificate.not_before, previous->certificate.not_after,
-                               issuer->second};
+                               issuer};
   }
   keyline::v1::EnrollmentResponse* response = completion->response;
   ToProto(*issued, response->mutable_certificate());

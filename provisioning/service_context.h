@@ -3,13 +3,16 @@
 // object; services hold this struct by reference for their lifetime.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "ca/issuing_ca.h"
 #include "ca/profiles.h"
 #include "provisioning/blocking_executor.h"
+#include "provisioning/ca_registry.h"
 #include "provisioning/caller_authenticator.h"
 #include "provisioning/certificate_issuance.h"
 #include "store/audit_checkpoint_repository.h"
@@ -18,6 +21,7 @@
 #include "store/device_repository.h"
 #include "store/enrollment_repository.h"
 #include "store/manufacturer_repository.h"
+#include "store/records.h"
 #include "store/revocation_repository.h"
 
 namespace keyline::provisioning {
@@ -25,6 +29,12 @@ namespace keyline::provisioning {
 struct EnrollmentSettings {
   absl::Duration challenge_lifetime = absl::Seconds(60);
   size_t max_batch = 5000;  // devices per factory or claim call
+};
+
+// A deployment CA rotation as it was stored (server/ca_rotation.h does it).
+struct CaRotation {
+  store::CaRecord active;
+  store::CaRecord retired;
 };
 
 struct ServiceContext {
@@ -35,9 +45,9 @@ struct ServiceContext {
   BlockingExecutor* executor = nullptr;
 
   const ca::IssuingCa* operator_ca = nullptr;
-  std::map<std::string, const ca::IssuingCa*> deployment_cas;        // by deployment
   std::map<std::string, const ca::IssuingCa*> hosted_manufacturers;  // by manufacturer name
-  std::map<int32_t, const ca::IssuingCa*> cas_by_id;                 // every loaded CA
+  // Every loaded CA by id, and each deployment's current CA (changes on rotation).
+  CaRegistry* cas = nullptr;
 
   store::CertificateRepository* certificates = nullptr;
   store::DeviceRepository* devices = nullptr;
@@ -47,6 +57,10 @@ struct ServiceContext {
   store::AuditLogReader* audit_log = nullptr;
   store::AuditCheckpointRepository* audit_checkpoints = nullptr;
   std::string audit_certificate_der;  // the HSM audit key's certificate
+
+  // Rotates a deployment's CA and makes this server issue from the new one; `actor` is audited.
+  std::function<absl::StatusOr<CaRotation>(const std::string& deployment, const std::string& actor)>
+      rotate_deployment_ca;
 };
 
 }  // namespace keyline::provisioning

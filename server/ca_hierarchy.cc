@@ -15,23 +15,14 @@
 namespace keyline::server {
 namespace {
 
-struct CaSpec {
-  std::string name;  // "root", "operators", "deployment/<d>", "manufacturer/<m>"
-  std::string kind;  // certificate_authorities.kind
-  ca::Profile profile;
-  std::string label;  // the CN suffix: deployment or manufacturer name
-  std::optional<std::string> deployment;
-  hsm::KeyAlgorithm algorithm;
-};
-
 std::string KeyLabel(const std::string& ca_name) {
   return absl::StrCat("keyline-ca-", absl::StrReplaceAll(ca_name, {{"/", "-"}}));
 }
 
-// Creates one CA. `parent` is null for the root.
-absl::Status CreateCa(const Config& config, hsm::Token& token, store::CaRepository& repository,
-                      const CaSpec& spec, const store::CaRecord* parent_record,
-                      const ca::IssuingCa* parent) {
+}  // namespace
+
+absl::StatusOr<NewCa> MakeCa(const Config& config, hsm::Token& token, const CaSpec& spec,
+                             const store::CaRecord* parent_record, const ca::IssuingCa* parent) {
   const std::string label = KeyLabel(spec.name);
   KEYLINE_ASSIGN_OR_RETURN(auto key, FindOrGenerateKey(token, label, spec.algorithm));
   KEYLINE_ASSIGN_OR_RETURN(std::string serial, ca::GenerateSerial());
@@ -61,7 +52,19 @@ absl::Status CreateCa(const Config& config, hsm::Token& token, store::CaReposito
   record.subject_key_id = ca::SubjectKeyIdOf(certificate.get());
   record.not_before = ca::NotBeforeOf(certificate.get());
   record.not_after = ca::NotAfterOf(certificate.get());
+  return NewCa{std::move(record), std::move(serial)};
+}
 
+namespace {
+
+// Creates one CA at init. `parent` is null for the root.
+absl::Status CreateCa(const Config& config, hsm::Token& token, store::CaRepository& repository,
+                      const CaSpec& spec, const store::CaRecord* parent_record,
+                      const ca::IssuingCa* parent) {
+  KEYLINE_ASSIGN_OR_RETURN(NewCa made, MakeCa(config, token, spec, parent_record, parent));
+  const store::CaRecord& record = made.record;
+  const std::string& label = record.key_label;
+  const std::string& serial = made.serial;
   store::AuditEvent event;
   event.actor = "system:init";
   event.action = "ca.created";
@@ -93,7 +96,9 @@ std::vector<CaSpec> IntermediateSpecs(const Config& config) {
   return specs;
 }
 
-absl::StatusOr<std::unique_ptr<ca::IssuingCa>> LoadOne(
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ca::IssuingCa>> LoadCa(
     hsm::Token& token, const store::CaRecord& record,
     const std::map<int32_t, store::CaRecord>& by_id) {
   std::vector<std::string> chain = {record.certificate_der};
@@ -114,8 +119,6 @@ absl::StatusOr<std::unique_ptr<ca::IssuingCa>> LoadOne(
   }
   return ca::IssuingCa::Create(record.name, record.id, std::move(chain), *std::move(key));
 }
-
-}  // namespace
 
 absl::Status EnsureCaHierarchy(const Config& config, hsm::Token& token,
                                store::CaRepository& repository) {
@@ -144,6 +147,7 @@ std::vector<const ca::IssuingCa*> CaSet::All() const {
   std::vector<const ca::IssuingCa*> all = {root.get(), operator_ca.get()};
   for (const auto& [name, issuing_ca] : deployments) all.push_back(issuing_ca.get());
   for (const auto& [name, issuing_ca] : manufacturers) all.push_back(issuing_ca.get());
+  for (const auto& issuing_ca : retired) all.push_back(issuing_ca.get());
   return all;
 }
 
@@ -153,10 +157,15 @@ absl::StatusOr<CaSet> LoadCaSet(hsm::Token& token, store::CaRepository& reposito
   for (const auto& record : records) by_id.emplace(record.id, record);
 
   CaSet set;
+  const absl::Time now = absl::Now();
   for (const auto& record : records) {
-    if (record.status != "active") continue;
-    KEYLINE_ASSIGN_OR_RETURN(auto issuing_ca, LoadOne(token, record, by_id));
-    if (record.kind == "root") {
+    // A retired (rotated-out) CA still answers for its certificates until it expires.
+    const bool retired = record.status == "retired" && record.not_after > now;
+    if (record.status != "active" && !retired) continue;
+    KEYLINE_ASSIGN_OR_RETURN(auto issuing_ca, LoadCa(token, record, by_id));
+    if (retired) {
+      set.retired.push_back(std::move(issuing_ca));
+    } else if (record.kind == "root") {
       set.root = std::move(issuing_ca);
     } else if (record.kind == "operator") {
       set.operator_ca = std::move(issuing_ca);

@@ -8,10 +8,13 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "ca/issuing_ca.h"
+#include "ca/profiles.h"
 #include "hsm/token.h"
 #include "server/config.h"
 #include "store/ca_repository.h"
@@ -23,11 +26,40 @@ struct CaSet {
   std::unique_ptr<ca::IssuingCa> operator_ca;
   std::map<std::string, std::unique_ptr<ca::IssuingCa>> deployments;    // by deployment name
   std::map<std::string, std::unique_ptr<ca::IssuingCa>> manufacturers;  // by manufacturer name
+  // Rotated-out deployment CAs that have not expired: they issue nothing, but keep signing CRLs
+  // and OCSP for the certificates they issued.
+  std::vector<std::unique_ptr<ca::IssuingCa>> retired;
 
   const std::string& root_der() const { return root->certificate_der(); }
-  // Every loaded CA.
+  // Every loaded CA, retired ones included.
   std::vector<const ca::IssuingCa*> All() const;
 };
+
+// What a new CA is: its row's name and kind, the profile and CN suffix of its certificate.
+struct CaSpec {
+  std::string name;  // "root", "operators", "deployment/<d>", "manufacturer/<m>"
+  std::string kind;  // certificate_authorities.kind
+  ca::Profile profile;
+  std::string label;  // the CN suffix: deployment or manufacturer name
+  std::optional<std::string> deployment;
+  hsm::KeyAlgorithm algorithm;
+};
+
+struct NewCa {
+  store::CaRecord record;  // not stored yet; id unset
+  std::string serial;      // the certificate's serial, raw bytes
+};
+
+// A CA's key (made in the HSM, or reused when an interrupted earlier attempt left it there) and
+// its certificate, signed by `parent` (null for the root), as a row ready to store.
+[[nodiscard]] absl::StatusOr<NewCa> MakeCa(const Config& config, hsm::Token& token,
+                                           const CaSpec& spec, const store::CaRecord* parent_record,
+                                           const ca::IssuingCa* parent);
+
+// One stored CA with its chain (parents looked up in `by_id`) and its HSM key.
+[[nodiscard]] absl::StatusOr<std::unique_ptr<ca::IssuingCa>> LoadCa(
+    hsm::Token& token, const store::CaRecord& record,
+    const std::map<int32_t, store::CaRecord>& by_id);
 
 // Creates whatever part of the hierarchy the configuration names and the database lacks:
 // the key in the HSM (reused if a previous, interrupted init already made it), the certificate,
@@ -35,8 +67,9 @@ struct CaSet {
 [[nodiscard]] absl::Status EnsureCaHierarchy(const Config& config, hsm::Token& token,
                                              store::CaRepository& repository);
 
-// Loads every active CA with its chain and its HSM key. FailedPrecondition when the root or the
-// operator CA is missing (run init) or a key is not on the token.
+// Loads every active CA, and every retired one not yet expired, with its chain and its HSM key.
+// FailedPrecondition when the root or the operator CA is missing (run init) or a key is not on the
+// token.
 [[nodiscard]] absl::StatusOr<CaSet> LoadCaSet(hsm::Token& token,
                                               store::CaRepository& repository);
 

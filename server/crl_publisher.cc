@@ -21,22 +21,29 @@ bool HalfExpired(const ca::BuiltCrl& crl, absl::Time now) {
 absl::StatusOr<std::unique_ptr<CrlPublisher>> CrlPublisher::Create(
     const ca::ProfileSettings& profiles, const std::vector<const ca::IssuingCa*>& cas,
     store::CrlNumberRepository& numbers, CrlPublisherOptions options) {
-  std::unique_ptr<CrlPublisher> publisher(new CrlPublisher(numbers, options));
+  std::unique_ptr<CrlPublisher> publisher(new CrlPublisher(profiles, numbers, options));
   for (const ca::IssuingCa* issuing_ca : cas) {
-    PerCa per_ca;
-    per_ca.ca = issuing_ca;
-    KEYLINE_ASSIGN_OR_RETURN(per_ca.builder,
-                             ca::CrlBuilder::Create(issuing_ca->certificate(),
-                                                    ca::CrlUrl(profiles, issuing_ca->name())));
-    per_ca.full_file = LastPathPart(per_ca.builder->crl_url());
-    per_ca.delta_file = LastPathPart(per_ca.builder->delta_crl_url());
-    publisher->cas_.emplace(issuing_ca->id(), std::move(per_ca));
+    KEYLINE_RETURN_IF_ERROR(publisher->AddCa(*issuing_ca));
   }
   return publisher;
 }
 
+absl::Status CrlPublisher::AddCa(const ca::IssuingCa& issuing_ca) {
+  PerCa per_ca;
+  per_ca.ca = &issuing_ca;
+  KEYLINE_ASSIGN_OR_RETURN(
+      per_ca.builder,
+      ca::CrlBuilder::Create(issuing_ca.certificate(), ca::CrlUrl(profiles_, issuing_ca.name())));
+  per_ca.full_file = LastPathPart(per_ca.builder->crl_url());
+  per_ca.delta_file = LastPathPart(per_ca.builder->delta_crl_url());
+  std::unique_lock lock(cas_mutex_);
+  cas_.emplace(issuing_ca.id(), std::move(per_ca));
+  return absl::OkStatus();
+}
+
 void CrlPublisher::Add(const store::CertificateStatusRow& row) {
   if (!row.revoked) return;
+  std::shared_lock lock(cas_mutex_);
   const auto it = cas_.find(row.issuer_id);
   if (it == cas_.end()) return;
   const absl::StatusOr<bool> added =
@@ -81,6 +88,9 @@ absl::Status CrlPublisher::PublishDueFor(PerCa& per_ca, absl::Time now) {
 
 absl::Status CrlPublisher::PublishDue(absl::Time now) {
   std::lock_guard lock(publish_mutex_);
+  // PerCa's publishing fields are only touched here, under publish_mutex_; the shared lock keeps
+  // the map itself still while AddCa may wait.
+  std::shared_lock cas_lock(cas_mutex_);
   absl::Status first;
   for (auto& [id, per_ca] : cas_) {
     absl::Status status = PublishDueFor(per_ca, now);
@@ -93,6 +103,7 @@ absl::Status CrlPublisher::PublishDue(absl::Time now) {
 }
 
 ca::BuiltCrl CrlPublisher::Find(std::string_view file) const {
+  std::shared_lock lock(cas_mutex_);
   for (const auto& [id, per_ca] : cas_) {
     if (file == per_ca.full_file) return per_ca.builder->LatestFull();
     if (file == per_ca.delta_file) return per_ca.builder->LatestDelta();
@@ -101,6 +112,7 @@ ca::BuiltCrl CrlPublisher::Find(std::string_view file) const {
 }
 
 size_t CrlPublisher::EntriesFor(int32_t ca_id) const {
+  std::shared_lock lock(cas_mutex_);
   const auto it = cas_.find(ca_id);
   return it == cas_.end() ? 0 : it->second.builder->size();
 }

@@ -11,12 +11,13 @@
 // replicas, one sequence per CA for both kinds.
 //
 // Find hands the HTTP threads immutable snapshots; a CA without a CRL yet is not found.
-// Thread safety: Add from one thread, PublishDue from another, Find from any.
+// Thread safety: Add from one thread, PublishDue from another, Find and AddCa from any.
 #pragma once
 
 #include <map>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,10 @@ class CrlPublisher {
       const ca::ProfileSettings& profiles, const std::vector<const ca::IssuingCa*>& cas,
       store::CrlNumberRepository& numbers, CrlPublisherOptions options);
 
+  // Publishes `ca`'s CRLs too from now on (a rotated-in deployment CA); it must outlive the
+  // publisher. Its first CRL comes with the next PublishDue.
+  absl::Status AddCa(const ca::IssuingCa& ca);
+
   // A revoked row of the status feed; rows of CAs this publisher does not know are ignored.
   void Add(const store::CertificateStatusRow& row);
 
@@ -65,14 +70,17 @@ class CrlPublisher {
     size_t entries_at_delta = 0;  // and the last delta
     uint64_t base_number = 0;     // the last full CRL's number
   };
-  CrlPublisher(store::CrlNumberRepository& numbers, CrlPublisherOptions options)
-      : numbers_(numbers), options_(options) {}
+  CrlPublisher(const ca::ProfileSettings& profiles, store::CrlNumberRepository& numbers,
+               CrlPublisherOptions options)
+      : profiles_(profiles), numbers_(numbers), options_(options) {}
   absl::Status PublishDueFor(PerCa& per_ca, absl::Time now);
 
+  const ca::ProfileSettings& profiles_;
   store::CrlNumberRepository& numbers_;
   const CrlPublisherOptions options_;
-  std::map<int32_t, PerCa> cas_;  // by CA id; the map itself never changes after Create
-  std::mutex publish_mutex_;      // one PublishDue at a time
+  mutable std::shared_mutex cas_mutex_;  // the map: AddCa writes, everything else reads
+  std::map<int32_t, PerCa> cas_;         // by CA id; guarded by cas_mutex_
+  std::mutex publish_mutex_;             // one PublishDue at a time
 };
 
 }  // namespace keyline::server

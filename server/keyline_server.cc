@@ -11,6 +11,7 @@
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "common/tls_policy.h"
+#include "server/ca_rotation.h"
 #include "server/credentials.h"
 #include "server/hsm_setup.h"
 #include "store/ca_repository.h"
@@ -33,6 +34,13 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(const
   return grpc::SslServerCredentials(options);
 }
 
+// "deployment/acme" and "deployment/acme:2" (server/ca_rotation.h) -> "acme".
+std::string DeploymentOf(const ca::IssuingCa& deployment_ca) {
+  std::string_view name = deployment_ca.name();
+  name.remove_prefix(std::min(name.size(), name.find('/') + 1));
+  return std::string(name.substr(0, name.find(':')));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<KeylineServer>> KeylineServer::Start(const Config& config) {
@@ -51,8 +59,8 @@ absl::Status KeylineServer::Wire() {
   pool_options.database_url = config_.database.url;
   pool_options.size = config_.database.pool_size;
   KEYLINE_ASSIGN_OR_RETURN(pool_, store::ConnectionPool::Create(pool_options));
-  store::CaRepository ca_repository(*pool_);
-  KEYLINE_ASSIGN_OR_RETURN(cas_, LoadCaSet(*token_, ca_repository));
+  ca_repository_ = std::make_unique<store::CaRepository>(*pool_);
+  KEYLINE_ASSIGN_OR_RETURN(cas_, LoadCaSet(*token_, *ca_repository_));
 
   store::IssuanceWriterOptions writer_options;
   writer_options.database_url = config_.database.url;
@@ -72,7 +80,11 @@ absl::Status KeylineServer::Wire() {
   std::vector<provisioning::DeploymentCa> deployment_cas;
   for (const auto& [deployment, deployment_ca] : cas_.deployments) {
     deployment_cas.push_back({deployment, deployment_ca->certificate()});
-    services_.deployment_cas[deployment] = deployment_ca.get();
+    ca_registry_.Add(deployment_ca.get(), deployment);
+  }
+  // Rotated-out CAs still identify their devices until those renew onto the new CA.
+  for (const auto& retired : cas_.retired) {
+    deployment_cas.push_back({DeploymentOf(*retired), retired->certificate()});
   }
   authenticator_ = std::make_unique<provisioning::CallerAuthenticator>(
       cas_.operator_ca->certificate(), deployment_cas);
@@ -89,7 +101,11 @@ absl::Status KeylineServer::Wire() {
   for (const auto& [name, manufacturer_ca] : cas_.manufacturers) {
     services_.hosted_manufacturers[name] = manufacturer_ca.get();
   }
-  for (const ca::IssuingCa* issuing_ca : cas_.All()) services_.cas_by_id[issuing_ca->id()] = issuing_ca;
+  for (const ca::IssuingCa* issuing_ca : cas_.All()) ca_registry_.Add(issuing_ca);
+  services_.cas = &ca_registry_;
+  services_.rotate_deployment_ca = [this](const std::string& deployment, const std::string& actor) {
+    return RotateDeploymentCa(deployment, actor);
+  };
   services_.certificates = certificates_.get();
   services_.devices = devices_.get();
   services_.manufacturers = manufacturers_.get();
@@ -128,6 +144,7 @@ absl::Status KeylineServer::Wire() {
   periodic_tasks_ = std::make_unique<PeriodicTasks>(std::vector<PeriodicTasks::Task>{
       {"status.tick", config_.status.crl_delta_interval,
        [this] { return status_->Tick(absl::Now()); }},
+      {"ca.sync", config_.status.resync_interval, [this] { return SyncDeploymentCas(); }},
       {"audit.checkpoint", config_.audit.checkpoint_interval,
        [this] { return audit_checkpointer_->CheckpointNow().status(); }},
       {"challenges.expire", absl::Minutes(1),
@@ -140,6 +157,45 @@ absl::Status KeylineServer::Wire() {
            {{"grpc_listen", config_.grpc.listen}, {"grpc_port", grpc_port_},
             {"status_port", status_->port()},
             {"deployments", cas_.deployments.size()}});
+  return absl::OkStatus();
+}
+
+absl::StatusOr<provisioning::CaRotation> KeylineServer::RotateDeploymentCa(
+    const std::string& deployment, const std::string& actor) {
+  KEYLINE_ASSIGN_OR_RETURN(
+      RotatedCa rotated,
+      server::RotateDeploymentCa(config_, *token_, *cas_.root, *ca_repository_, deployment, actor));
+  KEYLINE_RETURN_IF_ERROR(SyncDeploymentCas());
+  return provisioning::CaRotation{std::move(rotated.active), std::move(rotated.retired)};
+}
+
+absl::Status KeylineServer::SyncDeploymentCas() {
+  std::lock_guard lock(adopt_mutex_);
+  KEYLINE_ASSIGN_OR_RETURN(const std::vector<store::CaRecord> records, ca_repository_->List());
+  std::map<int32_t, store::CaRecord> by_id;
+  for (const store::CaRecord& record : records) by_id.emplace(record.id, record);
+  for (const store::CaRecord& record : records) {
+    if (record.kind != "deployment" || !record.deployment) continue;
+    const bool active = record.status == "active";
+    if (!active && record.status != "retired") continue;
+    const ca::IssuingCa* known = ca_registry_.ById(record.id);
+    if (known == nullptr) {
+      KEYLINE_ASSIGN_OR_RETURN(std::unique_ptr<ca::IssuingCa> loaded,
+                               LoadCa(*token_, record, by_id));
+      // Status first, so the first certificate the new CA signs already has OCSP and a CRL.
+      KEYLINE_RETURN_IF_ERROR(status_->AddCa(*loaded));
+      authenticator_->AddDeploymentCa({*record.deployment, loaded->certificate()});
+      known = loaded.get();
+      ca_registry_.Add(known);
+      adopted_cas_.push_back(std::move(loaded));
+      LogEvent(spdlog::level::info, "ca.adopted", {{"ca", record.name}, {"status", record.status}});
+    }
+    if (active && ca_registry_.CurrentFor(*record.deployment) != known) {
+      ca_registry_.Add(known, *record.deployment);
+      LogEvent(spdlog::level::info, "ca.current",
+               {{"deployment", *record.deployment}, {"ca", record.name}});
+    }
+  }
   return absl::OkStatus();
 }
 

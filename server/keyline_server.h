@@ -4,9 +4,11 @@
 // need to reach behind it (the HSM session pool, for instance).
 #pragma once
 
-#include <memory>
-
 #include <grpcpp/server.h>
+
+#include <memory>
+#include <mutex>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "hsm/token.h"
@@ -48,11 +50,21 @@ class KeylineServer {
  private:
   KeylineServer() = default;
   absl::Status Wire();
+  // AdminService.RotateDeploymentCa's work: rotate in the database, then adopt the new CA.
+  absl::StatusOr<provisioning::CaRotation> RotateDeploymentCa(const std::string& deployment,
+                                                              const std::string& actor);
+  // Adopts deployment CAs the database has and this server has not loaded (a rotation here or
+  // on another replica), and makes each deployment's active CA its current one.
+  absl::Status SyncDeploymentCas();
 
   Config config_;
   std::unique_ptr<hsm::Token> token_;
   std::unique_ptr<store::ConnectionPool> pool_;
   CaSet cas_;
+  std::unique_ptr<store::CaRepository> ca_repository_;
+  provisioning::CaRegistry ca_registry_;
+  std::mutex adopt_mutex_;                                   // one rotation or sync at a time
+  std::vector<std::unique_ptr<ca::IssuingCa>> adopted_cas_;  // rotated in while running
   std::unique_ptr<store::IssuanceWriter> writer_;
 
   // What the services share (provisioning/service_context.h) and the objects it points to.

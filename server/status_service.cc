@@ -3,6 +3,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "ca/certificate_der.h"
 #include "common/absl_compat.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
@@ -92,6 +93,31 @@ absl::Status StatusService::InstallSigner(const ca::IssuingCa& ca) {
   return absl::OkStatus();
 }
 
+absl::Status StatusService::AddCa(const ca::IssuingCa& issuing_ca) {
+  KEYLINE_RETURN_IF_ERROR(InstallSigner(issuing_ca));
+  KEYLINE_RETURN_IF_ERROR(crls_->AddCa(issuing_ca));
+  {
+    std::lock_guard lock(cas_mutex_);
+    cas_.push_back(&issuing_ca);
+  }
+  // Rows the sync thread delivered before the publisher knew this CA (another replica may have
+  // rotated, enrolled and revoked before this one noticed): nothing it issued predates its
+  // certificate. Entries added twice are kept once.
+  KEYLINE_RETURN_IF_ERROR(store::ReadChangedStatuses(pool_,
+                                                     ca::NotBeforeOf(issuing_ca.certificate()),
+                                                     [&](const store::CertificateStatusRow& row) {
+                                                       if (row.issuer_id == issuing_ca.id())
+                                                         crls_->Add(row);
+                                                     })
+                              .status());
+  return crls_->PublishDue(absl::Now());
+}
+
+std::vector<const ca::IssuingCa*> StatusService::CasNow() const {
+  std::lock_guard lock(cas_mutex_);
+  return cas_;
+}
+
 std::shared_ptr<const ocsp::OcspIssuer> StatusService::IssuerFor(int32_t ca_id) const {
   std::lock_guard lock(signers_mutex_);
   const auto it = signers_.find(ca_id);
@@ -116,7 +142,7 @@ absl::Status StatusService::Tick(absl::Time now) {
   absl::Status first = crls_->PublishDue(now);
   if (now >= next_ocsp_refresh_) {
     next_ocsp_refresh_ = now + config_.status.ocsp_validity / 10;
-    for (const ca::IssuingCa* issuing_ca : cas_) {
+    for (const ca::IssuingCa* issuing_ca : CasNow()) {
       bool renew = false;
       {
         std::lock_guard lock(signers_mutex_);

@@ -38,12 +38,17 @@ class StatusService {
   ~StatusService();
 
   absl::Status Tick(absl::Time now);
+
+  // Answers OCSP and publishes CRLs for `ca` too from now on (a rotated-in deployment CA, which
+  // must outlive the service): its OCSP signer, its CRL builder seeded with any revocation of
+  // its certificates already stored, and its first CRLs.
+  absl::Status AddCa(const ca::IssuingCa& ca);
   uint16_t port() const { return http_->port(); }
 
  private:
   StatusService(const Config& config, hsm::Token& token, store::ConnectionPool& pool,
                 store::CertificateRepository& certificates)
-      : config_(config), token_(token), certificates_(certificates), numbers_(pool) {}
+      : config_(config), token_(token), pool_(pool), certificates_(certificates), numbers_(pool) {}
   absl::Status InstallSigner(const ca::IssuingCa& ca);
   std::shared_ptr<const ocsp::OcspIssuer> IssuerFor(int32_t ca_id) const;
   void OnChange(const store::CertificateStatusRow& row, CertificateStatusIndex::Change change,
@@ -51,9 +56,13 @@ class StatusService {
 
   const Config& config_;
   hsm::Token& token_;
+  store::ConnectionPool& pool_;
   store::CertificateRepository& certificates_;
   store::CrlNumberRepository numbers_;
-  std::vector<const ca::IssuingCa*> cas_;
+  std::vector<const ca::IssuingCa*> CasNow() const;
+
+  mutable std::mutex cas_mutex_;
+  std::vector<const ca::IssuingCa*> cas_;  // guarded by cas_mutex_
   std::shared_ptr<CertificateStatusIndex> index_;
   std::unique_ptr<ocsp::OcspResponder> responder_;
   mutable std::mutex signers_mutex_;

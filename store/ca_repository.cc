@@ -55,6 +55,19 @@ absl::StatusOr<CaRecord> FindOne(ConnectionPool& pool, std::string_view context,
 }  // namespace
 
 absl::StatusOr<int32_t> CaRepository::Insert(const CaRecord& ca, const AuditEvent& event) {
+  return Store(ca, std::nullopt, event);
+}
+
+absl::StatusOr<int32_t> CaRepository::Rotate(const CaRecord& replacement, int32_t retired_id,
+                                             const AuditEvent& event) {
+  if (replacement.kind != "deployment" || !replacement.deployment) {
+    return absl::InvalidArgumentError("ca: only deployment CAs rotate");
+  }
+  return Store(replacement, retired_id, event);
+}
+
+absl::StatusOr<int32_t> CaRepository::Store(const CaRecord& ca, std::optional<int32_t> retired_id,
+                                            const AuditEvent& event) {
   absl::StatusOr<std::string> not_before = TimestamptzParam(ca.not_before, "ca.not_before");
   if (!not_before.ok()) return not_before.status();
   absl::StatusOr<std::string> not_after = TimestamptzParam(ca.not_after, "ca.not_after");
@@ -66,6 +79,18 @@ absl::StatusOr<int32_t> CaRepository::Insert(const CaRecord& ca, const AuditEven
       ca.parent_id ? std::optional(absl::StrCat(*ca.parent_id)) : std::nullopt;
   absl::StatusOr<int32_t> id = pool_.WithTransaction(
       "insert certificate authority", [&](pqxx::work& tx) -> absl::StatusOr<int32_t> {
+        if (retired_id) {
+          // Only the deployment's active CA retires; a concurrent rotation already did it.
+          const pqxx::result retired = tx.exec_params(
+              "UPDATE certificate_authorities SET status = 'retired' "
+              "WHERE id = $1::integer AND status = 'active' AND deployment = $2",
+              absl::StrCat(*retired_id), *ca.deployment);
+          if (retired.affected_rows() != 1) {
+            return absl::FailedPreconditionError(absl::StrCat(
+                "certificate authority #", *retired_id, " is not the active CA of deployment \"",
+                *ca.deployment, "\" any more (rotated concurrently?)"));
+          }
+        }
         const pqxx::row row = tx.exec_params1(
             "INSERT INTO certificate_authorities (name, kind, deployment, parent_id, key_label, "
             "key_algorithm, certificate, subject_key_id, status, not_before, not_after) "

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -25,6 +26,13 @@ class CaRepository {
   // parent_id); InvalidArgument for non-finite times or an event that cannot be chained.
   [[nodiscard]] absl::StatusOr<int32_t> Insert(const CaRecord& ca, const AuditEvent& event);
 
+  // Deployment CA rotation, one transaction: the CA `retired_id` (the active CA of
+  // replacement.deployment) becomes 'retired', `replacement` is stored active, `event` appended.
+  // FailedPrecondition when `retired_id` is not that deployment's active CA (a concurrent
+  // rotation won); InvalidArgument when `replacement` is not a deployment CA.
+  [[nodiscard]] absl::StatusOr<int32_t> Rotate(const CaRecord& replacement, int32_t retired_id,
+                                               const AuditEvent& event);
+
   // NotFound if there is no such CA.
   [[nodiscard]] absl::StatusOr<CaRecord> FindByName(std::string_view name);
   [[nodiscard]] absl::StatusOr<CaRecord> FindById(int32_t id);
@@ -33,6 +41,9 @@ class CaRepository {
   [[nodiscard]] absl::StatusOr<std::vector<CaRecord>> List();
 
  private:
+  absl::StatusOr<int32_t> Store(const CaRecord& ca, std::optional<int32_t> retired_id,
+                                const AuditEvent& event);
+
   ConnectionPool& pool_;
 };
 

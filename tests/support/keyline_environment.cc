@@ -64,6 +64,7 @@ absl::StatusOr<std::unique_ptr<KeylineEnvironment>> KeylineEnvironment::Create(
       << "status:\n"
       << "  listen: 127.0.0.1:" << environment->status_port_ << "\n"
       << "  threads: 2\n"
+      << options.status_yaml
       << "ca:\n"
       << "  deployments: [" << deployments << "]\n"
       << options.extra_yaml;

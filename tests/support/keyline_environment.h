@@ -27,6 +27,9 @@ class KeylineEnvironment {
   struct Options {
     std::vector<std::string> deployments = {"default"};
     std::string extra_yaml;  // appended to keyline.yaml, e.g. "enrollment: {...}\n"
+    // More lines under `status:` (which the file already has), indented by two spaces, e.g.
+    // "  crl_full_interval_seconds: 1\n".
+    std::string status_yaml;
   };
 
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<KeylineEnvironment>> Create(

@@ -1,0 +1,254 @@
+// Deployment CA rotation end to end (DESIGN.md, "CA rotation"): `keylinectl ca
+// rotate` against a real keyline-server (PostgreSQL, SoftHSM2). A device
+// enrolled before and one enrolled after both verify with `openssl verify`; a
+// renewal moves a device to the new CA; the old CA signs no device certificate
+// afterwards but keeps its CRL and OCSP, also after a restart.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "ca/certificate_der.h"
+#include "ca/software_key.h"
+#include "common/files.h"
+#include "keyline/v1/admin.grpc.pb.h"
+#include "tests/support/fleet.h"
+
+namespace keyline {
+namespace {
+
+using ::testing::ContainsRegex;
+using testing::EnrollmentOptions;
+using testing::Fleet;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using testing::ProcessResult;
+using testing::SimulatedDevice;
+
+class CaRotationTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    testing::KeylineEnvironment::Options options;
+    options.status_yaml =
+        "  crl_delta_interval_seconds: 1\n  crl_full_interval_seconds: 1\n"
+        "  resync_interval_seconds: 1\n";
+    auto fleet = Fleet::Create(options, "ca-rotation-se");
+    ASSERT_TRUE(fleet.ok()) << fleet.status();
+    fleet_ = fleet->release();
+  }
+  static void TearDownTestSuite() {
+    delete fleet_;
+    fleet_ = nullptr;
+  }
+  static testing::KeylineEnvironment &Environment() { return fleet_->environment(); }
+
+  static std::vector<SimulatedDevice> ManufactureAndClaim(const std::string &prefix, int count) {
+    auto devices = fleet_->Manufacture(prefix, count);
+    EXPECT_TRUE(devices.ok()) << devices.status();
+    if (!devices.ok()) return {};
+    EXPECT_TRUE(fleet_->Claim(*devices).ok());
+    return *std::move(devices);
+  }
+
+  static keyline::v1::IssuedCertificate Enroll(SimulatedDevice &device,
+                                               const keyline::v1::IssuedCertificate *renew_with) {
+    EnrollmentOptions options;
+    options.software_deployment_key = true;
+    std::shared_ptr<grpc::Channel> channel = fleet_->Anonymous();
+    if (renew_with != nullptr) {
+      options.renew = true;
+      channel = Environment().ChannelWithPem(
+          ChainPem(*renew_with), *ca::PrivateKeyToPem(device.deployment_key->public_key()));
+    }
+    auto enrolled = testing::Enroll(channel, device, fleet_->secure_element(), options);
+    EXPECT_TRUE(enrolled.ok()) << enrolled.status();
+    return enrolled.ok() ? enrolled->certificate() : keyline::v1::IssuedCertificate{};
+  }
+
+  // Leaf and intermediates, PEM (what a device presents).
+  static std::string ChainPem(const keyline::v1::IssuedCertificate &issued) {
+    std::string pem = ca::DerToPem(issued.certificate());
+    for (int i = 0; i + 1 < issued.chain_size(); ++i) pem += ca::DerToPem(issued.chain(i));
+    return pem;
+  }
+
+  static std::string Write(const std::string &name, const std::string &contents) {
+    const std::string path = absl::StrCat(Environment().directory(), "/", name);
+    EXPECT_TRUE(WriteFileAtomically(path, contents).ok());
+    return path;
+  }
+
+  static ProcessResult Run(const std::vector<std::string> &argv) {
+    auto result = testing::RunProcess(argv);
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? *result : ProcessResult{};
+  }
+
+  // `openssl verify` of a device certificate with its intermediate, against
+  // Keyline's root.
+  static ProcessResult OpensslVerify(const keyline::v1::IssuedCertificate &issued,
+                                     const std::string &name) {
+    const std::string leaf = Write(name + ".pem", ca::DerToPem(issued.certificate()));
+    const std::string intermediate = Write(name + "-ca.pem", ca::DerToPem(issued.chain(0)));
+    return Run({"openssl", "verify", "-CAfile", Environment().root_file(), "-untrusted",
+                intermediate, leaf});
+  }
+
+  // keylinectl status at Keyline's responder: exit 0 good, 1 revoked, 2
+  // unknown.
+  static ProcessResult Status(const keyline::v1::IssuedCertificate &issued,
+                              const std::string &name) {
+    const std::string issuer = Write(name + "-issuer.pem", ca::DerToPem(issued.chain(0)));
+    auto result = Environment().Keylinectl({"status", issued.serial(), "--issuer", issuer, "--url",
+                                            Environment().status_url() + "/ocsp", "--no-nonce"},
+                                           std::nullopt);
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? *result : ProcessResult{};
+  }
+
+  // The CRL the server serves at `file`, as `openssl crl -text` prints it.
+  static std::string CrlText(const std::string &file) {
+    const std::string path = absl::StrCat(Environment().directory(), "/", file);
+    const ProcessResult fetched =
+        Run({"curl", "-sf", "-o", path, absl::StrCat(Environment().status_url(), "/crl/", file)});
+    if (fetched.exit_code != 0) return "";
+    return Run({"openssl", "crl", "-inform", "DER", "-in", path, "-noout", "-text"}).out;
+  }
+
+  static nlohmann::json Rotate(const std::string &deployment) {
+    auto result =
+        Environment().Keylinectl({"--output", "json", "ca", "rotate", "--deployment", deployment});
+    EXPECT_TRUE(result.ok()) << result.status();
+    if (!result.ok()) return {};
+    EXPECT_EQ(result->exit_code, 0) << result->out << result->err;
+    return nlohmann::json::parse(result->out, nullptr,
+                                 /*allow_exceptions=*/false);
+  }
+
+  static Fleet *fleet_;
+};
+
+Fleet *CaRotationTest::fleet_ = nullptr;
+
+TEST_F(CaRotationTest, DevicesBeforeAndAfterVerifyRenewalsMoveAndTheOldCaKeepsItsStatus) {
+  std::vector<SimulatedDevice> devices = ManufactureAndClaim("rotation", 3);
+  ASSERT_EQ(devices.size(), 3u);
+  const keyline::v1::IssuedCertificate before = Enroll(devices[0], nullptr);
+  const keyline::v1::IssuedCertificate renewing = Enroll(devices[1], nullptr);
+  ASSERT_FALSE(before.serial().empty());
+  ASSERT_FALSE(renewing.serial().empty());
+  const std::string old_ca_der = before.chain(0);
+
+  const nlohmann::json rotated = Rotate("default");
+  ASSERT_TRUE(rotated.is_object());
+  EXPECT_EQ(rotated["retired"]["name"], "deployment/default");
+  EXPECT_EQ(rotated["retired"]["status"], "retired");
+  EXPECT_EQ(rotated["active"]["name"], "deployment/default:2");
+  EXPECT_EQ(rotated["active"]["status"], "active");
+  EXPECT_THAT(rotated["active"]["certificate"]["subject"].get<std::string>(),
+              HasSubstr("Deployment CA default G2"));
+  EXPECT_EQ(fleet_->Count("SELECT count(*) FROM audit_log WHERE action = 'ca.rotated' AND "
+                          "target = 'deployment/default:2' AND "
+                          "details->>'retired' = 'deployment/default'"),
+            1);
+
+  // New devices get the new CA at once; renewals move to it.
+  const keyline::v1::IssuedCertificate after = Enroll(devices[2], nullptr);
+  ASSERT_FALSE(after.serial().empty());
+  EXPECT_NE(after.chain(0), old_ca_der);
+  const keyline::v1::IssuedCertificate renewed = Enroll(devices[1], &renewing);
+  ASSERT_FALSE(renewed.serial().empty());
+  EXPECT_EQ(renewed.chain(0), after.chain(0));
+  EXPECT_EQ(fleet_->Count("SELECT count(*) FROM certificates c JOIN certificate_authorities a "
+                          "ON a.id = c.issuer_id WHERE c.profile = 'device' AND "
+                          "a.name = 'deployment/default' AND c.issued_at > (SELECT occurred_at "
+                          "FROM audit_log WHERE action = 'ca.rotated')"),
+            0);
+
+  // Both generations verify with an independent validator.
+  for (const auto &[issued, name] :
+       {std::pair{&before, "before"}, std::pair{&after, "after"}, std::pair{&renewed, "renewed"}}) {
+    const ProcessResult verified = OpensslVerify(*issued, name);
+    EXPECT_EQ(verified.exit_code, 0) << name << ": " << verified.out << verified.err;
+    EXPECT_THAT(verified.out, HasSubstr(": OK")) << name;
+  }
+
+  // Revoking the device enrolled before: the old CA's CRL and OCSP say so; the
+  // new CA's say good.
+  EXPECT_EQ(Status(before, "before").exit_code, 0);
+  const auto revoked = Environment().Keylinectl(
+      {"revoke", "--serial", before.serial(), "--reason", "keyCompromise"});
+  ASSERT_TRUE(revoked.ok() && revoked->exit_code == 0) << revoked->err;
+  const std::string crl_serial = absl::AsciiStrToUpper(before.serial());
+  const absl::Time deadline = absl::Now() + absl::Seconds(15);
+  std::string old_crl;
+  while (absl::Now() < deadline) {
+    old_crl = CrlText("deployment-default.crl");
+    if (absl::StrContains(old_crl, crl_serial) && Status(before, "before").exit_code == 1) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  EXPECT_THAT(old_crl, HasSubstr(crl_serial));
+  EXPECT_THAT(old_crl, ContainsRegex("Issuer: .*Deployment CA default\n"));
+  EXPECT_EQ(Status(before, "before").exit_code, 1);
+  EXPECT_EQ(Status(after, "after").exit_code, 0);
+  EXPECT_EQ(Status(renewed, "renewed").exit_code, 0);
+  const std::string new_crl = CrlText("deployment-default:2.crl");
+  EXPECT_THAT(new_crl, ContainsRegex("Issuer: .*Deployment CA default G2"));
+  EXPECT_THAT(new_crl, Not(HasSubstr(crl_serial)));
+
+  // After a restart the retired CA still answers and the new one still issues.
+  Environment().StopServer();
+  ASSERT_TRUE(Environment().StartServer().ok());
+  EXPECT_EQ(Status(before, "before").exit_code, 1);
+  EXPECT_THAT(CrlText("deployment-default.crl"), HasSubstr(crl_serial));
+  std::vector<SimulatedDevice> later = ManufactureAndClaim("rotation-later", 1);
+  ASSERT_EQ(later.size(), 1u);
+  const keyline::v1::IssuedCertificate last = Enroll(later[0], nullptr);
+  ASSERT_FALSE(last.serial().empty());
+  EXPECT_EQ(last.chain(0), after.chain(0));
+  EXPECT_EQ(Status(last, "last").exit_code, 0);
+
+  // A second rotation retires the second CA; the first stays retired.
+  const nlohmann::json again = Rotate("default");
+  EXPECT_EQ(again["active"]["name"], "deployment/default:3");
+  EXPECT_EQ(again["retired"]["name"], "deployment/default:2");
+  EXPECT_EQ(fleet_->Count("SELECT count(*) FROM certificate_authorities WHERE "
+                          "deployment = 'default' AND status = 'active'"),
+            1);
+}
+
+TEST_F(CaRotationTest, BadRotationsAreRefusedAndChangeNothing) {
+  const int64_t cas = fleet_->Count("SELECT count(*) FROM certificate_authorities");
+  const int64_t events = fleet_->Count("SELECT count(*) FROM audit_log");
+
+  auto unknown = Environment().Keylinectl({"ca", "rotate", "--deployment", "no-such-deployment"});
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_NE(unknown->exit_code, 0);
+  EXPECT_THAT(unknown->err, HasSubstr("NOT_FOUND"));
+  EXPECT_THAT(unknown->err, HasSubstr("no-such-deployment"));
+
+  auto empty = Environment().Keylinectl({"ca", "rotate", "--deployment", ""});
+  ASSERT_TRUE(empty.ok());
+  EXPECT_NE(empty->exit_code, 0);
+  EXPECT_THAT(empty->err, HasSubstr("INVALID_ARGUMENT"));
+  EXPECT_THAT(empty->err, HasSubstr("deployment"));
+
+  auto not_admin =
+      Environment().Keylinectl({"ca", "rotate", "--deployment", "default"}, fleet_->factory());
+  ASSERT_TRUE(not_admin.ok());
+  EXPECT_NE(not_admin->exit_code, 0);
+  EXPECT_THAT(not_admin->err, HasSubstr("PERMISSION_DENIED"));
+
+  EXPECT_EQ(fleet_->Count("SELECT count(*) FROM certificate_authorities"), cas);
+  EXPECT_EQ(fleet_->Count("SELECT count(*) FROM audit_log"), events);
+}
+
+}  // namespace
+}  // namespace keyline
