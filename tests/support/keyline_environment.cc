@@ -98,14 +98,37 @@ absl::Status KeylineEnvironment::StartServer() {
       {Program("keyline-server"), "--config", config_path_, "serve"}, log);
   if (!child.ok()) return child.status();
   server_ = *std::move(child);
+  return WaitUntilServing(*server_, grpc_port_, log);
+}
 
+absl::StatusOr<std::unique_ptr<KeylineEnvironment::Replica>> KeylineEnvironment::StartReplica(
+    const std::string& name) {
+  auto replica = std::make_unique<Replica>();
+  replica->grpc_port = PickFreePort();
+  replica->status_port = PickFreePort();
+  const std::string log = absl::StrCat(directory_, "/", name, ".log");
+  auto child = ChildProcess::Spawn(
+      {Program("keyline-server"), "--config", config_path_, "serve"}, log,
+      {{"KEYLINE_GRPC_LISTEN", absl::StrCat("127.0.0.1:", replica->grpc_port)},
+       {"KEYLINE_STATUS_LISTEN", absl::StrCat("127.0.0.1:", replica->status_port)}});
+  if (!child.ok()) return child.status();
+  replica->process = *std::move(child);
+  if (absl::Status ready = WaitUntilServing(*replica->process, replica->grpc_port, log);
+      !ready.ok()) {
+    return ready;
+  }
+  return replica;
+}
+
+absl::Status KeylineEnvironment::WaitUntilServing(ChildProcess& server, int grpc_port,
+                                                  const std::string& log) const {
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
   while (absl::Now() < deadline) {
-    if (!server_->Running()) {
+    if (!server.Running()) {
       return absl::InternalError(absl::StrCat("keyline-server exited: ", ReadOrEmpty(log)));
     }
     // A fresh channel each time: a channel that failed to connect backs off for seconds.
-    auto channel = Channel(std::nullopt);
+    auto channel = ChannelTo(absl::StrCat("localhost:", grpc_port), "", "");
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
     grpc::health::v1::HealthCheckRequest request;
@@ -134,6 +157,12 @@ std::shared_ptr<grpc::Channel> KeylineEnvironment::Channel(
 
 std::shared_ptr<grpc::Channel> KeylineEnvironment::ChannelWithPem(
     const std::string& certificate_chain_pem, const std::string& key_pem) const {
+  return ChannelTo(target(), certificate_chain_pem, key_pem);
+}
+
+std::shared_ptr<grpc::Channel> KeylineEnvironment::ChannelTo(
+    const std::string& target, const std::string& certificate_chain_pem,
+    const std::string& key_pem) const {
   (void)RequireTls13ForThisProcess();
   grpc::SslCredentialsOptions tls;
   tls.pem_root_certs = ReadOrEmpty(root_file());
@@ -142,7 +171,7 @@ std::shared_ptr<grpc::Channel> KeylineEnvironment::ChannelWithPem(
   // A channel per call site: tests that compare callers must not share a connection.
   grpc::ChannelArguments arguments;
   arguments.SetInt("keyline.test.channel", rand());
-  return grpc::CreateCustomChannel(target(), grpc::SslCredentials(tls), arguments);
+  return grpc::CreateCustomChannel(target, grpc::SslCredentials(tls), arguments);
 }
 
 absl::StatusOr<ProcessResult> KeylineEnvironment::Keylinectl(

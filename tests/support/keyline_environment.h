@@ -57,6 +57,17 @@ class KeylineEnvironment {
   [[nodiscard]] absl::Status StartServer();
   void StopServer();
 
+  // Another `keyline-server serve` on the same database, HSM token and configuration, with ports
+  // of its own (KEYLINE_GRPC_LISTEN, KEYLINE_STATUS_LISTEN): a replica, as several would run
+  // behind one load balancer. Started and waited for like StartServer; stopped when destroyed.
+  struct Replica {
+    std::unique_ptr<ChildProcess> process;
+    int grpc_port = 0;
+    int status_port = 0;
+    std::string status_url() const { return "http://127.0.0.1:" + std::to_string(status_port); }
+  };
+  [[nodiscard]] absl::StatusOr<std::unique_ptr<Replica>> StartReplica(const std::string& name);
+
   // A channel to the server, with the operator's client certificate or none.
   std::shared_ptr<grpc::Channel> Channel(const std::optional<OperatorCredential>& who) const;
   // A channel with a client certificate chain and key given as PEM text (devices).
@@ -81,6 +92,11 @@ class KeylineEnvironment {
 
  private:
   KeylineEnvironment() = default;
+  // Until `server` answers gRPC health SERVING on `grpc_port` (or exits, or 30 s pass).
+  absl::Status WaitUntilServing(ChildProcess& server, int grpc_port, const std::string& log) const;
+  std::shared_ptr<grpc::Channel> ChannelTo(const std::string& target,
+                                           const std::string& certificate_chain_pem,
+                                           const std::string& key_pem) const;
 
   std::string directory_;
   std::string config_path_;
