@@ -1,9 +1,12 @@
 #include "store/revocation_repository.h"
 
+#include <algorithm>
 #include <pqxx/binarystring>
 #include <pqxx/result>
 #include <string>
+#include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "ca/revocation_reason.h"
@@ -20,14 +23,17 @@
 namespace keyline::store {
 namespace {
 
-constexpr char kCertificateColumns[] = "serial, issuer_id, profile, device_serial, status";
+// The sixth column orders a device's certificates by issuance.
+constexpr char kCertificateColumns[] =
+    "serial, issuer_id, profile, device_serial, status, (extract(epoch FROM issued_at) * "
+    "1000000)::bigint";
 
 absl::Status Validate(const RevocationRequest& request) {
   if (request.targets.empty()) return absl::InvalidArgumentError("targets: empty");
   KEYLINE_RETURN_IF_ERROR(CheckNonEmptyText(request.actor, "actor"));
   if (!ca::IsRevocationReasonAllowed(request.reason)) {
-    return absl::InvalidArgumentError(absl::StrCat("reason: ", request.reason,
-                                                   " is not an allowed CRLReason code"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("reason: ", request.reason, " is not an allowed CRLReason code"));
   }
   if (request.invalidity_date && *request.invalidity_date > absl::Now() + absl::Minutes(5)) {
     return absl::InvalidArgumentError("invalidity_date: in the future");
@@ -57,7 +63,7 @@ struct Collector {
   absl::flat_hash_set<std::string> seen;
 
   // Returns the indices (into result.revoked) that this call added.
-  std::vector<size_t> Take(const pqxx::result& rows, size_t target_index, int reason,
+  std::vector<size_t> Take(const std::vector<pqxx::row>& rows, size_t target_index, int reason,
                            bool count_revoked) {
     std::vector<size_t> added;
     for (const pqxx::row& row : rows) {
@@ -99,49 +105,88 @@ absl::StatusOr<RevocationResult> RevocationRepository::Revoke(const RevocationRe
   return pool_.WithTransaction(
       "revoke certificates", [&](pqxx::work& tx) -> absl::StatusOr<RevocationResult> {
         RevocationResult result;
-        result.revoked_at =
-            FromEpochMicros(tx.exec1(absl::StrCat("SELECT ", EpochMicrosSql("now()")))[0]
-                                .as<int64_t>());
+        result.revoked_at = FromEpochMicros(
+            tx.exec1(absl::StrCat("SELECT ", EpochMicrosSql("now()")))[0].as<int64_t>());
+        // Set-based: one statement locks every named certificate, one every certificate of the
+        // named devices (rows locked in one order, so concurrent revocations cannot deadlock),
+        // one checks the devices exist; the targets are then walked in order as before.
+        std::vector<std::string_view> serials;
+        std::vector<std::string_view> devices;
+        for (const RevocationTarget& target : request.targets) {
+          (target.kind == RevocationTarget::Kind::kCertificate ? serials : devices)
+              .push_back(target.id);
+        }
+        absl::flat_hash_map<std::string, pqxx::row> by_serial;
+        absl::flat_hash_map<std::string, std::vector<pqxx::row>> by_device;
+        absl::flat_hash_set<std::string> known_devices;
+        pqxx::result certificate_rows;
+        pqxx::result device_certificate_rows;
+        if (!serials.empty()) {
+          certificate_rows = ExecPrepared(
+              tx, "revocation.lock_certificates",
+              absl::StrCat("SELECT ", kCertificateColumns,
+                           " FROM certificates WHERE serial = ANY($1::bytea[]) ORDER BY serial "
+                           "FOR UPDATE"),
+              ByteaArrayParam(serials));
+          for (const pqxx::row& row : certificate_rows) {
+            by_serial.emplace(pqxx::binarystring(row[0]).str(), row);
+          }
+        }
+        if (!devices.empty()) {
+          for (const pqxx::row& row :
+               ExecPrepared(tx, "revocation.devices_exist",
+                            "SELECT serial FROM devices WHERE serial = ANY($1::text[])",
+                            TextArrayParam(devices))) {
+            known_devices.insert(row[0].as<std::string>());
+          }
+          device_certificate_rows =
+              ExecPrepared(tx, "revocation.lock_device_certificates",
+                           absl::StrCat("SELECT ", kCertificateColumns,
+                                        " FROM certificates WHERE device_serial = ANY($1::text[]) "
+                                        "ORDER BY serial FOR UPDATE"),
+                           TextArrayParam(devices));
+          for (const pqxx::row& row : device_certificate_rows) {
+            by_device[row[3].as<std::string>()].push_back(row);
+          }
+          // Each device's certificates in the order they were issued, as the audit lists them.
+          for (auto& [device, rows] : by_device) {
+            std::stable_sort(rows.begin(), rows.end(), [](const pqxx::row& a, const pqxx::row& b) {
+              return a[5].as<int64_t>() < b[5].as<int64_t>();
+            });
+          }
+        }
+
         Collector collector{result, {}};
         std::vector<AuditEvent> events;
         for (size_t i = 0; i < request.targets.size(); ++i) {
           const RevocationTarget& target = request.targets[i];
           const int reason = target.reason.value_or(request.reason);
           nlohmann::json details = {{"reason", ca::RevocationReasonName(reason)}};
-          if (invalidity) details["invalidity_date"] = FormatRfc3339Micros(*request.invalidity_date);
+          if (invalidity)
+            details["invalidity_date"] = FormatRfc3339Micros(*request.invalidity_date);
           if (target.kind == RevocationTarget::Kind::kCertificate) {
-            const pqxx::result rows = ExecPrepared(
-                tx, "revocation.lock_certificate",
-                absl::StrCat("SELECT ", kCertificateColumns,
-                             " FROM certificates WHERE serial = $1::bytea FOR UPDATE"),
-                pqxx::binarystring(target.id.data(), target.id.size()));
-            if (rows.empty()) {
+            const auto found = by_serial.find(target.id);
+            if (found == by_serial.end()) {
               return absl::NotFoundError(
                   absl::StrCat(IndexedField("targets", i, "certificate_serial"),
                                ": no certificate ", HexEncode(target.id)));
             }
-            const std::vector<size_t> added = collector.Take(rows, i, reason, true);
+            const std::vector<size_t> added = collector.Take({found->second}, i, reason, true);
             if (added.empty()) continue;
             const RevokedCertificate& revoked = result.revoked[added.front()];
             details["issuer_id"] = revoked.issuer_id;
             details["profile"] = revoked.profile;
             if (revoked.device_serial) details["device_serial"] = *revoked.device_serial;
-            events.push_back({request.actor, "certificate.revoked", HexEncode(target.id),
-                              std::move(details)});
+            events.push_back(
+                {request.actor, "certificate.revoked", HexEncode(target.id), std::move(details)});
           } else {
-            if (ExecPrepared(tx, "revocation.device_exists",
-                             "SELECT 1 FROM devices WHERE serial = $1", target.id)
-                    .empty()) {
-              return absl::NotFoundError(absl::StrCat(
-                  IndexedField("targets", i, "device_serial"), ": no device ", AsAbsl(target.id)));
+            if (!known_devices.contains(target.id)) {
+              return absl::NotFoundError(absl::StrCat(IndexedField("targets", i, "device_serial"),
+                                                      ": no device ", AsAbsl(target.id)));
             }
-            const pqxx::result rows = ExecPrepared(
-                tx, "revocation.lock_device_certificates",
-                absl::StrCat("SELECT ", kCertificateColumns,
-                             " FROM certificates WHERE device_serial = $1 ORDER BY issued_at "
-                             "FOR UPDATE"),
-                target.id);
-            const std::vector<size_t> added = collector.Take(rows, i, reason, false);
+            const auto rows = by_device.find(target.id);
+            if (rows == by_device.end()) continue;
+            const std::vector<size_t> added = collector.Take(rows->second, i, reason, false);
             if (added.empty()) continue;
             details["revoked_certificate_serials"] = SerialsInHex(result, added);
             events.push_back(
@@ -150,20 +195,33 @@ absl::StatusOr<RevocationResult> RevocationRepository::Revoke(const RevocationRe
         }
         if (request.dry_run || result.revoked.empty()) return result;
 
+        std::vector<std::string_view> revoked_serials;
+        std::vector<std::string> reasons;
+        revoked_serials.reserve(result.revoked.size());
+        reasons.reserve(result.revoked.size());
         for (const RevokedCertificate& revoked : result.revoked) {
-          const pqxx::binarystring serial(revoked.serial.data(), revoked.serial.size());
-          if (invalidity) {
-            ExecPrepared(tx, "revocation.revoke_with_invalidity",
-                         "UPDATE certificates SET status = 'revoked', revoked_at = now(), "
-                         "revocation_reason = $2, invalidity_date = $3::timestamptz "
-                         "WHERE serial = $1::bytea",
-                         serial, revoked.reason, *invalidity);
-          } else {
-            ExecPrepared(tx, "revocation.revoke",
-                         "UPDATE certificates SET status = 'revoked', revoked_at = now(), "
-                         "revocation_reason = $2 WHERE serial = $1::bytea",
-                         serial, revoked.reason);
-          }
+          revoked_serials.push_back(revoked.serial);
+          reasons.push_back(absl::StrCat(revoked.reason));
+        }
+        const std::vector<std::string_view> reason_views(reasons.begin(), reasons.end());
+        const std::string update_from =
+            " FROM unnest($1::bytea[], $2::text[]) AS v(serial, reason) "
+            "WHERE certificates.serial = v.serial";
+        if (invalidity) {
+          ExecPrepared(
+              tx, "revocation.revoke_many_with_invalidity",
+              absl::StrCat("UPDATE certificates SET status = 'revoked', revoked_at = now(), "
+                           "revocation_reason = v.reason::smallint, "
+                           "invalidity_date = $3::timestamptz",
+                           update_from),
+              ByteaArrayParam(revoked_serials), TextArrayParam(reason_views), *invalidity);
+        } else {
+          ExecPrepared(
+              tx, "revocation.revoke_many",
+              absl::StrCat("UPDATE certificates SET status = 'revoked', revoked_at = now(), "
+                           "revocation_reason = v.reason::smallint",
+                           update_from),
+              ByteaArrayParam(revoked_serials), TextArrayParam(reason_views));
         }
         std::vector<const AuditEvent*> pointers;
         pointers.reserve(events.size());
