@@ -19,7 +19,7 @@ struct RotateOptions {
   std::string deployment;
 };
 
-nlohmann::json CaJson(const keyline::v1::CertificateAuthority &ca) {
+nlohmann::json CaJson(const keyline::v1::CertificateAuthority& ca) {
   return {{"id", ca.id()},
           {"name", ca.name()},
           {"deployment", ca.deployment()},
@@ -31,7 +31,7 @@ nlohmann::json CaJson(const keyline::v1::CertificateAuthority &ca) {
           {"certificate_pem", ca::DerToPem(ca.certificate())}};
 }
 
-int RunRotate(const GlobalOptions &globals, const RotateOptions &options) {
+int RunRotate(const GlobalOptions& globals, const RotateOptions& options) {
   const OutputFormat format = globals.format();
   auto channel = Connect(globals.connection);
   if (!channel.ok()) return ReportError(channel.status(), format);
@@ -67,11 +67,11 @@ int RunRotate(const GlobalOptions &globals, const RotateOptions &options) {
 
 }  // namespace
 
-void AddCaCommands(CLI::App &app, Invocation &invocation) {
-  auto *group = app.add_subcommand("ca", "Keyline's certificate authorities");
+void AddCaCommands(CLI::App& app, Invocation& invocation) {
+  auto* group = app.add_subcommand("ca", "Keyline's certificate authorities");
   group->require_subcommand(1);
   auto rotate = std::make_shared<RotateOptions>();
-  auto *rotate_command =
+  auto* rotate_command =
       group->add_subcommand("rotate",
                             "a new deployment CA (key in the HSM); the old one is retired "
                             "and keeps signing CRLs and "

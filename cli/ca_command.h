@@ -11,6 +11,6 @@ namespace keyline::cli {
 //   is retired and
 //                               keeps signing CRLs and OCSP for its
 //                               certificates)
-void AddCaCommands(CLI::App &app, Invocation &invocation);
+void AddCaCommands(CLI::App& app, Invocation& invocation);
 
 }  // namespace keyline::cli

@@ -13,7 +13,7 @@ namespace {
 
 constexpr std::string_view kRotateDeploymentCa = "/keyline.v1.AdminService/RotateDeploymentCa";
 
-void ToProto(const store::CaRecord &record, keyline::v1::CertificateAuthority *out) {
+void ToProto(const store::CaRecord& record, keyline::v1::CertificateAuthority* out) {
   out->set_id(record.id);
   out->set_name(record.name);
   out->set_deployment(record.deployment.value_or(""));
@@ -26,13 +26,13 @@ void ToProto(const store::CaRecord &record, keyline::v1::CertificateAuthority *o
 
 }  // namespace
 
-grpc::ServerUnaryReactor *AdminServiceImpl::RotateDeploymentCa(
-    grpc::CallbackServerContext *context, const keyline::v1::RotateDeploymentCaRequest *request,
-    keyline::v1::RotateDeploymentCaResponse *response) {
+grpc::ServerUnaryReactor* AdminServiceImpl::RotateDeploymentCa(
+    grpc::CallbackServerContext* context, const keyline::v1::RotateDeploymentCaRequest* request,
+    keyline::v1::RotateDeploymentCaResponse* response) {
   return RunUnaryCall(
       context_, context, kRotateDeploymentCa, response,
-      [this, request, response](const Caller &caller) -> absl::Status {
-        const std::string &deployment = request->deployment();
+      [this, request, response](const Caller& caller) -> absl::Status {
+        const std::string& deployment = request->deployment();
         if (deployment.empty()) return absl::InvalidArgumentError("deployment: required");
         if (!context_.cas->HasDeployment(deployment)) {
           return absl::NotFoundError(

@@ -25,24 +25,24 @@ class CaRegistry {
   // Adds `ca` (null is ignored); with `current_for`, it becomes the CA that
   // issues that deployment's device certificates from now on. A CA already
   // known by id is not added twice.
-  void Add(const ca::IssuingCa *ca, std::optional<std::string> current_for = std::nullopt);
+  void Add(const ca::IssuingCa* ca, std::optional<std::string> current_for = std::nullopt);
 
   // Null when unknown.
-  const ca::IssuingCa *ById(int32_t id) const;
+  const ca::IssuingCa* ById(int32_t id) const;
   // The CA issuing `deployment`'s device certificates now; null when the
   // deployment has none.
-  const ca::IssuingCa *CurrentFor(std::string_view deployment) const;
+  const ca::IssuingCa* CurrentFor(std::string_view deployment) const;
   bool HasDeployment(std::string_view deployment) const {
     return CurrentFor(deployment) != nullptr;
   }
   // Every CA added, in the order added.
-  std::vector<const ca::IssuingCa *> All() const;
+  std::vector<const ca::IssuingCa*> All() const;
 
  private:
   mutable absl::Mutex mutex_;
-  std::map<int32_t, const ca::IssuingCa *> by_id_ ABSL_GUARDED_BY(mutex_);
-  std::map<std::string, const ca::IssuingCa *, std::less<>> current_ ABSL_GUARDED_BY(mutex_);
-  std::vector<const ca::IssuingCa *> order_ ABSL_GUARDED_BY(mutex_);
+  std::map<int32_t, const ca::IssuingCa*> by_id_ ABSL_GUARDED_BY(mutex_);
+  std::map<std::string, const ca::IssuingCa*, std::less<>> current_ ABSL_GUARDED_BY(mutex_);
+  std::vector<const ca::IssuingCa*> order_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace keyline::provisioning

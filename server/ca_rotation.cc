@@ -9,16 +9,16 @@
 
 namespace keyline::server {
 
-absl::StatusOr<RotatedCa> RotateDeploymentCa(const Config &config, hsm::Token &token,
-                                             const ca::IssuingCa &root,
-                                             store::CaRepository &repository,
+absl::StatusOr<RotatedCa> RotateDeploymentCa(const Config& config, hsm::Token& token,
+                                             const ca::IssuingCa& root,
+                                             store::CaRepository& repository,
                                              std::string_view deployment,
-                                             const std::string &actor) {
+                                             const std::string& actor) {
   KEYLINE_ASSIGN_OR_RETURN(const std::vector<store::CaRecord> records, repository.List());
-  const store::CaRecord *active = nullptr;
-  const store::CaRecord *root_record = nullptr;
+  const store::CaRecord* active = nullptr;
+  const store::CaRecord* root_record = nullptr;
   int generations = 0;
-  for (const store::CaRecord &record : records) {
+  for (const store::CaRecord& record : records) {
     if (record.id == root.id()) root_record = &record;
     if (record.kind != "deployment" || record.deployment != deployment) continue;
     ++generations;

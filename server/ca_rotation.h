@@ -28,10 +28,10 @@ struct RotatedCa {
 // Rotates `deployment`'s CA. NotFound when the deployment has no active CA;
 // FailedPrecondition when another rotation of it won meanwhile (nothing changed
 // then). `actor` goes in the audit.
-[[nodiscard]] absl::StatusOr<RotatedCa> RotateDeploymentCa(const Config &config, hsm::Token &token,
-                                                           const ca::IssuingCa &root,
-                                                           store::CaRepository &repository,
+[[nodiscard]] absl::StatusOr<RotatedCa> RotateDeploymentCa(const Config& config, hsm::Token& token,
+                                                           const ca::IssuingCa& root,
+                                                           store::CaRepository& repository,
                                                            std::string_view deployment,
-                                                           const std::string &actor);
+                                                           const std::string& actor);
 
 }  // namespace keyline::server

@@ -45,18 +45,16 @@ class CaRotationTest : public ::testing::Test {
     delete fleet_;
     fleet_ = nullptr;
   }
-  static testing::KeylineEnvironment &Environment() { return fleet_->environment(); }
+  static testing::KeylineEnvironment& Environment() { return fleet_->environment(); }
 
-  static std::vector<SimulatedDevice> ManufactureAndClaim(const std::string &prefix, int count) {
-    auto devices = fleet_->Manufacture(prefix, count);
+  static std::vector<SimulatedDevice> ManufactureAndClaim(const std::string& prefix, int count) {
+    auto devices = fleet_->ManufactureAndClaim(prefix, count);
     EXPECT_TRUE(devices.ok()) << devices.status();
-    if (!devices.ok()) return {};
-    EXPECT_TRUE(fleet_->Claim(*devices).ok());
-    return *std::move(devices);
+    return devices.ok() ? *std::move(devices) : std::vector<SimulatedDevice>{};
   }
 
-  static keyline::v1::IssuedCertificate Enroll(SimulatedDevice &device,
-                                               const keyline::v1::IssuedCertificate *renew_with) {
+  static keyline::v1::IssuedCertificate Enroll(SimulatedDevice& device,
+                                               const keyline::v1::IssuedCertificate* renew_with) {
     EnrollmentOptions options;
     options.software_deployment_key = true;
     std::shared_ptr<grpc::Channel> channel = fleet_->Anonymous();
@@ -71,19 +69,19 @@ class CaRotationTest : public ::testing::Test {
   }
 
   // Leaf and intermediates, PEM (what a device presents).
-  static std::string ChainPem(const keyline::v1::IssuedCertificate &issued) {
+  static std::string ChainPem(const keyline::v1::IssuedCertificate& issued) {
     std::string pem = ca::DerToPem(issued.certificate());
     for (int i = 0; i + 1 < issued.chain_size(); ++i) pem += ca::DerToPem(issued.chain(i));
     return pem;
   }
 
-  static std::string Write(const std::string &name, const std::string &contents) {
+  static std::string Write(const std::string& name, const std::string& contents) {
     const std::string path = absl::StrCat(Environment().directory(), "/", name);
     EXPECT_TRUE(WriteFileAtomically(path, contents).ok());
     return path;
   }
 
-  static ProcessResult Run(const std::vector<std::string> &argv) {
+  static ProcessResult Run(const std::vector<std::string>& argv) {
     auto result = testing::RunProcess(argv);
     EXPECT_TRUE(result.ok()) << result.status();
     return result.ok() ? *result : ProcessResult{};
@@ -91,8 +89,8 @@ class CaRotationTest : public ::testing::Test {
 
   // `openssl verify` of a device certificate with its intermediate, against
   // Keyline's root.
-  static ProcessResult OpensslVerify(const keyline::v1::IssuedCertificate &issued,
-                                     const std::string &name) {
+  static ProcessResult OpensslVerify(const keyline::v1::IssuedCertificate& issued,
+                                     const std::string& name) {
     const std::string leaf = Write(name + ".pem", ca::DerToPem(issued.certificate()));
     const std::string intermediate = Write(name + "-ca.pem", ca::DerToPem(issued.chain(0)));
     return Run({"openssl", "verify", "-CAfile", Environment().root_file(), "-untrusted",
@@ -101,8 +99,8 @@ class CaRotationTest : public ::testing::Test {
 
   // keylinectl status at Keyline's responder: exit 0 good, 1 revoked, 2
   // unknown.
-  static ProcessResult Status(const keyline::v1::IssuedCertificate &issued,
-                              const std::string &name) {
+  static ProcessResult Status(const keyline::v1::IssuedCertificate& issued,
+                              const std::string& name) {
     const std::string issuer = Write(name + "-issuer.pem", ca::DerToPem(issued.chain(0)));
     auto result = Environment().Keylinectl({"status", issued.serial(), "--issuer", issuer, "--url",
                                             Environment().status_url() + "/ocsp", "--no-nonce"},
@@ -112,7 +110,7 @@ class CaRotationTest : public ::testing::Test {
   }
 
   // The CRL the server serves at `file`, as `openssl crl -text` prints it.
-  static std::string CrlText(const std::string &file) {
+  static std::string CrlText(const std::string& file) {
     const std::string path = absl::StrCat(Environment().directory(), "/", file);
     const ProcessResult fetched =
         Run({"curl", "-sf", "-o", path, absl::StrCat(Environment().status_url(), "/crl/", file)});
@@ -120,7 +118,7 @@ class CaRotationTest : public ::testing::Test {
     return Run({"openssl", "crl", "-inform", "DER", "-in", path, "-noout", "-text"}).out;
   }
 
-  static nlohmann::json Rotate(const std::string &deployment) {
+  static nlohmann::json Rotate(const std::string& deployment) {
     auto result =
         Environment().Keylinectl({"--output", "json", "ca", "rotate", "--deployment", deployment});
     EXPECT_TRUE(result.ok()) << result.status();
@@ -130,10 +128,10 @@ class CaRotationTest : public ::testing::Test {
                                  /*allow_exceptions=*/false);
   }
 
-  static Fleet *fleet_;
+  static Fleet* fleet_;
 };
 
-Fleet *CaRotationTest::fleet_ = nullptr;
+Fleet* CaRotationTest::fleet_ = nullptr;
 
 TEST_F(CaRotationTest, DevicesBeforeAndAfterVerifyRenewalsMoveAndTheOldCaKeepsItsStatus) {
   std::vector<SimulatedDevice> devices = ManufactureAndClaim("rotation", 3);
@@ -171,7 +169,7 @@ TEST_F(CaRotationTest, DevicesBeforeAndAfterVerifyRenewalsMoveAndTheOldCaKeepsIt
             0);
 
   // Both generations verify with an independent validator.
-  for (const auto &[issued, name] :
+  for (const auto& [issued, name] :
        {std::pair{&before, "before"}, std::pair{&after, "after"}, std::pair{&renewed, "renewed"}}) {
     const ProcessResult verified = OpensslVerify(*issued, name);
     EXPECT_EQ(verified.exit_code, 0) << name << ": " << verified.out << verified.err;

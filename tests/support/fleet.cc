@@ -74,6 +74,14 @@ absl::StatusOr<std::vector<SimulatedDevice>> Fleet::Manufacture(const std::strin
   return devices;
 }
 
+absl::StatusOr<std::vector<SimulatedDevice>> Fleet::ManufactureAndClaim(
+    const std::string& prefix, int count, const std::string& deployment) {
+  auto devices = Manufacture(prefix, count);
+  if (!devices.ok()) return devices.status();
+  if (absl::Status claimed = Claim(*devices, deployment); !claimed.ok()) return claimed;
+  return devices;
+}
+
 absl::Status Fleet::Claim(const std::vector<SimulatedDevice>& devices,
                           const std::string& deployment) {
   keyline::v1::ClaimDevicesRequest request;

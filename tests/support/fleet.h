@@ -36,6 +36,9 @@ class Fleet {
                                                                          int count);
   [[nodiscard]] absl::Status Claim(const std::vector<SimulatedDevice>& devices,
                                    const std::string& deployment = "default");
+  // Manufacture, then Claim for `deployment`.
+  [[nodiscard]] absl::StatusOr<std::vector<SimulatedDevice>> ManufactureAndClaim(
+      const std::string& prefix, int count, const std::string& deployment = "default");
   // Device state as the admin API reports it.
   [[nodiscard]] absl::StatusOr<keyline::v1::Device> Describe(const std::string& serial);
 
