@@ -103,21 +103,25 @@ absl::StatusOr<std::unique_ptr<CrlBuilder>> CrlBuilder::Create(const X509* ca_ce
       EncodeDer([&](unsigned char** out) {
         return i2d_X509_NAME(X509_get_subject_name(ca_certificate), out);
       }, "CA subject"));
+  const bool self_issued = X509_NAME_cmp(X509_get_subject_name(ca_certificate),
+                                         X509_get_issuer_name(ca_certificate)) == 0;
   return std::unique_ptr<CrlBuilder>(new CrlBuilder(std::move(owned_key),
                                                     std::move(issuer_name_der), std::move(key_id),
-                                                    std::move(crl_url)));
+                                                    std::move(crl_url), self_issued));
 }
 
 CrlBuilder::CrlBuilder(EvpPkeyPtr ca_public_key, std::string issuer_name_der, std::string key_id,
-                       std::string crl_url)
+                       std::string crl_url, bool self_issued)
     : ca_public_key_(std::move(ca_public_key)),
       issuer_name_der_(std::move(issuer_name_der)),
       crl_url_(std::move(crl_url)),
       delta_crl_url_(DeltaCrlUrl(crl_url_)),
       authority_key_id_extension_(Extension(
           kOidAuthorityKeyId, false, DerTlv(kTagSequence, DerTlv(kTagKeyIdentifier, key_id)))),
-      distribution_point_extension_(Extension(kOidIssuingDistributionPoint, true,
-                                              DerTlv(kTagSequence, DistributionPointName(crl_url_)))),
+      distribution_point_extension_(
+          self_issued ? std::string()
+                      : Extension(kOidIssuingDistributionPoint, true,
+                                  DerTlv(kTagSequence, DistributionPointName(crl_url_)))),
       freshest_crl_extension_(Extension(
           kOidFreshestCrl, false,
           DerTlv(kTagSequence, DerTlv(kTagSequence, DistributionPointName(delta_crl_url_))))) {}

@@ -22,6 +22,11 @@
 //       value, not the delta URL: 5.2.4 requires a delta and its base to have identical
 //       issuingDistributionPoint extensions to be combined, and OpenSSL (-use_deltas) ignores a
 //       delta whose extension differs.
+//       Not in a root's (self-issued CA's) CRLs: a root has no cRLDistributionPoints, and a relying
+//       party that checks the root itself against the root's CRL (OpenSSL's -crl_check_all does)
+//       finds an issuingDistributionPoint naming a distribution point out of scope for it (RFC 5280
+//       6.3.3 (b)(2); X509_V_ERR_DIFFERENT_CRL_SCOPE). Without it, the root's CRL is complete for
+//       everything the root issued, which is what it is.
 //     freshestCRL = the delta CRL URL, DeltaCrlUrl(crl_url) (full CRLs only: 5.2.6 forbids it in
 //       delta CRLs).
 //
@@ -142,7 +147,7 @@ class CrlBuilder {
 
  private:
   CrlBuilder(EvpPkeyPtr ca_public_key, std::string issuer_name_der, std::string key_id,
-             std::string crl_url);
+             std::string crl_url, bool self_issued);
 
   [[nodiscard]] absl::StatusOr<BuiltCrl> Build(uint64_t crl_number,
                                                std::optional<uint64_t> base_crl_number,
@@ -155,7 +160,7 @@ class CrlBuilder {
   const std::string delta_crl_url_;
   // Extensions that never change, encoded once.
   const std::string authority_key_id_extension_;
-  const std::string distribution_point_extension_;
+  const std::string distribution_point_extension_;  // empty for a self-issued CA
   const std::string freshest_crl_extension_;
 
   mutable std::mutex mutex_;

@@ -148,6 +148,28 @@ TEST_F(CrlBuilderTest, TheIdpIsTheUrlInTheCertificatesCdp) {
   EXPECT_EQ(UriOf(sk_DIST_POINT_value(points.get(), 0)->distpoint), IdpUrlOf(crl.get(), &critical));
 }
 
+// A root has no CDP of its own: an issuingDistributionPoint would put the root out of its own
+// CRL's scope for relying parties that check the whole chain, the root included (OpenSSL's
+// -crl_check_all: "different CRL scope"). Its full and delta CRLs leave the extension out.
+TEST_F(CrlBuilderTest, ARootsCrlsCarryNoIdp) {
+  auto builder = CrlBuilder::Create(root_.certificate.get(), CrlUrl(settings_, "root"));
+  ASSERT_TRUE(builder.ok()) << builder.status();
+  ASSERT_TRUE((*builder)->Add(ca_.serial, now_, kKeyCompromise).ok());
+  auto full = (*builder)->BuildFull(1, now_, now_ + absl::Hours(24), *root_key_);
+  ASSERT_TRUE(full.ok()) << full.status();
+  auto delta = (*builder)->BuildDelta(2, 1, now_, now_ + absl::Hours(1), *root_key_);
+  ASSERT_TRUE(delta.ok()) << delta.status();
+  for (const BuiltCrl* built : {&*full, &*delta}) {
+    X509CrlPtr crl = ParseCrl(*built->der);
+    ASSERT_TRUE(crl);
+    EXPECT_EQ(X509_CRL_verify(crl.get(), X509_get0_pubkey(root_.certificate.get())), 1);
+    EXPECT_EQ(X509_CRL_get_ext_by_NID(crl.get(), NID_issuing_distribution_point, -1), -1);
+  }
+  X509CrlPtr crl = ParseCrl(*full->der);
+  EXPECT_EQ(FreshestUrlOf(crl.get()), "http://keyline.test:8080/crl/root-delta.crl");
+  EXPECT_EQ(X509_CRL_get_ext_count(crl.get()), 3);
+}
+
 TEST_F(CrlBuilderTest, EmptyCrlLeavesOutRevokedCertificates) {
   const BuiltCrl built = Full(1);
   EXPECT_EQ(built.entries, 0u);
