@@ -146,8 +146,7 @@ class StatusInteropTest : public ::testing::Test {
     return der.ok() ? *der : "";
   }
 
-  // Downloads the CRL named by the CDP of `certificate` (and, with `delta_file`, the delta CRL its
-  // Freshest CRL extension names) into Path(file) until it lists `serial`.
+  // Downloads the CRL named by the CDP of `certificate` into Path(file) until it lists `serial`.
   [[nodiscard]] static absl::Status WaitForCrl(const std::string& certificate,
                                                const std::string& serial, absl::Duration timeout,
                                                const std::string& file) {
@@ -254,8 +253,7 @@ std::string IndefiniteLength(const std::string& der) {
   return absl::StrCat("\x30\x80", der.substr(1 + length_octets), std::string(2, '\0'));
 }
 
-// ---- Acceptance 1: interop
-// ----------------------------------------------------------------------
+// ---- Acceptance 1: interop ----------------------------------------------------------------------
 
 TEST_F(StatusInteropTest, OpensslOcspGetsGoodRevokedAndUnknownAndVerifiesEachResponse) {
   for (const bool nonce : {true, false}) {
@@ -288,11 +286,9 @@ TEST_F(StatusInteropTest, GnutlsOcsptoolAgreesOnGoodAndRevoked) {
   for (const auto& [device, expected] : {std::pair{&Good(), "Certificate Status: good"},
                                          {&Revoked(), "Certificate Status: revoked"}}) {
     for (const bool trust_the_issuer : {false, true}) {
-      // --ask takes the responder URL (without it, ocsptool uses the
-      // certificate's AIA). Without
-      // --load-trust ocsptool verifies against the issuer (a delegated signer
-      // must be issued by it, for OCSP signing); with it, the signer must chain to the trusted
-      // certificates.
+      // --ask takes the responder URL (without one, ocsptool uses the certificate's AIA). Without
+      // --load-trust, ocsptool verifies against the issuer (a delegated signer must be issued by
+      // it, for OCSP signing); with it, the signer must chain to the trusted certificates.
       std::vector<std::string> argv = {"ocsptool",     "--ask=" + OcspUrl(), "--load-issuer",
                                        device->issuer, "--load-cert",        device->certificate};
       if (trust_the_issuer) argv.insert(argv.end(), {"--load-trust", device->issuer});
@@ -319,7 +315,7 @@ TEST_F(StatusInteropTest, PythonCryptographyVerifiesOcspResponsesAndCrls) {
 }
 
 TEST_F(StatusInteropTest, OpensslVerifyWithTheFullCrlsRejectsTheRevokedAndAcceptsTheGood) {
-  // -crl_check_all wants a CRL for every certificate of the chain: the
+  // -crl_check_all wants a CRL for every certificate of the chain, the root included: the
   // deployment CA's (from the device certificate's CDP) and the root's (from the deployment CA
   // certificate's CDP).
   auto root_crl =
@@ -411,8 +407,7 @@ TEST_F(StatusInteropTest, OpensslVerifyWithFullAndDeltaCrlsRejectsARevocationNew
   EXPECT_EQ(full_only.exit_code, 0) << full_only.out << full_only.err;
 }
 
-// ---- Acceptance 3: bad input at the status listener, and nothing changes
-// -----------------------
+// ---- Acceptance 3: bad input at the status listener, and nothing changes -----------------------
 
 TEST_F(StatusInteropTest, MalformedOcspDerGetsMalformedRequest) {
   const Snapshot before = Take();
@@ -540,8 +535,7 @@ TEST_F(StatusInteropTest, AnIssuerKeylineDoesNotServeIsUnauthorized) {
   ExpectNothingChanged(before);
 }
 
-// ---- Acceptance 6: the faults cfssl and openssl have, Keyline has not
-// ---------------------------
+// ---- Acceptance 6: the faults cfssl and openssl have, Keyline has not ---------------------------
 
 TEST_F(StatusInteropTest, AGetWhoseBase64HoldsSlashAndPlusIsAnswered) {
   // Requests with fresh nonces until one's base64 holds both '/' and '+' (cfssl answers 400).
