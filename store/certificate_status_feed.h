@@ -30,8 +30,8 @@ struct CertificateStatusRow {
   int32_t issuer_id = 0;
   std::string serial;  // raw big-endian magnitude
   bool revoked = false;
-  absl::Time revoked_at;                       // when revoked
-  int reason = 0;                              // CRLReason code, when revoked
+  absl::Time revoked_at;                      // when revoked
+  int reason = 0;                             // CRLReason code, when revoked
   std::optional<absl::Time> invalidity_date;  // when revoked and known
 };
 
@@ -40,8 +40,9 @@ struct CertificateStatusRow {
 void NotifyCertificatesChanged(pqxx::transaction_base& transaction);
 
 // Every certificate, streamed through a cursor in chunks so a million rows never sit in memory at
-// once. Returns the database time the read's snapshot started (the next incremental read starts
-// from there).
+// once; the next chunk is fetched (on a helper thread) while row_callback, on the caller's
+// thread, works through the current one. Returns the database time the read's snapshot started
+// (the next incremental read starts from there).
 [[nodiscard]] absl::StatusOr<absl::Time> ReadAllStatuses(
     ConnectionPool& pool, absl::FunctionRef<void(const CertificateStatusRow&)> row_callback);
 
