@@ -4,9 +4,10 @@
 #                           Release build in $build (build-bench/) and builds only TARGET...;
 #                           on failure shows the first errors and dies
 #
-# Sets build, server, keylinectl (paths of the programs once built).
+# Sets build, server, keylinectl (paths of the programs once built). BENCH_BUILD_DIR names another
+# build directory (e.g. a developer's own, while others use build-bench/ on the same machine).
 
-build=$root/build-bench
+build=${BENCH_BUILD_DIR:-$root/build-bench}
 server=$build/server/keyline-server
 keylinectl=$build/cli/keylinectl
 

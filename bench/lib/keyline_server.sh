@@ -5,14 +5,20 @@
 #                           "keyline"), runs `keyline-server init` and `serve`, waits for gRPC;
 #                           sets grpc_port, server_pid, state (its state directory, where
 #                           tls/ca.crt and the bootstrap admin's admin/admin.{crt,key} are)
+#   keyline_serve           starts `serve` again with the same configuration and state (after
+#                           keyline_stop), waits for gRPC; sets server_pid
 #   keyline_issue_operator ROLE NAME KEY CERT
 #                           issues an operator certificate with keylinectl as the bootstrap
 #                           admin, writing the key and the PEM chain to KEY and CERT
 #   keyline_stop            stops the server (it is stopped on exit anyway)
 #   keyline_cpu_summary SERVER_TICKS PG_TICKS LOAD_SECONDS SECONDS
 #                           "keyline-server X s, postgres Y s, load generator Z s of CPU over N s"
+#
+# keyline_status_yaml, when set before keyline_start, holds more keys of the status: section
+# (YAML lines indented by two spaces, e.g. "  threads: 2"), for the benchmarks of that listener.
 
 server_pid=''
+keyline_status_yaml=${keyline_status_yaml:-}
 
 keyline_start() {
   grpc_port=''
@@ -36,16 +42,21 @@ grpc:
   listen: 127.0.0.1:$grpc_port
 status:
   listen: 127.0.0.1:$status_port
+$keyline_status_yaml
 ca:
   deployments: [bench]
   manufacturers: [keyline]
 YAML
   "$server" --config "$work/keyline.yaml" init >"$work/keyline-init.log" 2>&1 ||
     { tail -20 "$work/keyline-init.log" >&2; die "keyline-server init failed (log: $work/keyline-init.log)"; }
+  keyline_serve
+  state=$work/state
+}
+
+keyline_serve() {
   bench_spawn server_pid "$work/keyline-server.log" "$work/keyline-server.log" \
     "$server" --config "$work/keyline.yaml" serve
   wait_for_port "$grpc_port" "$server_pid" "$work/keyline-server.log"
-  state=$work/state
 }
 
 keyline_issue_operator() {
