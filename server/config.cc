@@ -125,17 +125,19 @@ absl::Status ApplyYaml(const YAML::Node& root, Config* config) {
                                         &config->audit.checkpoint_interval));
   }
   if (const auto status = root["status"]) {
-    KEYLINE_RETURN_IF_ERROR(CheckKeys(
-        status, "status",
-        {"listen", "threads", "ocsp_validity_seconds", "ocsp_signer_renewal_seconds",
-         "crl_validity_seconds", "crl_delta_interval_seconds", "crl_full_interval_seconds",
-         "resync_interval_seconds"}));
+    KEYLINE_RETURN_IF_ERROR(
+        CheckKeys(status, "status",
+                  {"listen", "threads", "ocsp_validity_seconds", "ocsp_signer_renewal_seconds",
+                   "ocsp_cache_responses", "crl_validity_seconds", "crl_delta_interval_seconds",
+                   "crl_full_interval_seconds", "resync_interval_seconds"}));
     KEYLINE_RETURN_IF_ERROR(Read(status, "listen", "status", &config->status.listen));
     KEYLINE_RETURN_IF_ERROR(Read(status, "threads", "status", &config->status.threads));
     KEYLINE_RETURN_IF_ERROR(ReadSeconds(status, "status", "ocsp_validity_seconds", 60, 7 * 86400,
                                         &config->status.ocsp_validity));
     KEYLINE_RETURN_IF_ERROR(ReadSeconds(status, "status", "ocsp_signer_renewal_seconds", 3600,
                                         365 * 86400, &config->status.ocsp_signer_renewal));
+    KEYLINE_RETURN_IF_ERROR(
+        Read(status, "ocsp_cache_responses", "status", &config->status.ocsp_cache_responses));
     KEYLINE_RETURN_IF_ERROR(ReadSeconds(status, "status", "crl_validity_seconds", 300,
                                         30 * 86400, &config->status.crl_validity));
     KEYLINE_RETURN_IF_ERROR(ReadSeconds(status, "status", "crl_delta_interval_seconds", 1, 3600,
@@ -195,6 +197,9 @@ absl::Status Validate(const Config& config) {
   if (!absl::StartsWith(config.profiles.public_base_url, "http://") &&
       !absl::StartsWith(config.profiles.public_base_url, "https://")) {
     return absl::InvalidArgumentError("public_base_url: must start with http:// or https://");
+  }
+  if (config.status.ocsp_cache_responses < 1 || config.status.ocsp_cache_responses > 10'000'000) {
+    return absl::InvalidArgumentError("status.ocsp_cache_responses: must be 1 to 10000000");
   }
   if (config.status.crl_full_interval * 2 > config.status.crl_validity) {
     return absl::InvalidArgumentError(

@@ -116,6 +116,26 @@ TEST_F(ConfigTest, RejectsBadValues) {
 namespace keyline::server {
 namespace {
 
+TEST_F(ConfigTest, OcspCacheResponses) {
+  auto defaults = LoadConfig("");
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->status.ocsp_cache_responses, 100'000u);
+  auto config = LoadConfig(Write("status: {ocsp_cache_responses: 250000}\n"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->status.ocsp_cache_responses, 250'000u);
+  for (const char* yaml :
+       {"status: {ocsp_cache_responses: 0}\n", "status: {ocsp_cache_responses: 20000000}\n"}) {
+    EXPECT_NE(std::string(LoadConfig(Write(yaml)).status().message())
+                  .find("status.ocsp_cache_responses: must be 1 to 10000000"),
+              std::string::npos)
+        << yaml;
+  }
+  EXPECT_NE(
+      std::string(LoadConfig(Write("status: {ocsp_cache_responses: many}\n")).status().message())
+          .find("status.ocsp_cache_responses: bad value"),
+      std::string::npos);
+}
+
 TEST_F(ConfigTest, EnrollmentAndAuditSettings) {
   auto config = LoadConfig(Write(
       "enrollment: {challenge_lifetime_seconds: 30}\naudit: {checkpoint_interval_seconds: 2}\n"));

@@ -41,6 +41,8 @@ absl::StatusOr<std::unique_ptr<StatusService>> StatusService::Start(
 
   ocsp::OcspResponderOptions responder_options;
   responder_options.validity = config.status.ocsp_validity;
+  responder_options.max_cached_responses = config.status.ocsp_cache_responses;
+  responder_options.max_hot_requests = config.status.ocsp_cache_responses;
   KEYLINE_ASSIGN_OR_RETURN(service->responder_,
                            ocsp::OcspResponder::New(responder_options, service->index_));
   for (const ca::IssuingCa* issuing_ca : service->cas_) {
