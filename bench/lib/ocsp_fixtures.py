@@ -14,7 +14,8 @@
       read from Keyline's database after the revocation. Writes, for Keyline (DIR/keyline/) and
       for the peers (DIR/peer/), the request files of bench/lib/ocsp_wrk.lua:
         post.hex    one DER OCSPRequest a line (hex): one SHA-1 CertID, no nonce
-        get.txt     the same requests as GET paths: /ocsp/ + URL-encoded base64 (RFC 6960 A.1)
+        get.txt     the same requests as GET paths (RFC 6960 A.1): the responder's URL path
+                    (Keyline: /ocsp/, the peers: /) + the URL-encoded base64 of the request
         nonce.hex   NONCE_TEMPLATES requests with a 32-octet nonce as their last octets
                     (the Lua script overwrites them with a counter, so no two requests repeat)
       and, for the peers, a software CA (P-256) standing in for Keyline's operator CA, whose key
