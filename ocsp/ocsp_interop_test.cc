@@ -52,7 +52,7 @@ for single in response.responses:
     print("status", single.certificate_status.name, "serial", format(single.serial_number, "x"),
           "reason", single.revocation_reason.name if single.revocation_reason else "none",
           "hash", single.hash_algorithm.name,
-          "validity", int((single.next_update_utc - single.this_update_utc).total_seconds()))
+          "validity", int((single.next_update - single.this_update).total_seconds()))
 try:
     print("nonce", response.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce.hex())
 except x509.ExtensionNotFound:
@@ -120,7 +120,8 @@ class OcspInteropTest : public ::testing::Test {
   }
 
   std::string Python(const std::vector<std::string>& arguments) {
-    std::vector<std::string> argv = {"python3", checker_};
+    // Debian's python3 with python3-cryptography (38 on bookworm), not whatever is first on PATH.
+    std::vector<std::string> argv = {"/usr/bin/python3", checker_};
     argv.insert(argv.end(), arguments.begin(), arguments.end());
     const CommandResult result = Run(argv);
     EXPECT_EQ(result.exit_code, 0) << result.output;
