@@ -143,11 +143,15 @@ absl::Status EnsureCaHierarchy(const Config& config, hsm::Token& token,
   return absl::OkStatus();
 }
 
+bool IsLoadedCa(const store::CaRecord& record, absl::Time now) {
+  return record.status == "active" || (record.status == "retired" && record.not_after > now);
+}
+
 std::vector<const ca::IssuingCa*> CaSet::All() const {
   std::vector<const ca::IssuingCa*> all = {root.get(), operator_ca.get()};
   for (const auto& [name, issuing_ca] : deployments) all.push_back(issuing_ca.get());
   for (const auto& [name, issuing_ca] : manufacturers) all.push_back(issuing_ca.get());
-  for (const auto& issuing_ca : retired) all.push_back(issuing_ca.get());
+  for (const auto& [deployment, issuing_ca] : retired) all.push_back(issuing_ca.get());
   return all;
 }
 
@@ -159,12 +163,10 @@ absl::StatusOr<CaSet> LoadCaSet(hsm::Token& token, store::CaRepository& reposito
   CaSet set;
   const absl::Time now = absl::Now();
   for (const auto& record : records) {
-    // A retired (rotated-out) CA still answers for its certificates until it expires.
-    const bool retired = record.status == "retired" && record.not_after > now;
-    if (record.status != "active" && !retired) continue;
+    if (!IsLoadedCa(record, now)) continue;
     KEYLINE_ASSIGN_OR_RETURN(auto issuing_ca, LoadCa(token, record, by_id));
-    if (retired) {
-      set.retired.push_back(std::move(issuing_ca));
+    if (record.status == "retired") {
+      set.retired.push_back({record.deployment.value_or(""), std::move(issuing_ca)});
     } else if (record.kind == "root") {
       set.root = std::move(issuing_ca);
     } else if (record.kind == "operator") {

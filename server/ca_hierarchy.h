@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "ca/issuing_ca.h"
 #include "ca/profiles.h"
 #include "hsm/token.h"
@@ -28,7 +29,11 @@ struct CaSet {
   std::map<std::string, std::unique_ptr<ca::IssuingCa>> manufacturers;  // by manufacturer name
   // Rotated-out deployment CAs that have not expired: they issue nothing, but keep signing CRLs
   // and OCSP for the certificates they issued.
-  std::vector<std::unique_ptr<ca::IssuingCa>> retired;
+  struct Retired {
+    std::string deployment;
+    std::unique_ptr<ca::IssuingCa> ca;
+  };
+  std::vector<Retired> retired;
 
   const std::string& root_der() const { return root->certificate_der(); }
   // Every loaded CA, retired ones included.
@@ -66,6 +71,10 @@ struct NewCa {
 // and the CA row with its audit event. Existing CAs are left alone, so init can run again.
 [[nodiscard]] absl::Status EnsureCaHierarchy(const Config& config, hsm::Token& token,
                                              store::CaRepository& repository);
+
+// Whether keyline-server loads this CA: active, or retired (rotated out) and not yet expired, so
+// that it still answers for the certificates it issued.
+bool IsLoadedCa(const store::CaRecord& record, absl::Time now);
 
 // Loads every active CA, and every retired one not yet expired, with its chain and its HSM key.
 // FailedPrecondition when the root or the operator CA is missing (run init) or a key is not on the

@@ -34,13 +34,6 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(const
   return grpc::SslServerCredentials(options);
 }
 
-// "deployment/acme" and "deployment/acme:2" (server/ca_rotation.h) -> "acme".
-std::string DeploymentOf(const ca::IssuingCa& deployment_ca) {
-  std::string_view name = deployment_ca.name();
-  name.remove_prefix(std::min(name.size(), name.find('/') + 1));
-  return std::string(name.substr(0, name.find(':')));
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<KeylineServer>> KeylineServer::Start(const Config& config) {
@@ -83,8 +76,8 @@ absl::Status KeylineServer::Wire() {
     ca_registry_.Add(deployment_ca.get(), deployment);
   }
   // Rotated-out CAs still identify their devices until those renew onto the new CA.
-  for (const auto& retired : cas_.retired) {
-    deployment_cas.push_back({DeploymentOf(*retired), retired->certificate()});
+  for (const auto& [deployment, retired] : cas_.retired) {
+    deployment_cas.push_back({deployment, retired->certificate()});
   }
   authenticator_ = std::make_unique<provisioning::CallerAuthenticator>(
       cas_.operator_ca->certificate(), deployment_cas);
@@ -174,10 +167,11 @@ absl::Status KeylineServer::SyncDeploymentCas() {
   KEYLINE_ASSIGN_OR_RETURN(const std::vector<store::CaRecord> records, ca_repository_->List());
   std::map<int32_t, store::CaRecord> by_id;
   for (const store::CaRecord& record : records) by_id.emplace(record.id, record);
+  const absl::Time now = absl::Now();
   for (const store::CaRecord& record : records) {
-    if (record.kind != "deployment" || !record.deployment) continue;
+    // The same rule as at start-up: an expired retired CA is not adopted either.
+    if (record.kind != "deployment" || !record.deployment || !IsLoadedCa(record, now)) continue;
     const bool active = record.status == "active";
-    if (!active && record.status != "retired") continue;
     const ca::IssuingCa* known = ca_registry_.ById(record.id);
     if (known == nullptr) {
       KEYLINE_ASSIGN_OR_RETURN(std::unique_ptr<ca::IssuingCa> loaded,
