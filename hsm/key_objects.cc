@@ -11,8 +11,10 @@ namespace keyline::hsm {
 CK_RV FindKeyObjects(CK_FUNCTION_LIST* functions, CK_SESSION_HANDLE session,
                      CK_OBJECT_CLASS object_class, const std::string& label, const std::string& id,
                      size_t limit, std::vector<CK_OBJECT_HANDLE>& found) {
-  CK_ATTRIBUTE attributes[3] = {UlongAttribute(CKA_CLASS, object_class)};
-  CK_ULONG count = 1;
+  // Token objects only: Pkcs11SigningKey keeps session copies of keys under the same label.
+  CK_ATTRIBUTE attributes[4] = {UlongAttribute(CKA_CLASS, object_class),
+                                BoolAttribute(CKA_TOKEN, true)};
+  CK_ULONG count = 2;
   if (!label.empty()) attributes[count++] = BytesAttribute(CKA_LABEL, label);
   if (!id.empty()) attributes[count++] = BytesAttribute(CKA_ID, id);
   return FindObjects(functions, session, attributes, count, limit, found);

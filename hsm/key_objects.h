@@ -13,8 +13,9 @@
 
 namespace keyline::hsm {
 
-// Objects of `object_class` (CKO_PRIVATE_KEY, CKO_PUBLIC_KEY) with this CKA_LABEL and, when `id`
-// is non-empty, this CKA_ID; an empty label matches every such object. At most `limit`.
+// Token objects of `object_class` (CKO_PRIVATE_KEY, CKO_PUBLIC_KEY) with this CKA_LABEL and, when
+// `id` is non-empty, this CKA_ID; an empty label matches every such object. At most `limit`.
+// Session objects (a signing key's in-memory copy) are never returned.
 CK_RV FindKeyObjects(CK_FUNCTION_LIST* functions, CK_SESSION_HANDLE session,
                      CK_OBJECT_CLASS object_class, const std::string& label, const std::string& id,
                      size_t limit, std::vector<CK_OBJECT_HANDLE>& found);

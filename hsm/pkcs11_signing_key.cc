@@ -1,5 +1,6 @@
 #include "hsm/pkcs11_signing_key.h"
 
+#include <iterator>
 #include <utility>
 #include <vector>
 
@@ -22,7 +23,6 @@ struct FoundKey {
   std::vector<CK_OBJECT_HANDLE> public_keys;
   PrivateKeyAttributes attributes;
   std::string ec_point;
-  uint64_t generation = 0;
 };
 
 CK_RV ReadKey(CK_FUNCTION_LIST* functions, CK_SESSION_HANDLE session, const std::string& label,
@@ -45,9 +45,8 @@ absl::StatusOr<std::unique_ptr<Pkcs11SigningKey>> Pkcs11SigningKey::Find(
   if (label.empty()) return absl::InvalidArgumentError("key label: empty");
   FoundKey found;
   absl::Status status =
-      pool->Run("finding the signing key", [&](CK_SESSION_HANDLE session, uint64_t generation) {
+      pool->Run("finding the signing key", [&](CK_SESSION_HANDLE session, uint64_t) {
         found = FoundKey{};  // a retry starts from scratch
-        found.generation = generation;
         return ReadKey(pool->functions(), session, label, id, found);
       });
   if (!status.ok()) return status;
@@ -73,14 +72,12 @@ absl::StatusOr<std::unique_ptr<Pkcs11SigningKey>> Pkcs11SigningKey::Find(
     return absl::Status(public_key.status().code(),
                         absl::StrCat(name, ": ", public_key.status().message()));
   }
-  return std::unique_ptr<Pkcs11SigningKey>(
-      new Pkcs11SigningKey(std::move(pool), label, info->id, info->algorithm,
-                           *std::move(public_key), found.private_keys[0], found.generation));
+  return std::unique_ptr<Pkcs11SigningKey>(new Pkcs11SigningKey(
+      std::move(pool), label, info->id, info->algorithm, *std::move(public_key)));
 }
 
 Pkcs11SigningKey::Pkcs11SigningKey(std::shared_ptr<SessionPool> pool, std::string label,
-                                   std::string id, KeyAlgorithm algorithm, EvpPkeyPtr public_key,
-                                   CK_OBJECT_HANDLE handle, uint64_t generation)
+                                   std::string id, KeyAlgorithm algorithm, EvpPkeyPtr public_key)
     : pool_(std::move(pool)),
       label_(std::move(label)),
       id_(std::move(id)),
@@ -88,8 +85,9 @@ Pkcs11SigningKey::Pkcs11SigningKey(std::shared_ptr<SessionPool> pool, std::strin
       digest_length_(DigestLength(algorithm)),
       signature_length_(2 * FieldLength(algorithm)),
       public_key_(std::move(public_key)),
-      handle_(handle),
-      handle_generation_(generation) {}
+      // No generation is 0: the first signature looks the key up and makes the session copy.
+      handle_(CK_INVALID_HANDLE),
+      handle_generation_(0) {}
 
 CK_OBJECT_HANDLE Pkcs11SigningKey::CachedHandle(uint64_t generation) const {
   if (handle_generation_.load(std::memory_order_acquire) != generation) return CK_INVALID_HANDLE;
@@ -101,16 +99,36 @@ void Pkcs11SigningKey::CacheHandle(CK_OBJECT_HANDLE handle, uint64_t generation)
   handle_generation_.store(generation, std::memory_order_release);
 }
 
+Pkcs11SigningKey::~Pkcs11SigningKey() {
+  std::lock_guard lock(lookup_mutex_);
+  if (!handle_is_copy_) return;
+  const uint64_t generation = handle_generation_.load(std::memory_order_acquire);
+  const CK_OBJECT_HANDLE copy = handle_.load(std::memory_order_relaxed);
+  // Best effort, and never a recovery: a copy from an older generation died with its session.
+  (void)pool_->Run("C_DestroyObject", [&](CK_SESSION_HANDLE session, uint64_t current) {
+    if (current == generation) pool_->functions()->C_DestroyObject(session, copy);
+    return CKR_OK;
+  });
+}
+
 CK_RV Pkcs11SigningKey::LookUpHandle(CK_SESSION_HANDLE session, CK_OBJECT_HANDLE& handle,
                                      Lookup& lookup) const {
   std::vector<CK_OBJECT_HANDLE> found;
-  const CK_RV rv =
-      FindKeyObjects(pool_->functions(), session, CKO_PRIVATE_KEY, label_, id_, 2, found);
+  CK_RV rv = FindKeyObjects(pool_->functions(), session, CKO_PRIVATE_KEY, label_, id_, 2, found);
   if (rv != CKR_OK) return rv;
   lookup = found.empty()      ? Lookup::kMissing
            : found.size() > 1 ? Lookup::kAmbiguous
                               : Lookup::kFound;
-  if (lookup == Lookup::kFound) handle = found[0];
+  if (lookup != Lookup::kFound) return CKR_OK;
+  // Only CKA_TOKEN changes: the copy inherits CKA_SENSITIVE and CKA_EXTRACTABLE (SoftHSM2 refuses
+  // to have them restated, CKR_ATTRIBUTE_READ_ONLY, and they may only ever be tightened anyway).
+  CK_ATTRIBUTE session_only[] = {BoolAttribute(CKA_TOKEN, false)};
+  CK_OBJECT_HANDLE copy = CK_INVALID_HANDLE;
+  rv = pool_->functions()->C_CopyObject(session, found[0], session_only, std::size(session_only),
+                                        &copy);
+  if (IsRecoverable(rv)) return rv;
+  handle_is_copy_ = rv == CKR_OK;
+  handle = handle_is_copy_ ? copy : found[0];
   return CKR_OK;
 }
 
@@ -128,9 +146,13 @@ absl::StatusOr<std::string> Pkcs11SigningKey::SignDigest(std::string_view digest
       pool_->Run("C_Sign", [&](CK_SESSION_HANDLE session, uint64_t generation) -> CK_RV {
         CK_OBJECT_HANDLE key = CachedHandle(generation);
         if (key == CK_INVALID_HANDLE) {
-          const CK_RV rv = LookUpHandle(session, key, lookup);
-          if (rv != CKR_OK || lookup != Lookup::kFound) return rv;
-          CacheHandle(key, generation);
+          std::lock_guard lock(lookup_mutex_);
+          key = CachedHandle(generation);  // another thread may have looked it up meanwhile
+          if (key == CK_INVALID_HANDLE) {
+            const CK_RV rv = LookUpHandle(session, key, lookup);
+            if (rv != CKR_OK || lookup != Lookup::kFound) return rv;
+            CacheHandle(key, generation);
+          }
         }
         CK_MECHANISM mechanism{CKM_ECDSA, nullptr, 0};
         const CK_RV rv = functions->C_SignInit(session, &mechanism, key);

@@ -315,6 +315,82 @@ TEST_F(TokenTest, SignsFromManyThreads) {
   EXPECT_EQ(signed_and_verified, kThreads * kSignaturesPerThread);
 }
 
+// Private-key session objects (CKA_TOKEN false) with this label, as another part of the process
+// would find them, and whether each is sensitive and refuses its value.
+struct SessionCopies {
+  int count = 0;
+  int protected_count = 0;
+};
+
+SessionCopies FindSessionCopies(const RawModule& raw, const std::string& token_label,
+                                const std::string& label) {
+  SessionCopies copies;
+  const RawSession session(raw.functions(), raw.SlotOf(token_label));
+  EXPECT_EQ(session.open_rv(), CKR_OK);
+  CK_OBJECT_CLASS private_key = CKO_PRIVATE_KEY;
+  CK_BBOOL no = CK_FALSE;
+  CK_ATTRIBUTE search[] = {{CKA_CLASS, &private_key, sizeof(private_key)},
+                           {CKA_TOKEN, &no, sizeof(no)},
+                           {CKA_LABEL, const_cast<char*>(label.data()), label.size()}};
+  CK_OBJECT_HANDLE found[8];
+  CK_ULONG count = 0;
+  EXPECT_EQ(raw.functions()->C_FindObjectsInit(session.handle(), search, 3), CKR_OK);
+  EXPECT_EQ(raw.functions()->C_FindObjects(session.handle(), found, 8, &count), CKR_OK);
+  EXPECT_EQ(raw.functions()->C_FindObjectsFinal(session.handle()), CKR_OK);
+  copies.count = static_cast<int>(count);
+  for (CK_ULONG i = 0; i < count; ++i) {
+    CK_BBOOL sensitive = CK_FALSE, extractable = CK_TRUE;
+    CK_ATTRIBUTE flags[] = {{CKA_SENSITIVE, &sensitive, sizeof(sensitive)},
+                            {CKA_EXTRACTABLE, &extractable, sizeof(extractable)}};
+    unsigned char value[128];
+    CK_ATTRIBUTE secret = {CKA_VALUE, value, sizeof(value)};
+    if (raw.functions()->C_GetAttributeValue(session.handle(), found[i], flags, 2) == CKR_OK &&
+        sensitive == CK_TRUE && extractable == CK_FALSE &&
+        raw.functions()->C_GetAttributeValue(session.handle(), found[i], &secret, 1) ==
+            CKR_ATTRIBUTE_SENSITIVE) {
+      ++copies.protected_count;
+    }
+  }
+  return copies;
+}
+
+// SoftHSM2 signs faster from a session object; the copy must stay as protected as the token key,
+// exist once however many threads sign, not make the label ambiguous, and go away with the key.
+TEST_F(TokenTest, SignsWithOneProtectedSessionCopyThatDiesWithTheKey) {
+  const std::unique_ptr<Token> token = OpenFreshToken("session-copy", 4);
+  ASSERT_NE(token, nullptr);
+  std::unique_ptr<SigningKey> key = NewKey(*token, KeyAlgorithm::kEcdsaP256, "copied");
+  ASSERT_NE(key, nullptr);
+  const RawModule raw;
+  ASSERT_NE(raw.functions(), nullptr);
+  EXPECT_EQ(FindSessionCopies(raw, "session-copy", "copied").count, 0);  // made on first use
+
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 20; ++i) ExpectSignsAndVerifies(*key, "threaded");
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  SessionCopies copies = FindSessionCopies(raw, "session-copy", "copied");
+  EXPECT_EQ(copies.count, 1);
+  EXPECT_EQ(copies.protected_count, 1);
+  // Token look-ups still see one key.
+  EXPECT_TRUE(token->DescribeKey("copied").ok());
+  EXPECT_TRUE(token->FindSigningKey("copied").ok());
+
+  // The pool's sessions closed behind its back take the copy with them; the key makes a new one.
+  ASSERT_EQ(raw.functions()->C_CloseAllSessions(raw.SlotOf("session-copy")), CKR_OK);
+  ExpectSignsAndVerifies(*key, "after recovery");
+  copies = FindSessionCopies(raw, "session-copy", "copied");
+  EXPECT_EQ(copies.count, 1);
+  EXPECT_EQ(copies.protected_count, 1);
+
+  key.reset();
+  EXPECT_EQ(FindSessionCopies(raw, "session-copy", "copied").count, 0);
+  EXPECT_TRUE(token->DescribeKey("copied").ok());  // the token key itself stays
+}
+
 TEST_F(TokenTest, WrongPinIsPermissionDenied) {
   absl::StatusOr<TempSoftHsmToken> created = TempSoftHsmToken::CreateToken("wrong-pin");
   ASSERT_TRUE(created.ok()) << created.status();
