@@ -5,11 +5,14 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "ca/revocation_reason.h"
+#include "cli/progress.h"
 #include "cli/revocation_batch_file.h"
 #include "common/hex.h"
 #include "common/status_macros.h"
@@ -81,27 +84,37 @@ absl::StatusOr<keyline::v1::RevokeRequest> BuildRequest(
   return request;
 }
 
-// "sending N targets... done" on a terminal; one call has no finer progress to show.
-class SendingNotice {
+// On a terminal, one bar for the step the server reports ("revoking: recording [###   ] ...");
+// nothing otherwise. Before the server's first report the step is "sending".
+class StepBar {
  public:
-  explicit SendingNotice(size_t targets, bool dry_run) : enabled_(isatty(STDERR_FILENO) == 1) {
-    if (enabled_) {
-      std::cerr << (dry_run ? "dry run: " : "") << "sending " << targets
-                << (targets == 1 ? " target" : " targets") << "... " << std::flush;
-    }
+  StepBar(size_t targets, bool dry_run)
+      : enabled_(isatty(STDERR_FILENO) == 1), prefix_(dry_run ? "dry run: " : "revoking: ") {
+    keyline::v1::RevokeStep sending;
+    sending.set_step("sending");
+    sending.set_total(static_cast<int64_t>(targets));
+    Show(sending);
   }
-  ~SendingNotice() { End("failed"); }
-  SendingNotice(const SendingNotice&) = delete;
-  SendingNotice& operator=(const SendingNotice&) = delete;
 
-  void End(std::string_view word) {
+  void Show(const keyline::v1::RevokeStep& step) {
     if (!enabled_) return;
-    std::cerr << word << "\n";
-    enabled_ = false;
+    if (bar_ == nullptr || step.step() != step_) {
+      if (bar_ != nullptr) bar_->Finish();
+      step_ = step.step();
+      bar_ = std::make_unique<Progress>(std::cerr, true, prefix_ + step_, step.total());
+    }
+    bar_->Advance(step.done() - bar_->done());
+  }
+
+  void Finish() {
+    if (bar_ != nullptr) bar_->Finish();
   }
 
  private:
-  bool enabled_;
+  const bool enabled_;
+  const std::string prefix_;
+  std::string step_;
+  std::unique_ptr<Progress> bar_;
 };
 
 std::string Where(const std::vector<RevocationTargetSpec>& targets, uint32_t index) {
@@ -183,16 +196,24 @@ int RunRevoke(const GlobalOptions& globals, const RevokeOptions& options) {
   auto channel = Connect(globals.connection);
   if (!channel.ok()) return ReportError(channel.status(), format);
 
-  keyline::v1::RevokeResponse response;
-  SendingNotice notice(targets->size(), options.dry_run);
+  // RevokeWithProgress: Revoke's request and transaction, with the server's steps streamed.
+  std::optional<keyline::v1::RevokeResponse> result;
+  StepBar bar(targets->size(), options.dry_run);
   auto context = ContextWithDeadline(kTimeout);
-  const absl::Status status =
-      FromGrpc(AdminService::NewStub(*channel)->Revoke(context.get(), *request, &response));
-  if (!status.ok()) {
-    notice.End("refused");
-    return ReportError(LocateTargetError(status, *targets), format);
+  auto stream = AdminService::NewStub(*channel)->RevokeWithProgress(context.get(), *request);
+  keyline::v1::RevokeProgress message;
+  while (stream->Read(&message)) {
+    if (message.has_step()) bar.Show(message.step());
+    if (message.has_result()) result = std::move(*message.mutable_result());
   }
-  notice.End("done");
+  bar.Finish();
+  const absl::Status status = FromGrpc(stream->Finish());
+  if (!status.ok()) return ReportError(LocateTargetError(status, *targets), format);
+  if (!result) {
+    return ReportError(absl::InternalError("keyline-server ended the revocation without a result"),
+                       format);
+  }
+  const keyline::v1::RevokeResponse& response = *result;
   if (format == OutputFormat::kJson) {
     PrintJson(response, *targets);
   } else {

@@ -1,5 +1,6 @@
 // AdminService.Revoke: certificates by serial or all of a device's, one transaction.
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "ca/device_identity.h"
@@ -7,12 +8,14 @@
 #include "common/status_macros.h"
 #include "provisioning/admin_service.h"
 #include "provisioning/proto_conversions.h"
+#include "provisioning/revoke_progress_stream.h"
 #include "provisioning/unary_call.h"
 
 namespace keyline::provisioning {
 namespace {
 
 constexpr std::string_view kRevoke = "/keyline.v1.AdminService/Revoke";
+constexpr std::string_view kRevokeWithProgress = "/keyline.v1.AdminService/RevokeWithProgress";
 constexpr int kMaxTargets = 100'000;
 constexpr size_t kMaxSerialBytes = 20;  // RFC 5280 4.1.2.2
 
@@ -71,11 +74,12 @@ absl::StatusOr<store::RevocationRequest> ToStoreRequest(const keyline::v1::Revok
 
 }  // namespace
 
-absl::Status AdminServiceImpl::RevokeTargets(const Caller& caller,
-                                             const keyline::v1::RevokeRequest& request,
-                                             keyline::v1::RevokeResponse* response) {
-  KEYLINE_ASSIGN_OR_RETURN(const store::RevocationRequest converted,
-                           ToStoreRequest(request, caller.uri));
+absl::Status AdminServiceImpl::RevokeTargets(
+    const Caller& caller, const keyline::v1::RevokeRequest& request,
+    keyline::v1::RevokeResponse* response,
+    std::function<bool(const store::RevocationProgress&)> progress) {
+  KEYLINE_ASSIGN_OR_RETURN(store::RevocationRequest converted, ToStoreRequest(request, caller.uri));
+  converted.progress = std::move(progress);
   KEYLINE_ASSIGN_OR_RETURN(const store::RevocationResult result,
                            context_.revocations->Revoke(converted));
   for (const store::RevokedCertificate& revoked : result.revoked) {
@@ -99,8 +103,18 @@ grpc::ServerUnaryReactor* AdminServiceImpl::Revoke(grpc::CallbackServerContext* 
                                                    keyline::v1::RevokeResponse* response) {
   return RunUnaryCall(context_, context, kRevoke, response,
                       [this, request, response](const Caller& caller) {
-                        return RevokeTargets(caller, *request, response);
+                        return RevokeTargets(caller, *request, response, nullptr);
                       });
+}
+
+grpc::ServerWriteReactor<keyline::v1::RevokeProgress>* AdminServiceImpl::RevokeWithProgress(
+    grpc::CallbackServerContext* context, const keyline::v1::RevokeRequest* request) {
+  return new RevokeProgressStream(
+      context_, context, kRevokeWithProgress,
+      [this, request](const Caller& caller, keyline::v1::RevokeResponse* response,
+                      RevokeProgressStream::Progress progress) {
+        return RevokeTargets(caller, *request, response, std::move(progress));
+      });
 }
 
 }  // namespace keyline::provisioning

@@ -46,6 +46,8 @@ class AdminServiceImpl final : public keyline::v1::AdminService::CallbackService
   grpc::ServerUnaryReactor* Revoke(grpc::CallbackServerContext* context,
                                    const keyline::v1::RevokeRequest* request,
                                    keyline::v1::RevokeResponse* response) override;
+  grpc::ServerWriteReactor<keyline::v1::RevokeProgress>* RevokeWithProgress(
+      grpc::CallbackServerContext* context, const keyline::v1::RevokeRequest* request) override;
 
   grpc::ServerUnaryReactor* RotateDeploymentCa(
       grpc::CallbackServerContext* context, const keyline::v1::RotateDeploymentCaRequest* request,
@@ -69,8 +71,10 @@ class AdminServiceImpl final : public keyline::v1::AdminService::CallbackService
   absl::Status Import(const Caller& caller, const keyline::v1::ImportVouchersRequest& request,
                       keyline::v1::ImportVouchersResponse* response);
   absl::Status DescribeDevice(const std::string& serial, keyline::v1::Device* response);
+  // `progress` as store::RevocationRequest::progress (may be empty).
   absl::Status RevokeTargets(const Caller& caller, const keyline::v1::RevokeRequest& request,
-                             keyline::v1::RevokeResponse* response);
+                             keyline::v1::RevokeResponse* response,
+                             std::function<bool(const store::RevocationProgress&)> progress);
 
   const ServiceContext& context_;
 };

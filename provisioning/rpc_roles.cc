@@ -15,6 +15,7 @@ const std::vector<RpcCallers>& RpcCallerTable() {
       {"/keyline.v1.AdminService/GetDevice", {kAdmin}},
       {"/keyline.v1.AdminService/DecommissionDevice", {kAdmin}},
       {"/keyline.v1.AdminService/Revoke", {kAdmin}},
+      {"/keyline.v1.AdminService/RevokeWithProgress", {kAdmin}},
       {"/keyline.v1.AdminService/RotateDeploymentCa", {kAdmin}},
       {"/keyline.v1.AdminService/ReadAuditLog", {kAdmin}},
       {"/keyline.v1.AdminService/ListAuditCheckpoints", {kAdmin}},

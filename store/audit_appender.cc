@@ -22,7 +22,8 @@ const std::vector<std::string> kAuditColumns = {"seq",    "occurred_at", "actor"
 }  // namespace
 
 absl::StatusOr<int64_t> AppendAuditEvents(pqxx::transaction_base& transaction,
-                                          std::span<const AuditEvent* const> events) {
+                                          std::span<const AuditEvent* const> events,
+                                          const AuditProgress& progress) {
   if (events.empty()) return 0;
   for (const AuditEvent* event : events) {
     if (absl::Status status = ValidateAuditEvent(*event); !status.ok()) return status;
@@ -55,6 +56,9 @@ absl::StatusOr<int64_t> AppendAuditEvents(pqxx::transaction_base& transaction,
     copy << std::make_tuple(seq, occurred_at_text, event->actor, event->action, event->target,
                             event->details.dump(), ByteaParam(*prev_hash), ByteaParam(row_hash));
     prev_hash = std::move(row_hash);
+    if (progress && (seq - head_seq) % kAuditProgressStep == 0) {
+      progress(static_cast<size_t>(seq - head_seq));
+    }
   }
   copy.complete();
   transaction.exec_params("UPDATE audit_head SET seq = $1, row_hash = $2::bytea", seq,

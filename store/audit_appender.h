@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <pqxx/transaction_base>
 #include <span>
 
@@ -18,10 +19,16 @@
 
 namespace keyline::store {
 
+// Called with the number of events written so far, every kAuditProgressStep events, for callers
+// that show progress on long batches.
+using AuditProgress = std::function<void(size_t written)>;
+inline constexpr size_t kAuditProgressStep = 1000;
+
 // Appends `events` in order and returns the seq given to the first (the rest follow it).
 // InvalidArgument, before touching the database, if an event fails ValidateAuditEvent. With no
 // events it does nothing and returns 0.
 [[nodiscard]] absl::StatusOr<int64_t> AppendAuditEvents(pqxx::transaction_base& transaction,
-                                                        std::span<const AuditEvent* const> events);
+                                                        std::span<const AuditEvent* const> events,
+                                                        const AuditProgress& progress = nullptr);
 
 }  // namespace keyline::store

@@ -94,6 +94,22 @@ nlohmann::json SerialsInHex(const RevocationResult& result, const std::vector<si
 
 }  // namespace
 
+std::string_view RevocationStepName(RevocationProgress::Step step) {
+  switch (step) {
+    case RevocationProgress::Step::kLocking:
+      return "locking";
+    case RevocationProgress::Step::kChecking:
+      return "checking";
+    case RevocationProgress::Step::kUpdating:
+      return "updating";
+    case RevocationProgress::Step::kRecording:
+      return "recording";
+    case RevocationProgress::Step::kCommitting:
+      return "committing";
+  }
+  return "unknown";
+}
+
 absl::StatusOr<RevocationResult> RevocationRepository::Revoke(const RevocationRequest& request) {
   KEYLINE_RETURN_IF_ERROR(Validate(request));
   std::optional<std::string> invalidity;
@@ -103,6 +119,15 @@ absl::StatusOr<RevocationResult> RevocationRepository::Revoke(const RevocationRe
   }
   return pool_.WithTransaction(
       "revoke certificates", [&](pqxx::work& tx) -> absl::StatusOr<RevocationResult> {
+        bool cancelled = false;
+        const auto report = [&](RevocationProgress::Step step, size_t done, size_t total) {
+          if (request.progress && !cancelled) cancelled = !request.progress({step, done, total});
+          return !cancelled;
+        };
+        const absl::Status stopped =
+            absl::CancelledError("revocation: the caller cancelled; nothing changed");
+        const size_t targets = request.targets.size();
+        if (!report(RevocationProgress::Step::kLocking, 0, targets)) return stopped;
         RevocationResult result;
         result.revoked_at = FromEpochMicros(
             tx.exec1(absl::StrCat("SELECT ", EpochMicrosSql("now()")))[0].as<int64_t>());
@@ -159,6 +184,10 @@ absl::StatusOr<RevocationResult> RevocationRepository::Revoke(const RevocationRe
         Collector collector{result, {}};
         std::vector<AuditEvent> events;
         for (size_t i = 0; i < request.targets.size(); ++i) {
+          if (i % kAuditProgressStep == 0 &&
+              !report(RevocationProgress::Step::kChecking, i, targets)) {
+            return stopped;
+          }
           const RevocationTarget& target = request.targets[i];
           const int reason = target.reason.value_or(request.reason);
           nlohmann::json details = {{"reason", ca::RevocationReasonName(reason)}};
@@ -194,6 +223,7 @@ absl::StatusOr<RevocationResult> RevocationRepository::Revoke(const RevocationRe
           }
         }
         if (request.dry_run || result.revoked.empty()) return result;
+        if (!report(RevocationProgress::Step::kUpdating, 0, result.revoked.size())) return stopped;
 
         std::vector<std::string_view> revoked_serials;
         std::vector<std::string> reasons;
@@ -224,7 +254,13 @@ absl::StatusOr<RevocationResult> RevocationRepository::Revoke(const RevocationRe
         std::vector<const AuditEvent*> pointers;
         pointers.reserve(events.size());
         for (const AuditEvent& event : events) pointers.push_back(&event);
-        KEYLINE_RETURN_IF_ERROR(AppendAuditEvents(tx, pointers).status());
+        if (!report(RevocationProgress::Step::kRecording, 0, pointers.size())) return stopped;
+        KEYLINE_RETURN_IF_ERROR(AppendAuditEvents(tx, pointers, [&](size_t written) {
+                                  report(RevocationProgress::Step::kRecording, written,
+                                         pointers.size());
+                                }).status());
+        // Cancelled while the audit rows were written: still nothing committed.
+        if (cancelled || !report(RevocationProgress::Step::kCommitting, 0, 1)) return stopped;
         NotifyCertificatesChanged(tx);
         return result;
       });

@@ -12,8 +12,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -29,12 +31,27 @@ struct RevocationTarget {
   std::optional<int> reason;     // CRLReason code; the request's reason when unset
 };
 
+// A batch's steps, in order; `done` of `total` within the step.
+struct RevocationProgress {
+  enum class Step { kLocking, kChecking, kUpdating, kRecording, kCommitting };
+  Step step = Step::kLocking;
+  size_t done = 0;
+  size_t total = 0;
+};
+
+// "locking", "checking", "updating", "recording", "committing".
+std::string_view RevocationStepName(RevocationProgress::Step step);
+
 struct RevocationRequest {
   std::vector<RevocationTarget> targets{};
   int reason = 0;                            // CRLReason code (ca/revocation_reason.h)
   std::optional<absl::Time> invalidity_date = std::nullopt;  // RFC 5280 5.3.2, when known
   std::string actor;
   bool dry_run = false;
+  // Told where a long batch is, from inside the transaction; may be empty. Returning false stops
+  // the batch: Revoke rolls back and returns Cancelled (the caller went away). Once it has been
+  // told kCommitting, the batch commits.
+  std::function<bool(const RevocationProgress&)> progress = nullptr;
 };
 
 struct RevokedCertificate {

@@ -8,6 +8,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
@@ -18,7 +19,9 @@
 #include "ca/certificate_der.h"
 #include "common/files.h"
 #include "common/hex.h"
+#include "keyline/v1/admin.grpc.pb.h"
 #include "tests/support/fleet.h"
+#include "tests/support/subprocess.h"
 
 namespace keyline {
 namespace {
@@ -84,6 +87,37 @@ class RevocationCliTest : public ::testing::Test {
     return Count("SELECT count(*) FROM certificates WHERE status = 'revoked'");
   }
   static int64_t AuditRows() { return Count("SELECT count(*) FROM audit_log"); }
+
+  // `count` operator certificates made with SQL (issuing that many would take long), serials
+  // <prefix byte> followed by 1..count in 15 octets; returns the batch file naming them all.
+  static std::string InsertBulkCertificates(const std::string& prefix_hex, int count) {
+    pqxx::connection connection(Environment().database().owner_url);
+    pqxx::work transaction(connection);
+    transaction.exec_params(
+        "INSERT INTO certificates (serial, issuer_id, profile, subject, not_before, not_after, "
+        "der) SELECT decode($2 || lpad(to_hex(g), 30, '0'), 'hex'), "
+        "(SELECT id FROM certificate_authorities WHERE name = 'operators'), 'operator', "
+        "'urn:keyline:bulk:' || $2 || ':' || g, now(), now() + interval '1 day', '\\x30'::bytea "
+        "FROM generate_series(1, $1) g",
+        count, prefix_hex);
+    transaction.commit();
+    std::string text = "# generated\n";
+    for (int i = 1; i <= count; ++i) {
+      absl::StrAppend(&text, "serial ", prefix_hex, absl::StrFormat("%030x\n", i));
+    }
+    return WriteBatch(absl::StrCat("bulk-", prefix_hex, ".txt"), text);
+  }
+
+  static keyline::v1::RevokeRequest BulkRequest(const std::string& prefix_hex, int count,
+                                                bool dry_run) {
+    keyline::v1::RevokeRequest request;
+    for (int i = 1; i <= count; ++i) {
+      request.add_targets()->set_certificate_serial(
+          *HexDecode(absl::StrCat(prefix_hex, absl::StrFormat("%030x", i))));
+    }
+    request.set_dry_run(dry_run);
+    return request;
+  }
 
   static std::string WriteBatch(const std::string& name, const std::string& text) {
     const std::string path = absl::StrCat(Environment().directory(), "/", name);
@@ -321,23 +355,7 @@ TEST_F(RevocationCliTest, OnlyAdminsMayRevoke) {
 // as issuing that many would take long), dry run then revocation. Prints the times.
 TEST_F(RevocationCliTest, AHundredThousandTargetsInOneTransaction) {
   constexpr int kTargets = 100'000;
-  {
-    pqxx::connection connection(Environment().database().owner_url);
-    pqxx::work transaction(connection);
-    transaction.exec_params(
-        "INSERT INTO certificates (serial, issuer_id, profile, subject, not_before, not_after, "
-        "der) SELECT decode('7e' || lpad(to_hex(g), 30, '0'), 'hex'), "
-        "(SELECT id FROM certificate_authorities WHERE name = 'operators'), 'operator', "
-        "'urn:keyline:bulk:' || g, now(), now() + interval '1 day', '\\x30'::bytea "
-        "FROM generate_series(1, $1) g",
-        kTargets);
-    transaction.commit();
-  }
-  std::string text = "# generated\n";
-  for (int i = 1; i <= kTargets; ++i) {
-    absl::StrAppend(&text, absl::StrFormat("serial 7e%030x\n", i));
-  }
-  const std::string batch = WriteBatch("bulk.txt", text);
+  const std::string batch = InsertBulkCertificates("7e", kTargets);
   const int64_t revoked = Revoked();
 
   absl::Time start = absl::Now();
@@ -360,6 +378,110 @@ TEST_F(RevocationCliTest, AHundredThousandTargetsInOneTransaction) {
   std::cerr << kTargets << " targets: dry run " << absl::ToDoubleSeconds(dry_time)
             << " s, revocation " << absl::ToDoubleSeconds(real_time) << " s (keylinectl, "
             << "end to end)\n";
+}
+
+// AdminService.RevokeWithProgress, as keylinectl calls it: steps in order while the server works,
+// then exactly one result, the last message; a dry run stops after checking.
+TEST_F(RevocationCliTest, TheProgressStreamReportsStepsInOrderThenTheResult) {
+  constexpr int kTargets = 20'000;
+  InsertBulkCertificates("7d", kTargets);
+  const std::vector<std::string> order = {"locking", "checking", "updating", "recording",
+                                          "committing"};
+  auto stub = keyline::v1::AdminService::NewStub(fleet_->Admin());
+  for (const bool dry_run : {true, false}) {
+    SCOPED_TRACE(dry_run ? "dry run" : "revocation");
+    const int64_t revoked = Revoked();
+    grpc::ClientContext context;
+    auto stream = stub->RevokeWithProgress(&context, BulkRequest("7d", kTargets, dry_run));
+    keyline::v1::RevokeProgress message;
+    std::vector<std::string> steps;
+    int results = 0;
+    bool result_last = false;
+    size_t last_index = 0;
+    while (stream->Read(&message)) {
+      result_last = message.has_result();
+      if (message.has_result()) {
+        ++results;
+        EXPECT_EQ(message.result().revoked_size(), kTargets);
+        EXPECT_EQ(message.result().dry_run(), dry_run);
+        continue;
+      }
+      ASSERT_TRUE(message.has_step());
+      const auto found = std::find(order.begin(), order.end(), message.step().step());
+      ASSERT_NE(found, order.end()) << message.step().step();
+      const size_t index = static_cast<size_t>(found - order.begin());
+      EXPECT_GE(index, last_index) << message.step().step() << " after " << order[last_index];
+      last_index = index;
+      EXPECT_LE(message.step().done(), message.step().total());
+      if (steps.empty() || steps.back() != message.step().step()) {
+        steps.push_back(message.step().step());
+      }
+    }
+    const grpc::Status status = stream->Finish();
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(results, 1);
+    EXPECT_TRUE(result_last);
+    EXPECT_FALSE(steps.empty());
+    if (dry_run) {
+      EXPECT_LE(last_index, 1u) << "a dry run went past checking";
+      EXPECT_EQ(Revoked(), revoked);
+    } else {
+      EXPECT_EQ(Revoked(), revoked + kTargets);
+    }
+  }
+}
+
+// A client that goes away mid-batch stops it; the transaction rolls back and nothing changes.
+TEST_F(RevocationCliTest, ABatchWhoseCallerGoesAwayChangesNothing) {
+  constexpr int kTargets = 50'000;  // the dry run's answer stays under gRPC's 4 MiB default
+  InsertBulkCertificates("7c", kTargets);
+  const int64_t revoked = Revoked();
+  const int64_t audit = AuditRows();
+  auto stub = keyline::v1::AdminService::NewStub(fleet_->Admin());
+  {
+    grpc::ClientContext context;
+    auto stream = stub->RevokeWithProgress(&context, BulkRequest("7c", kTargets, false));
+    keyline::v1::RevokeProgress message;
+    ASSERT_TRUE(stream->Read(&message));
+    ASSERT_TRUE(message.has_step()) << "the batch finished before its first step was reported";
+    context.TryCancel();
+    while (stream->Read(&message)) {
+    }
+    EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  }
+  // A dry run over the same rows waits for their locks, so it answers only once the abandoned
+  // transaction has ended: every target is still revocable.
+  grpc::ClientContext context;
+  keyline::v1::RevokeResponse response;
+  const grpc::Status status = stub->Revoke(&context, BulkRequest("7c", kTargets, true), &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.revoked_size(), kTargets);
+  EXPECT_EQ(Revoked(), revoked);
+  EXPECT_EQ(AuditRows(), audit);
+}
+
+// On a terminal (a pseudo-terminal made by script(1)), keylinectl draws the server's steps as a
+// bar, then erases it and prints the summary.
+TEST_F(RevocationCliTest, DrawsAProgressBarOnATerminal) {
+  constexpr int kTargets = 20'000;
+  const std::string batch = InsertBulkCertificates("7b", kTargets);
+  const auto admin = Environment().admin();
+  std::string command = testing::KeylineEnvironment::Program("keylinectl");
+  for (const std::string& argument :
+       {std::string("--server"), Environment().target(), std::string("--ca"),
+        Environment().root_file(), std::string("--cert"), admin.certificate_file,
+        std::string("--key"), admin.key_file, std::string("revoke"), std::string("--batch"),
+        batch}) {
+    absl::StrAppend(&command, " '", argument, "'");
+  }
+  auto result = testing::RunProcess({"script", "-qec", command, "/dev/null"});
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_EQ(result->exit_code, 0) << result->out << result->err;
+  // A server step with its bar, e.g. "\rrevoking: recording [######    ] 8000/20000 (40%)".
+  EXPECT_THAT(result->out,
+              ContainsRegex("revoking: (locking|checking|updating|recording|committing) "
+                            "\\[[# ]+\\] [0-9]+/[0-9]+ \\([0-9]+%\\)"));
+  EXPECT_THAT(result->out, HasSubstr("revoked 20000 certificate(s) (by issuer: operators 20000)"));
 }
 
 // Revoked through keylinectl, seen through keylinectl status at Keyline's own OCSP responder
