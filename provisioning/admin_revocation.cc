@@ -74,10 +74,10 @@ absl::StatusOr<store::RevocationRequest> ToStoreRequest(const keyline::v1::Revok
 
 }  // namespace
 
-absl::Status AdminServiceImpl::RevokeTargets(
-    const Caller& caller, const keyline::v1::RevokeRequest& request,
-    keyline::v1::RevokeResponse* response,
-    std::function<bool(const store::RevocationProgress&)> progress) {
+absl::Status AdminServiceImpl::RevokeTargets(const Caller& caller,
+                                             const keyline::v1::RevokeRequest& request,
+                                             keyline::v1::RevokeResponse* response,
+                                             store::RevocationProgressCallback progress) {
   KEYLINE_ASSIGN_OR_RETURN(store::RevocationRequest converted, ToStoreRequest(request, caller.uri));
   converted.progress = std::move(progress);
   KEYLINE_ASSIGN_OR_RETURN(const store::RevocationResult result,
@@ -112,7 +112,7 @@ grpc::ServerWriteReactor<keyline::v1::RevokeProgress>* AdminServiceImpl::RevokeW
   return new RevokeProgressStream(
       context_, context, kRevokeWithProgress,
       [this, request](const Caller& caller, keyline::v1::RevokeResponse* response,
-                      RevokeProgressStream::Progress progress) {
+                      store::RevocationProgressCallback progress) {
         return RevokeTargets(caller, *request, response, std::move(progress));
       });
 }

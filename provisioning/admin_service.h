@@ -74,7 +74,7 @@ class AdminServiceImpl final : public keyline::v1::AdminService::CallbackService
   // `progress` as store::RevocationRequest::progress (may be empty).
   absl::Status RevokeTargets(const Caller& caller, const keyline::v1::RevokeRequest& request,
                              keyline::v1::RevokeResponse* response,
-                             std::function<bool(const store::RevocationProgress&)> progress);
+                             store::RevocationProgressCallback progress);
 
   const ServiceContext& context_;
 };

@@ -26,9 +26,9 @@ namespace keyline::provisioning {
 
 class RevokeProgressStream final : public grpc::ServerWriteReactor<keyline::v1::RevokeProgress> {
  public:
-  using Progress = std::function<bool(const store::RevocationProgress&)>;
-  // Fills the response, reporting through Progress; returns the batch's status.
-  using Work = std::function<absl::Status(const Caller&, keyline::v1::RevokeResponse*, Progress)>;
+  // Fills the response, reporting through the callback; returns the batch's status.
+  using Work = std::function<absl::Status(const Caller&, keyline::v1::RevokeResponse*,
+                                          store::RevocationProgressCallback)>;
 
   RevokeProgressStream(const ServiceContext& services, grpc::CallbackServerContext* context,
                        std::string_view method, Work work);

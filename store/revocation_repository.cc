@@ -259,8 +259,8 @@ absl::StatusOr<RevocationResult> RevocationRepository::Revoke(const RevocationRe
                                   report(RevocationProgress::Step::kRecording, written,
                                          pointers.size());
                                 }).status());
-        // Cancelled while the audit rows were written: still nothing committed.
-        if (cancelled || !report(RevocationProgress::Step::kCommitting, 0, 1)) return stopped;
+        // Also false when cancelled while the audit rows were written: still nothing committed.
+        if (!report(RevocationProgress::Step::kCommitting, 0, 1)) return stopped;
         NotifyCertificatesChanged(tx);
         return result;
       });

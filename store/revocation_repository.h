@@ -42,6 +42,9 @@ struct RevocationProgress {
 // "locking", "checking", "updating", "recording", "committing".
 std::string_view RevocationStepName(RevocationProgress::Step step);
 
+// Told where a batch is; returning false stops it (see RevocationRequest::progress).
+using RevocationProgressCallback = std::function<bool(const RevocationProgress&)>;
+
 struct RevocationRequest {
   std::vector<RevocationTarget> targets{};
   int reason = 0;                            // CRLReason code (ca/revocation_reason.h)
@@ -51,7 +54,7 @@ struct RevocationRequest {
   // Told where a long batch is, from inside the transaction; may be empty. Returning false stops
   // the batch: Revoke rolls back and returns Cancelled (the caller went away). Once it has been
   // told kCommitting, the batch commits.
-  std::function<bool(const RevocationProgress&)> progress = nullptr;
+  RevocationProgressCallback progress = nullptr;
 };
 
 struct RevokedCertificate {

@@ -88,6 +88,11 @@ class RevocationCliTest : public ::testing::Test {
   }
   static int64_t AuditRows() { return Count("SELECT count(*) FROM audit_log"); }
 
+  // The i-th serial of a bulk batch: the prefix octet, then i in 15 octets (as the SQL below).
+  static std::string BulkSerialHex(const std::string& prefix_hex, int i) {
+    return absl::StrCat(prefix_hex, absl::StrFormat("%030x", i));
+  }
+
   // `count` operator certificates made with SQL (issuing that many would take long), serials
   // <prefix byte> followed by 1..count in 15 octets; returns the batch file naming them all.
   static std::string InsertBulkCertificates(const std::string& prefix_hex, int count) {
@@ -103,7 +108,7 @@ class RevocationCliTest : public ::testing::Test {
     transaction.commit();
     std::string text = "# generated\n";
     for (int i = 1; i <= count; ++i) {
-      absl::StrAppend(&text, "serial ", prefix_hex, absl::StrFormat("%030x\n", i));
+      absl::StrAppend(&text, "serial ", BulkSerialHex(prefix_hex, i), "\n");
     }
     return WriteBatch(absl::StrCat("bulk-", prefix_hex, ".txt"), text);
   }
@@ -112,8 +117,7 @@ class RevocationCliTest : public ::testing::Test {
                                                 bool dry_run) {
     keyline::v1::RevokeRequest request;
     for (int i = 1; i <= count; ++i) {
-      request.add_targets()->set_certificate_serial(
-          *HexDecode(absl::StrCat(prefix_hex, absl::StrFormat("%030x", i))));
+      request.add_targets()->set_certificate_serial(*HexDecode(BulkSerialHex(prefix_hex, i)));
     }
     request.set_dry_run(dry_run);
     return request;
