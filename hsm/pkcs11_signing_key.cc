@@ -85,33 +85,23 @@ Pkcs11SigningKey::Pkcs11SigningKey(std::shared_ptr<SessionPool> pool, std::strin
       digest_length_(DigestLength(algorithm)),
       signature_length_(2 * FieldLength(algorithm)),
       public_key_(std::move(public_key)),
-      // No generation is 0: the first signature looks the key up and makes the session copy.
-      handle_(CK_INVALID_HANDLE),
-      handle_generation_(0) {}
-
-CK_OBJECT_HANDLE Pkcs11SigningKey::CachedHandle(uint64_t generation) const {
-  if (handle_generation_.load(std::memory_order_acquire) != generation) return CK_INVALID_HANDLE;
-  return handle_.load(std::memory_order_relaxed);
-}
-
-void Pkcs11SigningKey::CacheHandle(CK_OBJECT_HANDLE handle, uint64_t generation) const {
-  handle_.store(handle, std::memory_order_relaxed);
-  handle_generation_.store(generation, std::memory_order_release);
-}
+      // Generation 0 is no pool's: each session's first signature looks the key up and copies it.
+      session_keys_(pool_->size()) {}
 
 Pkcs11SigningKey::~Pkcs11SigningKey() {
-  std::lock_guard lock(lookup_mutex_);
-  if (!handle_is_copy_) return;
-  const uint64_t generation = handle_generation_.load(std::memory_order_acquire);
-  const CK_OBJECT_HANDLE copy = handle_.load(std::memory_order_relaxed);
-  // Best effort, and never a recovery: a copy from an older generation died with its session.
-  (void)pool_->Run("C_DestroyObject", [&](CK_SESSION_HANDLE session, uint64_t current) {
-    if (current == generation) pool_->functions()->C_DestroyObject(session, copy);
+  // Best effort, and never a recovery: copies from an older generation died with their sessions.
+  // Session objects are the application's, so one session destroys every session's copy.
+  (void)pool_->Run("C_DestroyObject", [&](const SessionPool::Lease& lease) {
+    for (const SessionKey& key : session_keys_) {
+      if (key.is_copy && key.generation == lease.generation) {
+        pool_->functions()->C_DestroyObject(lease.session, key.handle);
+      }
+    }
     return CKR_OK;
   });
 }
 
-CK_RV Pkcs11SigningKey::LookUpHandle(CK_SESSION_HANDLE session, CK_OBJECT_HANDLE& handle,
+CK_RV Pkcs11SigningKey::LookUpHandle(CK_SESSION_HANDLE session, SessionKey& key,
                                      Lookup& lookup) const {
   std::vector<CK_OBJECT_HANDLE> found;
   CK_RV rv = FindKeyObjects(pool_->functions(), session, CKO_PRIVATE_KEY, label_, id_, 2, found);
@@ -127,8 +117,8 @@ CK_RV Pkcs11SigningKey::LookUpHandle(CK_SESSION_HANDLE session, CK_OBJECT_HANDLE
   rv = pool_->functions()->C_CopyObject(session, found[0], session_only, std::size(session_only),
                                         &copy);
   if (IsRecoverable(rv)) return rv;
-  handle_is_copy_ = rv == CKR_OK;
-  handle = handle_is_copy_ ? copy : found[0];
+  key.is_copy = rv == CKR_OK;
+  key.handle = key.is_copy ? copy : found[0];
   return CKR_OK;
 }
 
@@ -142,26 +132,22 @@ absl::StatusOr<std::string> Pkcs11SigningKey::SignDigest(std::string_view digest
   CK_ULONG raw_length = 0;
   Lookup lookup = Lookup::kFound;
   CK_FUNCTION_LIST* const functions = pool_->functions();
-  const absl::Status status =
-      pool_->Run("C_Sign", [&](CK_SESSION_HANDLE session, uint64_t generation) -> CK_RV {
-        CK_OBJECT_HANDLE key = CachedHandle(generation);
-        if (key == CK_INVALID_HANDLE) {
-          std::lock_guard lock(lookup_mutex_);
-          key = CachedHandle(generation);  // another thread may have looked it up meanwhile
-          if (key == CK_INVALID_HANDLE) {
-            const CK_RV rv = LookUpHandle(session, key, lookup);
-            if (rv != CKR_OK || lookup != Lookup::kFound) return rv;
-            CacheHandle(key, generation);
-          }
-        }
-        CK_MECHANISM mechanism{CKM_ECDSA, nullptr, 0};
-        const CK_RV rv = functions->C_SignInit(session, &mechanism, key);
-        if (rv != CKR_OK) return rv;
-        raw_length = sizeof(raw);
-        return functions->C_Sign(session,
-                                 reinterpret_cast<CK_BYTE*>(const_cast<char*>(digest.data())),
-                                 digest.size(), raw, &raw_length);
-      });
+  const absl::Status status = pool_->Run("C_Sign", [&](const SessionPool::Lease& lease) -> CK_RV {
+    SessionKey& key = session_keys_[lease.index];
+    if (key.generation != lease.generation) {
+      key = SessionKey{};
+      const CK_RV rv = LookUpHandle(lease.session, key, lookup);
+      if (rv != CKR_OK || lookup != Lookup::kFound) return rv;
+      key.generation = lease.generation;
+    }
+    CK_MECHANISM mechanism{CKM_ECDSA, nullptr, 0};
+    const CK_RV rv = functions->C_SignInit(lease.session, &mechanism, key.handle);
+    if (rv != CKR_OK) return rv;
+    raw_length = sizeof(raw);
+    return functions->C_Sign(lease.session,
+                             reinterpret_cast<CK_BYTE*>(const_cast<char*>(digest.data())),
+                             digest.size(), raw, &raw_length);
+  });
   if (lookup == Lookup::kMissing) {
     return absl::NotFoundError(absl::StrCat("key \"", label_, "\": no longer on the token"));
   }

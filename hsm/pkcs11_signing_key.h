@@ -4,24 +4,25 @@
 // when the session pool replaced its sessions, so SignDigest costs one C_SignInit and one C_Sign
 // plus the DER conversion: no searches, no logging.
 //
-// Signing uses a session copy of the key (C_CopyObject with CKA_TOKEN false, still sensitive and
-// never extractable) when the module allows it: SoftHSM2 re-reads a token object's file state on
-// every C_SignInit, and signs about 1.5x faster from a session object (hsm_sign_benchmark,
-// session_copy). The copy lives inside the module, is visible to the pool's other sessions, dies
-// with the session that made it (a pool recovery makes a new one) and is destroyed with this
-// object. Modules that refuse the copy (CKA_COPYABLE false) sign with the token object.
+// Signing uses session copies of the key (C_CopyObject with CKA_TOKEN false, still sensitive and
+// never extractable) when the module allows it, one per pool session: SoftHSM2 re-reads a token
+// object's file state on every C_SignInit, and signs about 1.5x faster from a session object; and
+// threads signing with one shared object queue on that object's lock inside SoftHSM2, which
+// costs another third on two cores (hsm_sign_benchmark: SignDigest against RawPkcs11Sign with a
+// copy per thread). A copy is made on a session's first signature with this key, dies with that
+// session (a pool recovery makes new ones) and is destroyed with this object. Modules that refuse
+// the copy (CKA_COPYABLE false) sign with the token object.
 //
 // Thread safety: SignDigest may be called from many threads; each call uses its own session.
 #pragma once
 
 #include <p11-kit/pkcs11.h>
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/openssl_ptr.h"
@@ -50,14 +51,16 @@ class Pkcs11SigningKey final : public SigningKey {
   Pkcs11SigningKey(std::shared_ptr<SessionPool> pool, std::string label, std::string id,
                    KeyAlgorithm algorithm, EvpPkeyPtr public_key);
 
-  // The cached private-key handle if it was found under this pool generation, else
-  // CK_INVALID_HANDLE. Handles only change when the pool is drained for a recovery, so every
-  // thread that sees `generation` also sees the handle stored with it.
-  CK_OBJECT_HANDLE CachedHandle(uint64_t generation) const;
-  void CacheHandle(CK_OBJECT_HANDLE handle, uint64_t generation) const;
-  // Finds the token key and, where the module allows, copies it into a session object; `handle`
-  // is what SignDigest should use.
-  CK_RV LookUpHandle(CK_SESSION_HANDLE session, CK_OBJECT_HANDLE& handle, Lookup& lookup) const;
+  // The key as one pool session signs with it.
+  struct SessionKey {
+    CK_OBJECT_HANDLE handle = CK_INVALID_HANDLE;
+    uint64_t generation = 0;  // the pool generation `handle` belongs to; pools start at 1
+    bool is_copy = false;     // a session object this key made, to destroy with it
+  };
+
+  // Finds the token key and, where the module allows, copies it into a session object of
+  // `session`; fills `key` with what SignDigest should use there.
+  CK_RV LookUpHandle(CK_SESSION_HANDLE session, SessionKey& key, Lookup& lookup) const;
 
   const std::shared_ptr<SessionPool> pool_;
   const std::string label_;
@@ -66,11 +69,9 @@ class Pkcs11SigningKey final : public SigningKey {
   const size_t digest_length_;
   const size_t signature_length_;  // r || s
   const EvpPkeyPtr public_key_;
-  mutable std::atomic<CK_OBJECT_HANDLE> handle_;
-  mutable std::atomic<uint64_t> handle_generation_;
-  // Serialises look-ups, so that threads missing the cache together make one copy, not several.
-  mutable std::mutex lookup_mutex_;
-  mutable bool handle_is_copy_ = false;  // guarded by lookup_mutex_
+  // One entry per pool session, indexed by SessionPool::Lease::index: only the session's lessee
+  // touches its entry (the pool orders successive lessees), so no lock of our own.
+  mutable std::vector<SessionKey> session_keys_;
 };
 
 }  // namespace keyline::hsm

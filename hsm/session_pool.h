@@ -29,6 +29,8 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -50,9 +52,19 @@ class SessionPool {
   SessionPool& operator=(const SessionPool&) = delete;
   ~SessionPool();
 
-  // Calls fn(CK_SESSION_HANDLE session, uint64_t generation) -> CK_RV with a logged-in session
-  // that no other thread uses meanwhile. `generation` changes whenever the sessions were
-  // replaced; object handles cached under an older generation must be looked up again.
+  // One session lent to one caller. `index` (0 .. size()-1) names the session for as long as the
+  // pool lives, so a caller may keep per-session state in a vector of size() entries: only the
+  // lessee of `index` touches its entry, and the pool's lock orders successive lessees.
+  struct Lease {
+    size_t index;
+    CK_SESSION_HANDLE session;  // CK_INVALID_HANDLE when an earlier recovery failed half-way
+    uint64_t generation;
+  };
+
+  // Calls fn(CK_SESSION_HANDLE session, uint64_t generation) -> CK_RV, or fn(const Lease&) ->
+  // CK_RV, with a logged-in session that no other thread uses meanwhile. `generation` changes
+  // whenever the sessions were replaced; object handles cached under an older generation must be
+  // looked up again.
   // Returns OK for CKR_OK, otherwise Pkcs11Status(rv, operation) of the last attempt, or the
   // status of a failed recovery. Does not allocate on the success path.
   template <typename Fn>
@@ -66,12 +78,6 @@ class SessionPool {
   uint64_t recoveries() const { return recoveries_.load(std::memory_order_relaxed); }
 
  private:
-  struct Lease {
-    size_t index;
-    CK_SESSION_HANDLE session;  // CK_INVALID_HANDLE when an earlier recovery failed half-way
-    uint64_t generation;
-  };
-
   SessionPool(std::shared_ptr<Pkcs11Module> module, CK_SLOT_ID slot, std::string pin, size_t size);
 
   Lease Acquire();
@@ -107,8 +113,14 @@ template <typename Fn>
 absl::Status SessionPool::Run(std::string_view operation, Fn&& fn) {
   for (int attempt = 0;; ++attempt) {
     const Lease lease = Acquire();
-    const CK_RV rv = lease.session != CK_INVALID_HANDLE ? fn(lease.session, lease.generation)
-                                                        : CKR_SESSION_HANDLE_INVALID;
+    CK_RV rv = CKR_SESSION_HANDLE_INVALID;
+    if (lease.session != CK_INVALID_HANDLE) {
+      if constexpr (std::is_invocable_v<Fn&, CK_SESSION_HANDLE, uint64_t>) {
+        rv = fn(lease.session, lease.generation);
+      } else {
+        rv = fn(std::as_const(lease));
+      }
+    }
     Release(lease.index);
     if (rv == CKR_OK) return absl::OkStatus();
     if (attempt > 0 || !IsRecoverable(rv)) return Pkcs11Status(rv, operation);
