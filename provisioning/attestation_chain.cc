@@ -12,7 +12,8 @@
 namespace keyline::provisioning {
 
 absl::StatusOr<AttestationChain> ParseAttestationChain(
-    const std::vector<std::string_view>& certificates, std::string_view field) {
+    const std::vector<std::string_view>& certificates, std::string_view field,
+    ca::CertificateCache* cache) {
   const auto problem = [field](size_t index, std::string_view what) {
     return absl::InvalidArgumentError(
         absl::StrCat(AsAbsl(field), "[", index, "]: ", AsAbsl(what)));
@@ -30,7 +31,8 @@ absl::StatusOr<AttestationChain> ParseAttestationChain(
       return problem(i, absl::StrCat(certificates[i].size(), " bytes, larger than the limit of ",
                                      kMaxCertificateBytes));
     }
-    auto certificate = ca::ParseCertificateDer(certificates[i]);
+    auto certificate =
+        cache != nullptr ? cache->Parse(certificates[i]) : ca::ParseCertificateDer(certificates[i]);
     if (!certificate.ok()) return problem(i, "not a DER certificate");
     chain.der.emplace_back(certificates[i]);
     if (i == 0) {

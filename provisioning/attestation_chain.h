@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "ca/certificate_cache.h"
 #include "common/openssl_ptr.h"
 
 namespace keyline::provisioning {
@@ -26,9 +27,12 @@ struct AttestationChain {
   std::vector<X509Ptr> intermediates;
 };
 
-// InvalidArgument "<field>: ..." (e.g. "attestation_chain[1]: not a DER certificate").
+// InvalidArgument "<field>: ..." (e.g. "attestation_chain[1]: not a DER certificate"). With a
+// cache, certificates seen before are not parsed again (and new ones are remembered): for
+// enrollment, which meets a device's chain twice and its manufacturer's intermediates always.
 [[nodiscard]] absl::StatusOr<AttestationChain> ParseAttestationChain(
-    const std::vector<std::string_view>& certificates, std::string_view field);
+    const std::vector<std::string_view>& certificates, std::string_view field,
+    ca::CertificateCache* cache = nullptr);
 
 // FailedPrecondition "<field>: <OpenSSL's reason>" when the chain does not validate to the anchor
 // at `at` (expired, not yet valid, wrong issuer, bad signature), or the leaf is a CA.

@@ -97,8 +97,9 @@ absl::Status EnrollmentServiceImpl::Begin(const Caller& caller,
   }
   std::vector<std::string_view> certificates(request.attestation_chain().begin(),
                                              request.attestation_chain().end());
-  KEYLINE_ASSIGN_OR_RETURN(const AttestationChain chain,
-                           ParseAttestationChain(certificates, "attestation_chain"));
+  KEYLINE_ASSIGN_OR_RETURN(
+      const AttestationChain chain,
+      ParseAttestationChain(certificates, "attestation_chain", context_.certificate_cache));
 
   auto device = context_.devices->Find(request.device_serial());
   if (absl::IsNotFound(device.status())) {
@@ -122,7 +123,7 @@ absl::Status EnrollmentServiceImpl::Begin(const Caller& caller,
         "attestation_chain: not the attestation key registered for ", device->serial));
   }
   KEYLINE_ASSIGN_OR_RETURN(const auto anchor,
-                           ca::ParseCertificateDer(manufacturer.trust_anchor_der));
+                           context_.certificate_cache->Parse(manufacturer.trust_anchor_der));
   const absl::Time now = absl::Now();
   KEYLINE_RETURN_IF_ERROR(
       VerifyAttestationChain(chain, anchor.get(), now, "attestation_chain"));
@@ -204,7 +205,8 @@ void EnrollmentServiceImpl::Complete(std::shared_ptr<Completion> completion) {
     return fail(absl::FailedPreconditionError(
         absl::StrCat("manufacturer ", manufacturer->name, " is revoked")));
   }
-  auto attestation = ca::ParseCertificateDer(device->attestation_certificate_der);
+  // Parsed when BeginEnrollment checked the chain, a moment ago.
+  auto attestation = context_.certificate_cache->Parse(device->attestation_certificate_der);
   if (!attestation.ok()) return fail(attestation.status());
 
   auto csr = ca::ParseAndCheckCsr(completion->csr, "csr");

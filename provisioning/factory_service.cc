@@ -177,7 +177,10 @@ absl::Status FactoryServiceImpl::Register(const Caller& caller,
   }
   KEYLINE_ASSIGN_OR_RETURN(const store::ManufacturerRecord manufacturer,
                            TrustedManufacturer(context_, request.manufacturer()));
-  KEYLINE_ASSIGN_OR_RETURN(const auto anchor, ca::ParseCertificateDer(manufacturer.trust_anchor_der));
+  // The anchor comes from the cache; the batch's leaves do not go into it (thousands of
+  // certificates seen once would only push out the ones enrollment meets again).
+  KEYLINE_ASSIGN_OR_RETURN(const auto anchor,
+                           context_.certificate_cache->Parse(manufacturer.trust_anchor_der));
 
   const absl::Time now = absl::Now();
   std::vector<store::DeviceRegistration> batch;

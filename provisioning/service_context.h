@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "ca/certificate_cache.h"
 #include "ca/issuing_ca.h"
 #include "ca/profiles.h"
 #include "provisioning/blocking_executor.h"
@@ -43,6 +44,8 @@ struct ServiceContext {
   CallerAuthenticator* authenticator = nullptr;
   CertificateIssuance* issuance = nullptr;
   BlockingExecutor* executor = nullptr;
+  // Parsed certificates that requests meet again: trust anchors, attestation chains.
+  ca::CertificateCache* certificate_cache = nullptr;
 
   const ca::IssuingCa* operator_ca = nullptr;
   std::map<std::string, const ca::IssuingCa*> hosted_manufacturers;  // by manufacturer name

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "ca/certificate_cache.h"
 #include "hsm/token.h"
 #include "provisioning/admin_service.h"
 #include "provisioning/enrollment_service.h"
@@ -78,6 +79,7 @@ class KeylineServer {
   std::unique_ptr<provisioning::CertificateIssuance> issuance_;
   std::unique_ptr<provisioning::CallerAuthenticator> authenticator_;
   std::unique_ptr<provisioning::BlockingExecutor> executor_;
+  std::unique_ptr<ca::CertificateCache> certificate_cache_;
   provisioning::ServiceContext services_;
   AuditSigner audit_signer_;
   std::unique_ptr<AuditCheckpointer> audit_checkpointer_;
