@@ -160,15 +160,20 @@ void EnrollmentServiceImpl::Complete(std::shared_ptr<Completion> completion) {
   if (!challenge.ok()) return fail(challenge.status());
   completion->device_serial = challenge->device_serial;
 
-  // A retry of a completed request gets what the first attempt got.
-  auto previous = context_.enrollments->FindByRequestId(completion->request_id);
-  if (previous.ok()) {
-    if (previous->device_serial != challenge->device_serial) {
-      return fail(absl::AlreadyExistsError("request_id: already used by another device"));
+  // A retry of a completed request gets what the first attempt got. Completing marks the
+  // challenge used in the same transaction, so only a used challenge can have a completed request
+  // behind it: a fresh one saves the look-up (a request_id another device already used with its
+  // own challenge is caught when storing, and Respond names it).
+  if (challenge->used_at) {
+    auto previous = context_.enrollments->FindByRequestId(completion->request_id);
+    if (previous.ok()) {
+      if (previous->device_serial != challenge->device_serial) {
+        return fail(absl::AlreadyExistsError("request_id: already used by another device"));
+      }
+      return Respond(completion, absl::AlreadyExistsError("request_id: already completed"));
     }
-    return Respond(completion, absl::AlreadyExistsError("request_id: already completed"));
+    if (!absl::IsNotFound(previous.status())) return fail(previous.status());
   }
-  if (!absl::IsNotFound(previous.status())) return fail(previous.status());
 
   const std::string expected_purpose =
       completion->purpose == ProofPurpose::kRenew ? "renew" : "enroll";
@@ -274,9 +279,11 @@ void EnrollmentServiceImpl::Respond(std::shared_ptr<Completion> completion,
                                                    absl::string_view::npos);
     if (!maybe_completed) return completion->reactor->Finish(ToGrpcStatus(status));
     auto previous = context_.enrollments->FindByRequestId(completion->request_id);
-    if (!previous.ok() || previous->device_serial != completion->device_serial) {
-      return completion->reactor->Finish(ToGrpcStatus(status));
+    if (previous.ok() && previous->device_serial != completion->device_serial) {
+      return completion->reactor->Finish(
+          ToGrpcStatus(absl::AlreadyExistsError("request_id: already used by another device")));
     }
+    if (!previous.ok()) return completion->reactor->Finish(ToGrpcStatus(status));
     const ca::IssuingCa* issuer = context_.cas->ById(previous->certificate.issuer_id);
     if (issuer == nullptr) {
       return completion->reactor->Finish(

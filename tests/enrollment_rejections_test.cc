@@ -261,6 +261,34 @@ TEST_F(EnrollmentRejectionsTest, ReplayedChallenge) {
   EXPECT_EQ(Take(), before);
 }
 
+TEST_F(EnrollmentRejectionsTest, RequestIdAlreadyUsedByAnotherDevice) {
+  SimulatedDevice first = ClaimedDevice("rid-first");
+  SimulatedDevice second = ClaimedDevice("rid-second");
+  testing::EnrollmentOptions options;
+  options.request_id = "shared-request-id";
+  keyline::v1::EnrollmentResponse enrolled;
+  ASSERT_TRUE(testing::Complete(fleet_->Anonymous(), first, fleet_->secure_element(),
+                                Challenge(first), options, &enrolled)
+                  .ok());
+  // The second device's challenge is fresh: the reuse is found when its certificate is stored,
+  // and nothing of it is.
+  const keyline::v1::Challenge challenge = Challenge(second);
+  const Snapshot before = Take();
+  keyline::v1::EnrollmentResponse response;
+  grpc::Status status = testing::Complete(fleet_->Anonymous(), second, fleet_->secure_element(),
+                                          challenge, options, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS) << status.error_message();
+  EXPECT_NE(status.error_message().find("request_id: already used by another device"),
+            std::string::npos)
+      << status.error_message();
+  EXPECT_FALSE(response.has_certificate());
+  EXPECT_EQ(Take(), before);
+  // Its challenge was not used up: the device enrolls with a request_id of its own.
+  EXPECT_TRUE(testing::Complete(fleet_->Anonymous(), second, fleet_->secure_element(), challenge,
+                                {}, &response)
+                  .ok());
+}
+
 TEST_F(EnrollmentRejectionsTest, ExpiredChallenge) {
   SimulatedDevice device = ClaimedDevice("slow");
   const keyline::v1::Challenge challenge = Challenge(device);
