@@ -101,18 +101,18 @@ absl::Status EnrollmentServiceImpl::Begin(const Caller& caller,
       const AttestationChain chain,
       ParseAttestationChain(certificates, "attestation_chain", context_.certificate_cache));
 
-  auto device = context_.devices->Find(request.device_serial());
-  if (absl::IsNotFound(device.status())) {
+  auto found = context_.devices->FindWithManufacturer(request.device_serial());
+  if (absl::IsNotFound(found.status())) {
     return absl::NotFoundError(
         absl::StrCat("device_serial: unknown device ", request.device_serial()));
   }
-  if (!device.ok()) return device.status();
+  if (!found.ok()) return found.status();
+  const store::DeviceRecord* const device = &found->device;
   KEYLINE_RETURN_IF_ERROR(CheckDeviceState(*device, purpose));
   if (purpose == ProofPurpose::kRenew && device->deployment != caller.deployment) {
     return absl::PermissionDeniedError("device_serial: the device belongs to another deployment");
   }
-  KEYLINE_ASSIGN_OR_RETURN(const store::ManufacturerRecord manufacturer,
-                           context_.manufacturers->FindById(device->manufacturer_id));
+  const store::ManufacturerRecord& manufacturer = found->manufacturer;
   if (manufacturer.status != "trusted") {
     return absl::FailedPreconditionError(
         absl::StrCat("attestation_chain: manufacturer ", manufacturer.name, " is revoked"));
@@ -189,8 +189,9 @@ void EnrollmentServiceImpl::Complete(std::shared_ptr<Completion> completion) {
     return fail(absl::FailedPreconditionError("challenge_id: expired"));
   }
 
-  auto device = context_.devices->Find(challenge->device_serial);
-  if (!device.ok()) return fail(device.status());
+  auto found = context_.devices->FindWithManufacturer(challenge->device_serial);
+  if (!found.ok()) return fail(found.status());
+  const store::DeviceRecord* const device = &found->device;
   if (auto status = CheckDeviceState(*device, completion->purpose); !status.ok()) {
     return fail(status);
   }
@@ -204,8 +205,7 @@ void EnrollmentServiceImpl::Complete(std::shared_ptr<Completion> completion) {
           "client certificate is revoked or unknown: only a fresh attestation can renew"));
     }
   }
-  auto manufacturer = context_.manufacturers->FindById(device->manufacturer_id);
-  if (!manufacturer.ok()) return fail(manufacturer.status());
+  const store::ManufacturerRecord* const manufacturer = &found->manufacturer;
   if (manufacturer->status != "trusted") {
     return fail(absl::FailedPreconditionError(
         absl::StrCat("manufacturer ", manufacturer->name, " is revoked")));

@@ -16,9 +16,10 @@
 #include "common/hex.h"
 #include "common/status_macros.h"
 #include "store/audit_appender.h"
-#include "store/certificate_status_feed.h"
 #include "store/certificate_rows.h"
+#include "store/certificate_status_feed.h"
 #include "store/field_checks.h"
+#include "store/manufacturer_rows.h"
 #include "store/prepared_statement.h"
 #include "store/sql_text.h"
 #include "store/timestamps.h"
@@ -35,15 +36,22 @@ const std::vector<std::string_view> kDeviceColumnCasts = {
 // A statement takes at most 65535 parameters.
 const size_t kDevicesPerInsert = 65535 / kDeviceColumnCasts.size();
 
-// The chain's elements as hex, in order, joined by ','; split again in DeviceFromRow.
-std::string SelectDevices() {
+// The columns DeviceFromRow reads (devices d joined to manufacturers m). The chain's elements
+// as hex, in order, joined by ','; split again in DeviceFromRow.
+std::string DeviceColumns() {
   return absl::StrCat(
-      "SELECT d.serial, d.manufacturer_id, m.name, d.hardware_model, d.attestation_certificate, "
+      "d.serial, d.manufacturer_id, m.name, d.hardware_model, d.attestation_certificate, "
       "array_to_string(ARRAY(SELECT encode(c, 'hex') FROM unnest(d.attestation_chain) "
       "WITH ORDINALITY AS t(c, n) ORDER BY n), ','), "
       "d.attestation_key_sha256, d.state, d.deployment, d.registered_by, ",
-      EpochMicrosSql("d.registered_at"),
-      " FROM devices d JOIN manufacturers m ON m.id = d.manufacturer_id");
+      EpochMicrosSql("d.registered_at"));
+}
+constexpr int kDeviceColumnCount = 11;
+constexpr std::string_view kDevicesWithManufacturers =
+    " FROM devices d JOIN manufacturers m ON m.id = d.manufacturer_id";
+
+std::string SelectDevices() {
+  return absl::StrCat("SELECT ", DeviceColumns(), AsAbsl(kDevicesWithManufacturers));
 }
 
 DeviceRecord DeviceFromRow(const pqxx::row& row) {
@@ -307,6 +315,24 @@ absl::StatusOr<DeviceRecord> DeviceRepository::Find(std::string_view serial) {
   return pool_.WithStatement("find device", [&](pqxx::nontransaction& tx) {
     return FindDevice(tx, serial);
   });
+}
+
+absl::StatusOr<DeviceWithManufacturer> DeviceRepository::FindWithManufacturer(
+    std::string_view serial) {
+  static const std::string* const kFind =
+      new std::string(absl::StrCat("SELECT ", DeviceColumns(), ", ", ManufacturerColumns("m."),
+                                   AsAbsl(kDevicesWithManufacturers), " WHERE d.serial = $1"));
+  return pool_.WithStatement(
+      "find device and manufacturer",
+      [&](pqxx::nontransaction& tx) -> absl::StatusOr<DeviceWithManufacturer> {
+        const pqxx::result rows =
+            ExecPrepared(tx, "device.find_with_manufacturer", *kFind, std::string(serial));
+        if (rows.empty()) {
+          return absl::NotFoundError(absl::StrCat("device_serial: no device ", AsAbsl(serial)));
+        }
+        return DeviceWithManufacturer{DeviceFromRow(rows[0]),
+                                      ManufacturerFromRow(rows[0], kDeviceColumnCount)};
+      });
 }
 
 absl::StatusOr<std::vector<DeviceRecord>> DeviceRepository::FindMany(

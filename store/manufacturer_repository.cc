@@ -10,6 +10,7 @@
 #include "common/status_macros.h"
 #include "store/audit_appender.h"
 #include "store/field_checks.h"
+#include "store/manufacturer_rows.h"
 #include "store/prepared_statement.h"
 #include "store/sql_text.h"
 #include "store/timestamps.h"
@@ -18,23 +19,7 @@ namespace keyline::store {
 namespace {
 
 std::string SelectManufacturers() {
-  return absl::StrCat("SELECT id, name, ca_id, trust_anchor, anchor_key_id, status, added_by, ",
-                      EpochMicrosSql("added_at"), ", ", EpochMicrosSql("revoked_at"),
-                      " FROM manufacturers");
-}
-
-ManufacturerRecord ManufacturerFromRow(const pqxx::row& row) {
-  ManufacturerRecord manufacturer;
-  manufacturer.id = row[0].as<int32_t>();
-  manufacturer.name = row[1].as<std::string>();
-  manufacturer.ca_id = NullableField<int32_t>(row[2]);
-  manufacturer.trust_anchor_der = pqxx::binarystring(row[3]).str();
-  manufacturer.anchor_key_id = pqxx::binarystring(row[4]).str();
-  manufacturer.status = row[5].as<std::string>();
-  manufacturer.added_by = row[6].as<std::string>();
-  manufacturer.added_at = FromEpochMicros(row[7].as<int64_t>());
-  if (!row[8].is_null()) manufacturer.revoked_at = FromEpochMicros(row[8].as<int64_t>());
-  return manufacturer;
+  return absl::StrCat("SELECT ", ManufacturerColumns(""), " FROM manufacturers");
 }
 
 absl::Status ValidateManufacturer(const ManufacturerRecord& manufacturer,
