@@ -12,6 +12,7 @@
 #include "ca/x509_signing.h"
 #include "common/absl_compat.h"
 #include "common/der_encoding.h"
+#include "common/digests.h"
 #include "common/openssl_error.h"
 #include "common/status_macros.h"
 
@@ -288,8 +289,8 @@ absl::StatusOr<BuiltCrl> CrlBuilder::Build(uint64_t crl_number,
   der.append(reserved_header, '\0');
 
   EvpMdCtxPtr digest_context(EVP_MD_CTX_new());
-  if (!digest_context ||
-      EVP_DigestInit_ex(digest_context.get(), p384 ? EVP_sha384() : EVP_sha256(), nullptr) != 1) {
+  if (!digest_context || EVP_DigestInit_ex(digest_context.get(),
+                                           p384 ? Sha384Digest() : Sha256Digest(), nullptr) != 1) {
     return OpenSslError(absl::StatusCode::kInternal, "CRL digest");
   }
   // Hashes each piece as it is copied, while it is still in the cache.

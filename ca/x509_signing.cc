@@ -4,6 +4,7 @@
 #include <openssl/obj_mac.h>
 
 #include "ca/certificate_der.h"
+#include "common/digests.h"
 #include "common/openssl_error.h"
 #include "common/openssl_ptr.h"
 
@@ -13,10 +14,10 @@ namespace {
 const EVP_MD* DigestFor(hsm::KeyAlgorithm algorithm) {
   switch (algorithm) {
     case hsm::KeyAlgorithm::kEcdsaP384:
-      return EVP_sha384();
+      return Sha384Digest();
     case hsm::KeyAlgorithm::kEcdsaP256:
     default:
-      return EVP_sha256();
+      return Sha256Digest();
   }
 }
 

@@ -1,6 +1,6 @@
 #include "ocsp/der_writer.h"
 
-#include <cstdio>
+#include <cstdint>
 
 namespace keyline::ocsp::der {
 
@@ -44,11 +44,23 @@ bool IsEncodableTime(absl::Time time) {
 
 std::string GeneralizedTime(absl::Time time) {
   const absl::CivilSecond civil = absl::ToCivilSecond(time, absl::UTCTimeZone());
-  char text[32];
-  const int length = std::snprintf(text, sizeof(text), "%04d%02d%02d%02d%02d%02dZ",
-                                   static_cast<int>(civil.year()), civil.month(), civil.day(),
-                                   civil.hour(), civil.minute(), civil.second());
-  return Tlv(kGeneralizedTime, {std::string_view(text, static_cast<size_t>(length))});
+  // YYYYMMDDHHMMSSZ, digit by digit: every response carries three of these, and snprintf's format
+  // parsing cost more than the rest of the encoding. Years outside 0-9999 are the caller's to
+  // refuse (IsEncodableTime); here they would only lose their high digits.
+  char text[15];
+  const auto put = [&text](int at, int digits, int64_t value) {
+    for (int i = digits - 1; i >= 0; --i, value /= 10) {
+      text[at + i] = static_cast<char>('0' + value % 10);
+    }
+  };
+  put(0, 4, civil.year());
+  put(4, 2, civil.month());
+  put(6, 2, civil.day());
+  put(8, 2, civil.hour());
+  put(10, 2, civil.minute());
+  put(12, 2, civil.second());
+  text[14] = 'Z';
+  return Tlv(kGeneralizedTime, {std::string_view(text, sizeof(text))});
 }
 
 }  // namespace keyline::ocsp::der

@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "common/digests.h"
 #include "common/hex.h"
 #include "ocsp/der_writer.h"
 
@@ -56,7 +57,7 @@ OcspAnswer SuccessfulAnswer(std::shared_ptr<const SignedOcspResponse> response, 
 std::string StrongEtag(std::string_view der) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  EVP_Digest(der.data(), der.size(), digest, &length, EVP_sha256(), nullptr);
+  EVP_Digest(der.data(), der.size(), digest, &length, Sha256Digest(), nullptr);
   return absl::StrCat("\"", HexEncode(std::string_view(reinterpret_cast<char*>(digest), 6)),
                       "\"");
 }
