@@ -11,6 +11,7 @@
 #include "ca/serial_number.h"
 #include "ca/x509_signing.h"
 #include "common/absl_compat.h"
+#include "common/digests.h"
 #include "common/openssl_error.h"
 #include "common/openssl_ptr.h"
 #include "common/status_macros.h"
@@ -131,7 +132,7 @@ absl::Status AddExtendedKeyUsage(X509* certificate, Profile profile) {
 absl::Status AddKeyIdentifiers(X509* certificate, const X509* issuer_certificate) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int digest_length = 0;
-  if (X509_pubkey_digest(certificate, EVP_sha1(), digest, &digest_length) != 1) {
+  if (X509_pubkey_digest(certificate, Sha1Digest(), digest, &digest_length) != 1) {
     return Failed("subject key identifier");
   }
   Asn1OctetStringPtr subject_key_id(ASN1_OCTET_STRING_new());

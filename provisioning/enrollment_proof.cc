@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/digests.h"
 #include "common/openssl_ptr.h"
 
 namespace keyline::provisioning {
@@ -36,8 +37,8 @@ absl::Status VerifyProof(EVP_PKEY* attestation_key, std::string_view message,
     return absl::InvalidArgumentError(
         absl::StrCat("proof: ", proof.size(), " bytes, larger than the limit of ", kMaxProofBytes));
   }
-  const EVP_MD* digest = EVP_PKEY_get_base_id(attestation_key) == EVP_PKEY_EC ? EVP_sha256()
-                                                                             : nullptr;
+  const EVP_MD* digest =
+      EVP_PKEY_get_base_id(attestation_key) == EVP_PKEY_EC ? Sha256Digest() : nullptr;
   EvpMdCtxPtr context(EVP_MD_CTX_new());
   const bool verified =
       context &&

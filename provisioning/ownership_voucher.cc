@@ -6,6 +6,7 @@
 #include "ca/certificate_der.h"
 #include "ca/x509_signing.h"
 #include "common/absl_compat.h"
+#include "common/digests.h"
 #include "keyline/v1/common.pb.h"
 #include "provisioning/proto_conversions.h"
 
@@ -100,9 +101,10 @@ absl::StatusOr<VoucherContent> VerifyVoucher(const ParsedVoucher& voucher,
   const std::string message = SignedMessage(voucher.voucher);
   const bool verified =
       context &&
-      EVP_DigestVerifyInit(context.get(), nullptr, EVP_sha256(), nullptr,
+      EVP_DigestVerifyInit(context.get(), nullptr, Sha256Digest(), nullptr,
                            X509_get0_pubkey(signer)) == 1 &&
-      EVP_DigestVerify(context.get(), reinterpret_cast<const unsigned char*>(voucher.signature.data()),
+      EVP_DigestVerify(context.get(),
+                       reinterpret_cast<const unsigned char*>(voucher.signature.data()),
                        voucher.signature.size(),
                        reinterpret_cast<const unsigned char*>(message.data()), message.size()) == 1;
   ERR_clear_error();
