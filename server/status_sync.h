@@ -49,6 +49,7 @@ class StatusSync {
   const absl::Duration resync_interval_;
   std::unique_ptr<store::CertificateChangeListener> listener_;
   absl::Time last_snapshot_;  // the database time the latest read started; sync thread only
+  absl::Time last_read_ = absl::InfinitePast();  // this clock's, for kMinReadGap; same thread
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
