@@ -153,11 +153,13 @@ void EnrollmentServiceImpl::Complete(std::shared_ptr<Completion> completion) {
   }
   if (auto status = CheckRequestId(completion->request_id); !status.ok()) return fail(status);
 
-  auto challenge = context_.enrollments->FindChallenge(completion->challenge_id);
-  if (absl::IsNotFound(challenge.status())) {
+  // The challenge, its device and the manufacturer in one round trip.
+  auto found = context_.enrollments->FindChallengeWithDevice(completion->challenge_id);
+  if (absl::IsNotFound(found.status())) {
     return fail(absl::NotFoundError("challenge_id: unknown challenge"));
   }
-  if (!challenge.ok()) return fail(challenge.status());
+  if (!found.ok()) return fail(found.status());
+  const store::ChallengeRecord* const challenge = &found->challenge;
   completion->device_serial = challenge->device_serial;
 
   // A retry of a completed request gets what the first attempt got. Completing marks the
@@ -189,9 +191,7 @@ void EnrollmentServiceImpl::Complete(std::shared_ptr<Completion> completion) {
     return fail(absl::FailedPreconditionError("challenge_id: expired"));
   }
 
-  auto found = context_.devices->FindWithManufacturer(challenge->device_serial);
-  if (!found.ok()) return fail(found.status());
-  const store::DeviceRecord* const device = &found->device;
+  const store::DeviceRecord* const device = &found->device.device;
   if (auto status = CheckDeviceState(*device, completion->purpose); !status.ok()) {
     return fail(status);
   }
@@ -205,7 +205,7 @@ void EnrollmentServiceImpl::Complete(std::shared_ptr<Completion> completion) {
           "client certificate is revoked or unknown: only a fresh attestation can renew"));
     }
   }
-  const store::ManufacturerRecord* const manufacturer = &found->manufacturer;
+  const store::ManufacturerRecord* const manufacturer = &found->device.manufacturer;
   if (manufacturer->status != "trusted") {
     return fail(absl::FailedPreconditionError(
         absl::StrCat("manufacturer ", manufacturer->name, " is revoked")));

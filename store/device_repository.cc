@@ -11,13 +11,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "common/absl_compat.h"
 #include "common/hex.h"
 #include "common/status_macros.h"
 #include "store/audit_appender.h"
 #include "store/certificate_rows.h"
 #include "store/certificate_status_feed.h"
+#include "store/device_rows.h"
 #include "store/field_checks.h"
 #include "store/manufacturer_rows.h"
 #include "store/prepared_statement.h"
@@ -36,44 +36,8 @@ const std::vector<std::string_view> kDeviceColumnCasts = {
 // A statement takes at most 65535 parameters.
 const size_t kDevicesPerInsert = 65535 / kDeviceColumnCasts.size();
 
-// The columns DeviceFromRow reads (devices d joined to manufacturers m). The chain's elements
-// as hex, in order, joined by ','; split again in DeviceFromRow.
-std::string DeviceColumns() {
-  return absl::StrCat(
-      "d.serial, d.manufacturer_id, m.name, d.hardware_model, d.attestation_certificate, "
-      "array_to_string(ARRAY(SELECT encode(c, 'hex') FROM unnest(d.attestation_chain) "
-      "WITH ORDINALITY AS t(c, n) ORDER BY n), ','), "
-      "d.attestation_key_sha256, d.state, d.deployment, d.registered_by, ",
-      EpochMicrosSql("d.registered_at"));
-}
-constexpr int kDeviceColumnCount = 11;
-constexpr std::string_view kDevicesWithManufacturers =
-    " FROM devices d JOIN manufacturers m ON m.id = d.manufacturer_id";
-
 std::string SelectDevices() {
   return absl::StrCat("SELECT ", DeviceColumns(), AsAbsl(kDevicesWithManufacturers));
-}
-
-DeviceRecord DeviceFromRow(const pqxx::row& row) {
-  DeviceRecord device;
-  device.serial = row[0].as<std::string>();
-  device.manufacturer_id = row[1].as<int32_t>();
-  device.manufacturer_name = row[2].as<std::string>();
-  device.hardware_model = row[3].as<std::string>();
-  device.attestation_certificate_der = pqxx::binarystring(row[4]).str();
-  const std::string chain = row[5].as<std::string>();
-  if (!chain.empty()) {
-    for (absl::string_view hex : absl::StrSplit(chain, ',')) {
-      // The database encoded it: it is hex.
-      device.attestation_chain_der.push_back(HexDecode(AsStd(hex)).value_or(""));
-    }
-  }
-  device.attestation_key_sha256 = pqxx::binarystring(row[6]).str();
-  device.state = row[7].as<std::string>();
-  device.deployment = NullableField<std::string>(row[8]);
-  device.registered_by = row[9].as<std::string>();
-  device.registered_at = FromEpochMicros(row[10].as<int64_t>());
-  return device;
 }
 
 absl::StatusOr<DeviceRecord> FindDevice(pqxx::transaction_base& tx, std::string_view serial) {

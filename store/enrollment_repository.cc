@@ -1,7 +1,5 @@
 #include "store/enrollment_repository.h"
 
-#include "store/prepared_statement.h"
-
 #include <pqxx/binarystring>
 #include <pqxx/result>
 #include <string>
@@ -10,7 +8,10 @@
 #include "common/absl_compat.h"
 #include "common/status_macros.h"
 #include "store/certificate_rows.h"
+#include "store/device_rows.h"
 #include "store/field_checks.h"
+#include "store/manufacturer_rows.h"
+#include "store/prepared_statement.h"
 #include "store/sql_text.h"
 #include "store/timestamps.h"
 
@@ -32,6 +33,25 @@ absl::Status ValidateChallenge(const ChallengeRecord& challenge) {
     return absl::InvalidArgumentError("challenge.used_at: a new challenge is unused");
   }
   return TimestamptzParam(challenge.expires_at, "challenge.expires_at").status();
+}
+
+// The columns ChallengeFromRow reads, from `challenges ch`.
+std::string ChallengeColumns() {
+  return absl::StrCat("ch.id, ch.device_serial, ch.nonce, ch.purpose, ch.requested_by, ",
+                      EpochMicrosSql("ch.expires_at"), ", ", EpochMicrosSql("ch.used_at"));
+}
+constexpr int kChallengeColumnCount = 7;
+
+ChallengeRecord ChallengeFromRow(const pqxx::row& row) {
+  ChallengeRecord challenge;
+  challenge.id = pqxx::binarystring(row[0]).str();
+  challenge.device_serial = row[1].as<std::string>();
+  challenge.nonce = pqxx::binarystring(row[2]).str();
+  challenge.purpose = row[3].as<std::string>();
+  challenge.requested_by = row[4].as<std::string>();
+  challenge.expires_at = FromEpochMicros(row[5].as<int64_t>());
+  if (!row[6].is_null()) challenge.used_at = FromEpochMicros(row[6].as<int64_t>());
+  return challenge;
 }
 
 }  // namespace
@@ -63,23 +83,33 @@ absl::Status EnrollmentRepository::CreateChallenge(const ChallengeRecord& challe
 absl::StatusOr<ChallengeRecord> EnrollmentRepository::FindChallenge(std::string_view id) {
   return pool_.WithStatement(
       "find challenge", [&](pqxx::nontransaction& tx) -> absl::StatusOr<ChallengeRecord> {
-        const pqxx::result rows = ExecPrepared(
-            tx, "challenge.find",
-            absl::StrCat("SELECT id, device_serial, nonce, purpose, requested_by, ",
-                         EpochMicrosSql("expires_at"), ", ", EpochMicrosSql("used_at"),
-                         " FROM challenges WHERE id = $1::bytea"),
-            ByteaParam(id));
+        const pqxx::result rows =
+            ExecPrepared(tx, "challenge.find",
+                         absl::StrCat("SELECT ", ChallengeColumns(), " FROM challenges ch ",
+                                      "WHERE ch.id = $1::bytea"),
+                         ByteaParam(id));
         if (rows.empty()) return absl::NotFoundError("no challenge with this id");
-        const pqxx::row& row = rows[0];
-        ChallengeRecord challenge;
-        challenge.id = pqxx::binarystring(row[0]).str();
-        challenge.device_serial = row[1].as<std::string>();
-        challenge.nonce = pqxx::binarystring(row[2]).str();
-        challenge.purpose = row[3].as<std::string>();
-        challenge.requested_by = row[4].as<std::string>();
-        challenge.expires_at = FromEpochMicros(row[5].as<int64_t>());
-        if (!row[6].is_null()) challenge.used_at = FromEpochMicros(row[6].as<int64_t>());
-        return challenge;
+        return ChallengeFromRow(rows[0]);
+      });
+}
+
+absl::StatusOr<ChallengeWithDevice> EnrollmentRepository::FindChallengeWithDevice(
+    std::string_view id) {
+  static const std::string* const kFind = new std::string(
+      absl::StrCat("SELECT ", ChallengeColumns(), ", ", DeviceColumns(), ", ",
+                   ManufacturerColumns("m."), AsAbsl(kDevicesWithManufacturers),
+                   " JOIN challenges ch ON ch.device_serial = d.serial WHERE ch.id = $1::bytea"));
+  return pool_.WithStatement(
+      "find challenge and device",
+      [&](pqxx::nontransaction& tx) -> absl::StatusOr<ChallengeWithDevice> {
+        const pqxx::result rows =
+            ExecPrepared(tx, "challenge.find_with_device", *kFind, ByteaParam(id));
+        if (rows.empty()) return absl::NotFoundError("no challenge with this id");
+        return ChallengeWithDevice{
+            ChallengeFromRow(rows[0]),
+            DeviceWithManufacturer{
+                DeviceFromRow(rows[0], kChallengeColumnCount),
+                ManufacturerFromRow(rows[0], kChallengeColumnCount + kDeviceColumnCount)}};
       });
 }
 

@@ -8,9 +8,15 @@
 
 #include "absl/status/statusor.h"
 #include "store/connection_pool.h"
+#include "store/device_repository.h"
 #include "store/records.h"
 
 namespace keyline::store {
+
+struct ChallengeWithDevice {
+  ChallengeRecord challenge;
+  DeviceWithManufacturer device;  // the device it was issued for, and its manufacturer, as now
+};
 
 struct CompletedEnrollment {
   std::string request_id;
@@ -29,6 +35,9 @@ class EnrollmentRepository {
 
   // NotFound when unknown.
   [[nodiscard]] absl::StatusOr<ChallengeRecord> FindChallenge(std::string_view id);
+  // The challenge with its device and the device's manufacturer, in one statement (one round
+  // trip, one snapshot): what CompleteEnrollment checks. NotFound when the challenge is unknown.
+  [[nodiscard]] absl::StatusOr<ChallengeWithDevice> FindChallengeWithDevice(std::string_view id);
 
   // NotFound when no enrollment has this request_id.
   [[nodiscard]] absl::StatusOr<CompletedEnrollment> FindByRequestId(std::string_view request_id);

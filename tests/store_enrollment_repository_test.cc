@@ -75,6 +75,44 @@ TEST_F(EnrollmentRepositoryTest, CreateAndFindChallenge) {
             absl::StatusCode::kNotFound);
 }
 
+TEST_F(EnrollmentRepositoryTest, FindsAChallengeWithItsDeviceAndManufacturerInOneRead) {
+  EnrollmentRepository enrollments(*pool_);
+  DeviceRepository devices(*pool_);
+  ChallengeRecord challenge = TestChallenge(1, world_.device_serials[1]);
+  challenge.requested_by = "urn:keyline:role:gateway:ward-7";
+  ASSERT_TRUE(enrollments.CreateChallenge(challenge).ok());
+  ASSERT_TRUE(enrollments.CreateChallenge(TestChallenge(2, world_.device_serials[0])).ok());
+
+  const absl::StatusOr<ChallengeWithDevice> found =
+      enrollments.FindChallengeWithDevice(challenge.id);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->challenge.id, challenge.id);
+  EXPECT_EQ(found->challenge.device_serial, world_.device_serials[1]);
+  EXPECT_EQ(found->challenge.nonce, challenge.nonce);
+  EXPECT_EQ(found->challenge.requested_by, "urn:keyline:role:gateway:ward-7");
+  EXPECT_EQ(found->challenge.expires_at, TruncateToMicros(challenge.expires_at));
+  EXPECT_EQ(found->challenge.used_at, std::nullopt);
+  // The same device and manufacturer as the device's own look-up gives.
+  const absl::StatusOr<DeviceWithManufacturer> device =
+      devices.FindWithManufacturer(world_.device_serials[1]);
+  ASSERT_TRUE(device.ok()) << device.status();
+  EXPECT_EQ(found->device.device.serial, world_.device_serials[1]);
+  EXPECT_EQ(found->device.device.state, device->device.state);
+  EXPECT_EQ(found->device.device.deployment, device->device.deployment);
+  EXPECT_EQ(found->device.device.attestation_certificate_der,
+            device->device.attestation_certificate_der);
+  EXPECT_EQ(found->device.device.attestation_chain_der, device->device.attestation_chain_der);
+  EXPECT_EQ(found->device.device.attestation_key_sha256, device->device.attestation_key_sha256);
+  EXPECT_EQ(found->device.device.registered_at, device->device.registered_at);
+  EXPECT_EQ(found->device.manufacturer.id, device->manufacturer.id);
+  EXPECT_EQ(found->device.manufacturer.name, "maker-for-acme");
+  EXPECT_EQ(found->device.manufacturer.trust_anchor_der, device->manufacturer.trust_anchor_der);
+  EXPECT_EQ(found->device.manufacturer.status, device->manufacturer.status);
+
+  EXPECT_EQ(enrollments.FindChallengeWithDevice(testing::TestChallengeId(3)).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
 TEST_F(EnrollmentRepositoryTest, ChallengeRefusals) {
   EnrollmentRepository enrollments(*pool_);
   ASSERT_TRUE(enrollments.CreateChallenge(TestChallenge(1, world_.device_serials[0])).ok());
