@@ -29,15 +29,19 @@ absl::StatusOr<int64_t> AppendAuditEvents(pqxx::transaction_base& transaction,
     if (absl::Status status = ValidateAuditEvent(*event); !status.ok()) return status;
   }
 
-  const pqxx::row head =
-      transaction.exec1("SELECT seq, encode(row_hash, 'hex') FROM audit_head FOR UPDATE");
+  // The head and the clock in one round trip. The clock is read once the lock is held: a holder
+  // that appended updated the head, and PostgreSQL then evaluates this row again (clock included)
+  // after the wait, so occurred_at never goes back along the chain.
+  static const std::string* const kLockHead =
+      new std::string("SELECT seq, encode(row_hash, 'hex'), " +
+                      EpochMicrosSql("clock_timestamp()") + " FROM audit_head FOR UPDATE");
+  const pqxx::row head = transaction.exec1(*kLockHead);
   const int64_t head_seq = head[0].as<int64_t>();
   std::optional<std::string> prev_hash = HexDecode(head[1].as<std::string>());
   if (!prev_hash || prev_hash->size() != kSha256Size) {
     return absl::InternalError("audit_head.row_hash is not a SHA-256 digest");
   }
-  const absl::Time occurred_at = FromEpochMicros(
-      transaction.exec1("SELECT " + EpochMicrosSql("clock_timestamp()"))[0].as<int64_t>());
+  const absl::Time occurred_at = FromEpochMicros(head[2].as<int64_t>());
   const std::string occurred_at_text = FormatRfc3339Micros(occurred_at);
 
   const int64_t first_seq = head_seq + 1;

@@ -4,9 +4,14 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <pqxx/transaction>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "store/audit_appender.h"
 #include "store/audit_chain.h"
 #include "store/audit_checkpoint_repository.h"
 #include "store/audit_log_reader.h"
@@ -286,6 +291,39 @@ TEST_F(RepositoriesTest, AuditCheckpointsAppendListLatest) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(checkpoints.List()->size(), 2u);
   EXPECT_EQ(AuditRows().size(), 3u);  // checkpoints are not audit events themselves
+}
+
+// Appends from several transactions at once queue on the audit head: the chain stays whole and
+// occurred_at never goes back along seq, even for a transaction that waited for the lock while
+// the holder appended and held on a moment (its clock is read once the lock is granted).
+TEST_F(RepositoriesTest, ConcurrentAuditAppendsKeepTheChainAndTheClockInOrder) {
+  constexpr int kThreads = 4;
+  constexpr int kAppendsPerThread = 15;
+  std::vector<absl::Status> failures(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kAppendsPerThread && failures[t].ok(); ++i) {
+        const AuditEvent event = Event("test.appended", absl::StrCat("thread-", t, "-", i));
+        const AuditEvent* const events[] = {&event};
+        failures[t] = pool_->WithTransaction("append", [&](pqxx::work& tx) -> absl::Status {
+          absl::StatusOr<int64_t> seq = AppendAuditEvents(tx, events);
+          if (!seq.ok()) return seq.status();
+          absl::SleepFor(absl::Milliseconds(2));  // the others wait for the head meanwhile
+          return absl::OkStatus();
+        });
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (const absl::Status& failure : failures) ASSERT_TRUE(failure.ok()) << failure;
+
+  const std::vector<AuditRow> rows = AuditRows();
+  ASSERT_EQ(rows.size(), static_cast<size_t>(kThreads * kAppendsPerThread));
+  EXPECT_TRUE(VerifyAuditChain(rows, 0, GenesisAuditHash()).ok());
+  for (size_t i = 1; i < rows.size(); ++i) {
+    EXPECT_LE(rows[i - 1].occurred_at, rows[i].occurred_at) << "seq " << rows[i].seq;
+  }
 }
 
 }  // namespace
