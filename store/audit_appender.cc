@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/hex.h"
 #include "store/audit_chain.h"
+#include "store/prepared_statement.h"
 #include "store/sha256.h"
 #include "store/sql_text.h"
 #include "store/timestamps.h"
@@ -35,7 +36,9 @@ absl::StatusOr<int64_t> AppendAuditEvents(pqxx::transaction_base& transaction,
   static const std::string* const kLockHead =
       new std::string("SELECT seq, encode(row_hash, 'hex'), " +
                       EpochMicrosSql("clock_timestamp()") + " FROM audit_head FOR UPDATE");
-  const pqxx::row head = transaction.exec1(*kLockHead);
+  const pqxx::result heads = ExecPrepared(transaction, "audit.lock_head", *kLockHead);
+  if (heads.size() != 1) return absl::InternalError("audit_head: not exactly one row");
+  const pqxx::row head = heads[0];
   const int64_t head_seq = head[0].as<int64_t>();
   std::optional<std::string> prev_hash = HexDecode(head[1].as<std::string>());
   if (!prev_hash || prev_hash->size() != kSha256Size) {
@@ -65,8 +68,8 @@ absl::StatusOr<int64_t> AppendAuditEvents(pqxx::transaction_base& transaction,
     }
   }
   copy.complete();
-  transaction.exec_params("UPDATE audit_head SET seq = $1, row_hash = $2::bytea", seq,
-                          ByteaParam(*prev_hash));
+  ExecPrepared(transaction, "audit.update_head",
+               "UPDATE audit_head SET seq = $1, row_hash = $2::bytea", seq, ByteaParam(*prev_hash));
   return first_seq;
 }
 

@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/absl_compat.h"
+#include "store/prepared_statement.h"
 #include "store/store_errors.h"
 #include "store/timestamps.h"
 
@@ -81,8 +82,10 @@ absl::StatusOr<absl::Time> ReadThroughCursor(
 }  // namespace
 
 void NotifyCertificatesChanged(pqxx::transaction_base& transaction) {
-  transaction.exec(absl::StrCat("SELECT pg_notify('", kCertificatesChangedChannel, "', ",
-                                EpochMicrosSql("now()"), "::text)"));
+  static const std::string* const kNotify =
+      new std::string(absl::StrCat("SELECT pg_notify('", kCertificatesChangedChannel, "', ",
+                                   EpochMicrosSql("now()"), "::text)"));
+  ExecPrepared(transaction, "certificates.notify_changed", *kNotify);
 }
 
 absl::StatusOr<absl::Time> ReadAllStatuses(
