@@ -2,6 +2,8 @@
 // refusals, expiry sweep) and look-ups of completed enrollments.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <future>
 #include <memory>
 #include <pqxx/binarystring>
 #include <pqxx/connection>
@@ -145,6 +147,28 @@ TEST_F(EnrollmentRepositoryTest, ChallengeRefusals) {
   EXPECT_EQ(Count("SELECT count(*) FROM challenges"), 1);
   EXPECT_EQ(enrollments.FindChallenge(testing::TestChallengeId(1))->device_serial,
             world_.device_serials[0]);
+}
+
+// Challenges are ephemeral (migrations/0005): unlogged, and making one locks no device row (the
+// foreign key's KEY SHARE lock would be WAL, and would wait here for the holder of FOR UPDATE).
+TEST_F(EnrollmentRepositoryTest, ChallengesAreUnloggedAndTakeNoLockOnTheirDevice) {
+  EXPECT_EQ(Count("SELECT count(*) FROM pg_class WHERE relname = 'challenges' "
+                  "AND relpersistence = 'u'"),
+            1);
+  pqxx::connection holder_connection(database_.owner_url);
+  pqxx::work holder(holder_connection);
+  holder.exec_params("SELECT 1 FROM devices WHERE serial = $1 FOR UPDATE",
+                     world_.device_serials[0]);
+
+  EnrollmentRepository enrollments(*pool_);
+  std::future<absl::Status> created = std::async(std::launch::async, [&] {
+    return enrollments.CreateChallenge(TestChallenge(1, world_.device_serials[0]));
+  });
+  const bool waited = created.wait_for(std::chrono::seconds(5)) != std::future_status::ready;
+  holder.abort();
+  EXPECT_FALSE(waited) << "creating a challenge waited for a lock on its device";
+  EXPECT_TRUE(created.get().ok());
+  EXPECT_EQ(Count("SELECT count(*) FROM challenges"), 1);
 }
 
 TEST_F(EnrollmentRepositoryTest, DeleteExpiredChallengesSkipsLockedOnes) {
