@@ -101,46 +101,67 @@ absl::Status EnrollmentServiceImpl::Begin(const Caller& caller,
       const AttestationChain chain,
       ParseAttestationChain(certificates, "attestation_chain", context_.certificate_cache));
 
-  auto found = context_.devices->FindWithManufacturer(request.device_serial());
+  KEYLINE_ASSIGN_OR_RETURN(const std::string key_hash, AttestationKeyHash(chain.leaf.get()));
+  const absl::Time now = absl::Now();
+  store::ChallengeRecord challenge;
+  KEYLINE_ASSIGN_OR_RETURN(challenge.id, RandomBytes(kChallengeIdBytes));
+  KEYLINE_ASSIGN_OR_RETURN(challenge.nonce, RandomBytes(kNonceBytes));
+  challenge.device_serial = request.device_serial();
+  challenge.purpose = purpose == ProofPurpose::kRenew ? "renew" : "enroll";
+  challenge.requested_by = Requester(caller);
+  challenge.expires_at = now + context_.enrollment.challenge_lifetime;
+
+  // The device and its manufacturer are read, and the challenge stored if the database already
+  // sees nothing against it, in one round trip; a request refused below deletes it again, so a
+  // refusal leaves nothing behind and the challenge is handed out only once everything passed.
+  auto found = context_.enrollments->FindDeviceAndCreateChallenge(challenge, key_hash);
   if (absl::IsNotFound(found.status())) {
     return absl::NotFoundError(
         absl::StrCat("device_serial: unknown device ", request.device_serial()));
   }
   if (!found.ok()) return found.status();
-  const store::DeviceRecord* const device = &found->device;
-  KEYLINE_RETURN_IF_ERROR(CheckDeviceState(*device, purpose));
-  if (purpose == ProofPurpose::kRenew && device->deployment != caller.deployment) {
-    return absl::PermissionDeniedError("device_serial: the device belongs to another deployment");
+  absl::Status checked = CheckBegin(caller, purpose, found->device, key_hash, chain, now);
+  if (!checked.ok()) {
+    if (found->challenge_created) {
+      // Best effort: an unused challenge nobody was given expires and is swept anyway.
+      (void)context_.enrollments->DeleteChallenge(challenge.id);
+    }
+    return checked;
   }
-  const store::ManufacturerRecord& manufacturer = found->manufacturer;
-  if (manufacturer.status != "trusted") {
-    return absl::FailedPreconditionError(
-        absl::StrCat("attestation_chain: manufacturer ", manufacturer.name, " is revoked"));
+  if (!found->challenge_created) {
+    // Everything passed here, yet the database's conditions did not hold when it looked (the
+    // device changed in between): store it the ordinary way, which checks the device again.
+    KEYLINE_RETURN_IF_ERROR(context_.enrollments->CreateChallenge(challenge));
   }
-  KEYLINE_ASSIGN_OR_RETURN(const std::string key_hash, AttestationKeyHash(chain.leaf.get()));
-  if (key_hash != device->attestation_key_sha256) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "attestation_chain: not the attestation key registered for ", device->serial));
-  }
-  KEYLINE_ASSIGN_OR_RETURN(const auto anchor,
-                           context_.certificate_cache->Parse(manufacturer.trust_anchor_der));
-  const absl::Time now = absl::Now();
-  KEYLINE_RETURN_IF_ERROR(
-      VerifyAttestationChain(chain, anchor.get(), now, "attestation_chain"));
-
-  store::ChallengeRecord challenge;
-  KEYLINE_ASSIGN_OR_RETURN(challenge.id, RandomBytes(kChallengeIdBytes));
-  KEYLINE_ASSIGN_OR_RETURN(challenge.nonce, RandomBytes(kNonceBytes));
-  challenge.device_serial = device->serial;
-  challenge.purpose = purpose == ProofPurpose::kRenew ? "renew" : "enroll";
-  challenge.requested_by = Requester(caller);
-  challenge.expires_at = now + context_.enrollment.challenge_lifetime;
-  KEYLINE_RETURN_IF_ERROR(context_.enrollments->CreateChallenge(challenge));
 
   response->set_challenge_id(challenge.id);
   response->set_nonce(challenge.nonce);
   ToTimestamp(challenge.expires_at, response->mutable_expires_at());
   return absl::OkStatus();
+}
+
+absl::Status EnrollmentServiceImpl::CheckBegin(const Caller& caller, ProofPurpose purpose,
+                                               const store::DeviceWithManufacturer& found,
+                                               std::string_view key_hash,
+                                               const AttestationChain& chain,
+                                               absl::Time now) const {
+  const store::DeviceRecord& device = found.device;
+  KEYLINE_RETURN_IF_ERROR(CheckDeviceState(device, purpose));
+  if (purpose == ProofPurpose::kRenew && device.deployment != caller.deployment) {
+    return absl::PermissionDeniedError("device_serial: the device belongs to another deployment");
+  }
+  const store::ManufacturerRecord& manufacturer = found.manufacturer;
+  if (manufacturer.status != "trusted") {
+    return absl::FailedPreconditionError(
+        absl::StrCat("attestation_chain: manufacturer ", manufacturer.name, " is revoked"));
+  }
+  if (key_hash != device.attestation_key_sha256) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("attestation_chain: not the attestation key registered for ", device.serial));
+  }
+  KEYLINE_ASSIGN_OR_RETURN(const auto anchor,
+                           context_.certificate_cache->Parse(manufacturer.trust_anchor_der));
+  return VerifyAttestationChain(chain, anchor.get(), now, "attestation_chain");
 }
 
 void EnrollmentServiceImpl::Complete(std::shared_ptr<Completion> completion) {

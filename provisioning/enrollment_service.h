@@ -8,7 +8,12 @@
 // (store/issuance_writer.h). A request_id seen before returns the certificate it produced.
 #pragma once
 
+#include <string_view>
+
+#include "absl/time/time.h"
 #include "keyline/v1/enrollment.grpc.pb.h"
+#include "provisioning/attestation_chain.h"
+#include "provisioning/enrollment_proof.h"
 #include "provisioning/service_context.h"
 
 namespace keyline::provisioning {
@@ -32,6 +37,11 @@ class EnrollmentServiceImpl final : public keyline::v1::EnrollmentService::Callb
 
   absl::Status Begin(const Caller& caller, const keyline::v1::BeginEnrollmentRequest& request,
                      keyline::v1::Challenge* response);
+  // Begin's checks of the device, its manufacturer and the chain, in the order their refusals
+  // take precedence.
+  absl::Status CheckBegin(const Caller& caller, ProofPurpose purpose,
+                          const store::DeviceWithManufacturer& found, std::string_view key_hash,
+                          const AttestationChain& chain, absl::Time now) const;
   void Complete(std::shared_ptr<Completion> completion);
   void Respond(std::shared_ptr<Completion> completion, absl::StatusOr<IssuedCertificate> issued);
 

@@ -80,6 +80,52 @@ absl::Status EnrollmentRepository::CreateChallenge(const ChallengeRecord& challe
   return status;
 }
 
+absl::StatusOr<DeviceWithChallenge> EnrollmentRepository::FindDeviceAndCreateChallenge(
+    const ChallengeRecord& challenge, std::string_view attestation_key_sha256) {
+  KEYLINE_RETURN_IF_ERROR(ValidateChallenge(challenge));
+  // Both parts read the same snapshot: the device returned is the one the insert looked at.
+  static const std::string* const kFindAndCreate = new std::string(absl::StrCat(
+      "WITH created AS (INSERT INTO challenges "
+      "(id, device_serial, nonce, purpose, requested_by, expires_at) "
+      "SELECT $1::bytea, d.serial, $3::bytea, $4, $5, $6::timestamptz",
+      AsAbsl(kDevicesWithManufacturers),
+      " WHERE d.serial = $2 AND d.state IN ('claimed', 'enrolled') AND m.status = 'trusted' "
+      "AND d.attestation_key_sha256 = $7::bytea RETURNING 1) "
+      "SELECT ",
+      DeviceColumns(), ", ", ManufacturerColumns("m."), ", EXISTS (SELECT 1 FROM created)",
+      AsAbsl(kDevicesWithManufacturers), " WHERE d.serial = $2"));
+  const std::string expires_at = FormatRfc3339Micros(challenge.expires_at);
+  absl::StatusOr<DeviceWithChallenge> found = pool_.WithStatement(
+      "find device and create challenge",
+      [&](pqxx::nontransaction& tx) -> absl::StatusOr<DeviceWithChallenge> {
+        const pqxx::result rows = ExecPrepared(
+            tx, "challenge.find_device_and_create", *kFindAndCreate, ByteaParam(challenge.id),
+            challenge.device_serial, ByteaParam(challenge.nonce), challenge.purpose,
+            challenge.requested_by, expires_at, ByteaParam(attestation_key_sha256));
+        if (rows.empty()) {
+          return absl::NotFoundError(
+              absl::StrCat("device_serial: no device ", challenge.device_serial));
+        }
+        constexpr int kCreatedColumn = kDeviceColumnCount + kManufacturerColumnCount;
+        return DeviceWithChallenge{
+            DeviceWithManufacturer{DeviceFromRow(rows[0]),
+                                   ManufacturerFromRow(rows[0], kDeviceColumnCount)},
+            rows[0][kCreatedColumn].as<bool>()};
+      });
+  if (found.status().code() == absl::StatusCode::kAlreadyExists) {
+    return absl::AlreadyExistsError("challenge.id: a challenge with this id exists");
+  }
+  return found;
+}
+
+absl::Status EnrollmentRepository::DeleteChallenge(std::string_view id) {
+  return pool_.RunStatement("delete challenge", [&](pqxx::nontransaction& tx) {
+    ExecPrepared(tx, "challenge.delete", "DELETE FROM challenges WHERE id = $1::bytea",
+                 ByteaParam(id));
+    return absl::OkStatus();
+  });
+}
+
 absl::StatusOr<ChallengeRecord> EnrollmentRepository::FindChallenge(std::string_view id) {
   return pool_.WithStatement(
       "find challenge", [&](pqxx::nontransaction& tx) -> absl::StatusOr<ChallengeRecord> {

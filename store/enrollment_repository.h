@@ -18,6 +18,11 @@ struct ChallengeWithDevice {
   DeviceWithManufacturer device;  // the device it was issued for, and its manufacturer, as now
 };
 
+struct DeviceWithChallenge {
+  DeviceWithManufacturer device;
+  bool challenge_created = false;
+};
+
 struct CompletedEnrollment {
   std::string request_id;
   std::string device_serial;
@@ -33,6 +38,16 @@ class EnrollmentRepository {
   // is taken; InvalidArgument for a malformed one (id 16 bytes, nonce 32, purpose, used_at set).
   [[nodiscard]] absl::Status CreateChallenge(const ChallengeRecord& challenge);
 
+  // BeginEnrollment's one round trip: the device with its manufacturer, and `challenge` stored in
+  // the same statement (one snapshot) if the device may use one now: claimed or enrolled, its
+  // manufacturer trusted and its attestation key the one hashed to `attestation_key_sha256`.
+  // The caller checks the device itself and deletes the challenge (DeleteChallenge) if it refuses
+  // the request after all. NotFound when the device does not exist (nothing stored); otherwise as
+  // CreateChallenge.
+  [[nodiscard]] absl::StatusOr<DeviceWithChallenge> FindDeviceAndCreateChallenge(
+      const ChallengeRecord& challenge, std::string_view attestation_key_sha256);
+  // Deletes a challenge that was never handed out. OK when there was none.
+  [[nodiscard]] absl::Status DeleteChallenge(std::string_view id);
   // NotFound when unknown.
   [[nodiscard]] absl::StatusOr<ChallengeRecord> FindChallenge(std::string_view id);
   // The challenge with its device and the device's manufacturer, in one statement (one round

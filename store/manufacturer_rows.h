@@ -12,6 +12,7 @@ namespace keyline::store {
 
 // The columns ManufacturerFromRow reads, each prefixed with `table` ("" or e.g. "m.").
 std::string ManufacturerColumns(std::string_view table);
+inline constexpr int kManufacturerColumnCount = 9;
 
 // A ManufacturerRecord from ManufacturerColumns, starting at column `first`.
 ManufacturerRecord ManufacturerFromRow(const pqxx::row& row, int first = 0);

@@ -115,6 +115,82 @@ TEST_F(EnrollmentRepositoryTest, FindsAChallengeWithItsDeviceAndManufacturerInOn
             absl::StatusCode::kNotFound);
 }
 
+// BeginEnrollment's single round trip: the device is always returned; the challenge is stored
+// only when the device is claimed or enrolled, its manufacturer trusted and the key hash its own.
+TEST_F(EnrollmentRepositoryTest, FindDeviceAndCreateChallengeStoresOnlyWhatMayBeUsed) {
+  EnrollmentRepository enrollments(*pool_);
+  DeviceRepository devices(*pool_);
+  const std::string& serial = world_.device_serials[0];
+  const absl::StatusOr<DeviceWithManufacturer> device = devices.FindWithManufacturer(serial);
+  ASSERT_TRUE(device.ok()) << device.status();
+  const std::string key_hash = device->device.attestation_key_sha256;
+  const auto challenges = [&] { return Count("SELECT count(*) FROM challenges"); };
+  pqxx::connection superuser(database_.superuser_url);
+  const auto as_superuser = [&](const std::string& sql) {
+    pqxx::work tx(superuser);
+    tx.exec(sql);
+    tx.commit();
+  };
+
+  ChallengeRecord challenge = TestChallenge(1, serial);
+  absl::StatusOr<DeviceWithChallenge> found =
+      enrollments.FindDeviceAndCreateChallenge(challenge, key_hash);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_TRUE(found->challenge_created);
+  EXPECT_EQ(found->device.device.serial, serial);
+  EXPECT_EQ(found->device.device.attestation_certificate_der,
+            device->device.attestation_certificate_der);
+  EXPECT_EQ(found->device.manufacturer.trust_anchor_der, device->manufacturer.trust_anchor_der);
+  const absl::StatusOr<ChallengeRecord> stored = enrollments.FindChallenge(challenge.id);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->nonce, challenge.nonce);
+  EXPECT_EQ(stored->device_serial, serial);
+
+  ASSERT_TRUE(enrollments.DeleteChallenge(challenge.id).ok());
+  EXPECT_EQ(challenges(), 0);
+  EXPECT_TRUE(enrollments.DeleteChallenge(challenge.id).ok());  // none: still fine
+
+  // Each condition that fails stores nothing but still returns the device.
+  found = enrollments.FindDeviceAndCreateChallenge(TestChallenge(2, serial), std::string(32, 'x'));
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_FALSE(found->challenge_created);
+  EXPECT_EQ(found->device.device.serial, serial);
+  as_superuser(
+      "UPDATE devices SET state = 'decommissioned', decommissioned_at = now() "
+      "WHERE serial = '" +
+      serial + "'");
+  found = enrollments.FindDeviceAndCreateChallenge(TestChallenge(3, serial), key_hash);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_FALSE(found->challenge_created);
+  EXPECT_EQ(found->device.device.state, "decommissioned");
+  as_superuser(
+      "UPDATE devices SET state = 'enrolled', decommissioned_at = NULL "
+      "WHERE serial = '" +
+      serial + "'");
+  as_superuser("UPDATE manufacturers SET status = 'revoked', revoked_at = now()");
+  found = enrollments.FindDeviceAndCreateChallenge(TestChallenge(4, serial), key_hash);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_FALSE(found->challenge_created);
+  EXPECT_EQ(found->device.manufacturer.status, "revoked");
+  EXPECT_EQ(challenges(), 0);
+  as_superuser("UPDATE manufacturers SET status = 'trusted', revoked_at = NULL");
+  found = enrollments.FindDeviceAndCreateChallenge(TestChallenge(5, serial), key_hash);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_TRUE(found->challenge_created);  // enrolled devices renew
+
+  const absl::StatusOr<DeviceWithChallenge> unknown =
+      enrollments.FindDeviceAndCreateChallenge(TestChallenge(6, "no-such-device"), key_hash);
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound) << unknown.status();
+  ChallengeRecord short_nonce = TestChallenge(7, serial);
+  short_nonce.nonce.resize(31);
+  EXPECT_EQ(enrollments.FindDeviceAndCreateChallenge(short_nonce, key_hash).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      enrollments.FindDeviceAndCreateChallenge(TestChallenge(5, serial), key_hash).status().code(),
+      absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(challenges(), 1);
+}
+
 TEST_F(EnrollmentRepositoryTest, ChallengeRefusals) {
   EnrollmentRepository enrollments(*pool_);
   ASSERT_TRUE(enrollments.CreateChallenge(TestChallenge(1, world_.device_serials[0])).ok());
