@@ -19,7 +19,6 @@
 #include "store/certificate_status_feed.h"
 #include "store/device_rows.h"
 #include "store/field_checks.h"
-#include "store/manufacturer_rows.h"
 #include "store/prepared_statement.h"
 #include "store/sql_text.h"
 #include "store/timestamps.h"
@@ -279,24 +278,6 @@ absl::StatusOr<DeviceRecord> DeviceRepository::Find(std::string_view serial) {
   return pool_.WithStatement("find device", [&](pqxx::nontransaction& tx) {
     return FindDevice(tx, serial);
   });
-}
-
-absl::StatusOr<DeviceWithManufacturer> DeviceRepository::FindWithManufacturer(
-    std::string_view serial) {
-  static const std::string* const kFind =
-      new std::string(absl::StrCat("SELECT ", DeviceColumns(), ", ", ManufacturerColumns("m."),
-                                   AsAbsl(kDevicesWithManufacturers), " WHERE d.serial = $1"));
-  return pool_.WithStatement(
-      "find device and manufacturer",
-      [&](pqxx::nontransaction& tx) -> absl::StatusOr<DeviceWithManufacturer> {
-        const pqxx::result rows =
-            ExecPrepared(tx, "device.find_with_manufacturer", *kFind, std::string(serial));
-        if (rows.empty()) {
-          return absl::NotFoundError(absl::StrCat("device_serial: no device ", AsAbsl(serial)));
-        }
-        return DeviceWithManufacturer{DeviceFromRow(rows[0]),
-                                      ManufacturerFromRow(rows[0], kDeviceColumnCount)};
-      });
 }
 
 absl::StatusOr<std::vector<DeviceRecord>> DeviceRepository::FindMany(

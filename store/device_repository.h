@@ -33,11 +33,6 @@ struct VoucherRecord {
   std::string signed_voucher;  // SignedVoucher message bytes
 };
 
-struct DeviceWithManufacturer {
-  DeviceRecord device;
-  ManufacturerRecord manufacturer;
-};
-
 struct ClaimResult {
   int claimed = 0;
   int unchanged = 0;  // already claimed by the same deployment (voucher replaced)
@@ -63,10 +58,6 @@ class DeviceRepository {
 
   // NotFound when unknown. Includes manufacturer_name.
   [[nodiscard]] absl::StatusOr<DeviceRecord> Find(std::string_view serial);
-  // Find, and the device's manufacturer read in the same statement (one round trip, one
-  // snapshot): what enrollment checks on every call.
-  [[nodiscard]] absl::StatusOr<DeviceWithManufacturer> FindWithManufacturer(
-      std::string_view serial);
   // The devices among `serials` that exist (any order).
   [[nodiscard]] absl::StatusOr<std::vector<DeviceRecord>> FindMany(
       const std::vector<std::string>& serials);

@@ -43,4 +43,13 @@ DeviceRecord DeviceFromRow(const pqxx::row& row, int first) {
   return device;
 }
 
+std::string DeviceWithManufacturerColumns() {
+  return absl::StrCat(DeviceColumns(), ", ", ManufacturerColumns("m."));
+}
+
+DeviceWithManufacturer DeviceWithManufacturerFromRow(const pqxx::row& row, int first) {
+  return DeviceWithManufacturer{DeviceFromRow(row, first),
+                                ManufacturerFromRow(row, first + kDeviceColumnCount)};
+}
+
 }  // namespace keyline::store

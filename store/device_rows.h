@@ -1,11 +1,13 @@
 // Internal to store/: reading devices rows joined to their manufacturer, for DeviceRepository and
-// for look-ups that start elsewhere (EnrollmentRepository::FindChallengeWithDevice).
+// for the enrollment look-ups (EnrollmentRepository::FindDeviceAndCreateChallenge and
+// FindChallengeWithDevice).
 #pragma once
 
 #include <pqxx/row>
 #include <string>
 #include <string_view>
 
+#include "store/manufacturer_rows.h"
 #include "store/records.h"
 
 namespace keyline::store {
@@ -19,5 +21,13 @@ inline constexpr std::string_view kDevicesWithManufacturers =
 
 // A DeviceRecord from DeviceColumns, starting at column `first`.
 DeviceRecord DeviceFromRow(const pqxx::row& row, int first = 0);
+
+// DeviceColumns, then the manufacturer's (ManufacturerColumns of `m`), over the same join.
+std::string DeviceWithManufacturerColumns();
+inline constexpr int kDeviceWithManufacturerColumnCount =
+    kDeviceColumnCount + kManufacturerColumnCount;
+
+// The two records from DeviceWithManufacturerColumns, starting at column `first`.
+DeviceWithManufacturer DeviceWithManufacturerFromRow(const pqxx::row& row, int first = 0);
 
 }  // namespace keyline::store

@@ -10,7 +10,6 @@
 #include "store/certificate_rows.h"
 #include "store/device_rows.h"
 #include "store/field_checks.h"
-#include "store/manufacturer_rows.h"
 #include "store/prepared_statement.h"
 #include "store/sql_text.h"
 #include "store/timestamps.h"
@@ -92,7 +91,7 @@ absl::StatusOr<DeviceWithChallenge> EnrollmentRepository::FindDeviceAndCreateCha
       " WHERE d.serial = $2 AND d.state IN ('claimed', 'enrolled') AND m.status = 'trusted' "
       "AND d.attestation_key_sha256 = $7::bytea RETURNING 1) "
       "SELECT ",
-      DeviceColumns(), ", ", ManufacturerColumns("m."), ", EXISTS (SELECT 1 FROM created)",
+      DeviceWithManufacturerColumns(), ", EXISTS (SELECT 1 FROM created)",
       AsAbsl(kDevicesWithManufacturers), " WHERE d.serial = $2"));
   const std::string expires_at = FormatRfc3339Micros(challenge.expires_at);
   absl::StatusOr<DeviceWithChallenge> found = pool_.WithStatement(
@@ -106,11 +105,8 @@ absl::StatusOr<DeviceWithChallenge> EnrollmentRepository::FindDeviceAndCreateCha
           return absl::NotFoundError(
               absl::StrCat("device_serial: no device ", challenge.device_serial));
         }
-        constexpr int kCreatedColumn = kDeviceColumnCount + kManufacturerColumnCount;
-        return DeviceWithChallenge{
-            DeviceWithManufacturer{DeviceFromRow(rows[0]),
-                                   ManufacturerFromRow(rows[0], kDeviceColumnCount)},
-            rows[0][kCreatedColumn].as<bool>()};
+        return DeviceWithChallenge{DeviceWithManufacturerFromRow(rows[0]),
+                                   rows[0][kDeviceWithManufacturerColumnCount].as<bool>()};
       });
   if (found.status().code() == absl::StatusCode::kAlreadyExists) {
     return absl::AlreadyExistsError("challenge.id: a challenge with this id exists");
@@ -142,8 +138,8 @@ absl::StatusOr<ChallengeRecord> EnrollmentRepository::FindChallenge(std::string_
 absl::StatusOr<ChallengeWithDevice> EnrollmentRepository::FindChallengeWithDevice(
     std::string_view id) {
   static const std::string* const kFind = new std::string(
-      absl::StrCat("SELECT ", ChallengeColumns(), ", ", DeviceColumns(), ", ",
-                   ManufacturerColumns("m."), AsAbsl(kDevicesWithManufacturers),
+      absl::StrCat("SELECT ", ChallengeColumns(), ", ", DeviceWithManufacturerColumns(),
+                   AsAbsl(kDevicesWithManufacturers),
                    " JOIN challenges ch ON ch.device_serial = d.serial WHERE ch.id = $1::bytea"));
   return pool_.WithStatement(
       "find challenge and device",
@@ -151,11 +147,8 @@ absl::StatusOr<ChallengeWithDevice> EnrollmentRepository::FindChallengeWithDevic
         const pqxx::result rows =
             ExecPrepared(tx, "challenge.find_with_device", *kFind, ByteaParam(id));
         if (rows.empty()) return absl::NotFoundError("no challenge with this id");
-        return ChallengeWithDevice{
-            ChallengeFromRow(rows[0]),
-            DeviceWithManufacturer{
-                DeviceFromRow(rows[0], kChallengeColumnCount),
-                ManufacturerFromRow(rows[0], kChallengeColumnCount + kDeviceColumnCount)}};
+        return ChallengeWithDevice{ChallengeFromRow(rows[0]),
+                                   DeviceWithManufacturerFromRow(rows[0], kChallengeColumnCount)};
       });
 }
 

@@ -8,7 +8,6 @@
 
 #include "absl/status/statusor.h"
 #include "store/connection_pool.h"
-#include "store/device_repository.h"
 #include "store/records.h"
 
 namespace keyline::store {

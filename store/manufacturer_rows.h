@@ -1,5 +1,5 @@
 // Internal to store/: reading manufacturers rows, for ManufacturerRepository and for look-ups that
-// join a device to its manufacturer (DeviceRepository::FindWithManufacturer).
+// join a device to its manufacturer (store/device_rows.h).
 #pragma once
 
 #include <pqxx/row>

@@ -68,6 +68,12 @@ struct DeviceRecord {
   absl::Time registered_at;  // set by the database on insert
 };
 
+// A device read together with its manufacturer (one statement, one snapshot).
+struct DeviceWithManufacturer {
+  DeviceRecord device;
+  ManufacturerRecord manufacturer;
+};
+
 struct ChallengeRecord {
   std::string id;     // 16 random bytes
   std::string device_serial;

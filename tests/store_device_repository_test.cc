@@ -243,43 +243,6 @@ TEST_F(DeviceRepositoryTest, BadBatchesAreRefusedWhole) {
   EXPECT_EQ(AuditLog().size(), events_before);
 }
 
-TEST_F(DeviceRepositoryTest, FindWithManufacturerReadsBothInOneLookUp) {
-  DeviceRepository devices(*pool_);
-  DeviceRegistration registration = TestDevice(manufacturer_id_, "sn-joined");
-  registration.device.attestation_chain_der = {std::string("\x30\x01\x00", 3)};
-  ASSERT_TRUE(devices.Register({registration}, kFactory).ok());
-  const ManufacturerRecord expected = *ManufacturerRepository(*pool_).FindById(manufacturer_id_);
-
-  absl::StatusOr<DeviceWithManufacturer> found = devices.FindWithManufacturer("sn-joined");
-  ASSERT_TRUE(found.ok()) << found.status();
-  const absl::StatusOr<DeviceRecord> alone = devices.Find("sn-joined");
-  ASSERT_TRUE(alone.ok()) << alone.status();
-  EXPECT_EQ(found->device.serial, alone->serial);
-  EXPECT_EQ(found->device.manufacturer_name, "vendor");
-  EXPECT_EQ(found->device.attestation_certificate_der, alone->attestation_certificate_der);
-  EXPECT_EQ(found->device.attestation_chain_der, alone->attestation_chain_der);
-  EXPECT_EQ(found->device.attestation_key_sha256, alone->attestation_key_sha256);
-  EXPECT_EQ(found->device.state, alone->state);
-  EXPECT_EQ(found->device.registered_at, alone->registered_at);
-  EXPECT_EQ(found->manufacturer.id, manufacturer_id_);
-  EXPECT_EQ(found->manufacturer.name, expected.name);
-  EXPECT_EQ(found->manufacturer.trust_anchor_der, expected.trust_anchor_der);
-  EXPECT_EQ(found->manufacturer.anchor_key_id, expected.anchor_key_id);
-  EXPECT_EQ(found->manufacturer.added_at, expected.added_at);
-  EXPECT_EQ(found->manufacturer.status, "trusted");
-  EXPECT_EQ(found->manufacturer.revoked_at, std::nullopt);
-
-  // A revocation shows at the next look-up.
-  ASSERT_TRUE(ManufacturerRepository(*pool_).Revoke("vendor", kAdmin, "test").ok());
-  found = devices.FindWithManufacturer("sn-joined");
-  ASSERT_TRUE(found.ok()) << found.status();
-  EXPECT_EQ(found->manufacturer.status, "revoked");
-  EXPECT_NE(found->manufacturer.revoked_at, std::nullopt);
-
-  EXPECT_EQ(devices.FindWithManufacturer("unknown").status().code(),
-            absl::StatusCode::kNotFound);
-}
-
 TEST_F(DeviceRepositoryTest, RevokedManufacturerRegistersNoDevices) {
   ASSERT_TRUE(ManufacturerRepository(*pool_).Revoke("vendor", kAdmin, "test").ok());
   const absl::StatusOr<RegistrationResult> result =

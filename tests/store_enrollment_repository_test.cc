@@ -15,6 +15,7 @@
 #include "store/connection_pool.h"
 #include "store/device_repository.h"
 #include "store/enrollment_repository.h"
+#include "store/manufacturer_repository.h"
 #include "store/timestamps.h"
 #include "tests/support/postgres_cluster.h"
 #include "tests/support/store_test_data.h"
@@ -94,22 +95,38 @@ TEST_F(EnrollmentRepositoryTest, FindsAChallengeWithItsDeviceAndManufacturerInOn
   EXPECT_EQ(found->challenge.requested_by, "urn:keyline:role:gateway:ward-7");
   EXPECT_EQ(found->challenge.expires_at, TruncateToMicros(challenge.expires_at));
   EXPECT_EQ(found->challenge.used_at, std::nullopt);
-  // The same device and manufacturer as the device's own look-up gives.
-  const absl::StatusOr<DeviceWithManufacturer> device =
-      devices.FindWithManufacturer(world_.device_serials[1]);
+  // The same device and manufacturer as their own look-ups give.
+  const absl::StatusOr<DeviceRecord> device = devices.Find(world_.device_serials[1]);
   ASSERT_TRUE(device.ok()) << device.status();
+  const absl::StatusOr<ManufacturerRecord> manufacturer =
+      ManufacturerRepository(*pool_).FindById(world_.manufacturer_id);
+  ASSERT_TRUE(manufacturer.ok()) << manufacturer.status();
   EXPECT_EQ(found->device.device.serial, world_.device_serials[1]);
-  EXPECT_EQ(found->device.device.state, device->device.state);
-  EXPECT_EQ(found->device.device.deployment, device->device.deployment);
-  EXPECT_EQ(found->device.device.attestation_certificate_der,
-            device->device.attestation_certificate_der);
-  EXPECT_EQ(found->device.device.attestation_chain_der, device->device.attestation_chain_der);
-  EXPECT_EQ(found->device.device.attestation_key_sha256, device->device.attestation_key_sha256);
-  EXPECT_EQ(found->device.device.registered_at, device->device.registered_at);
-  EXPECT_EQ(found->device.manufacturer.id, device->manufacturer.id);
+  EXPECT_EQ(found->device.device.manufacturer_name, "maker-for-acme");
+  EXPECT_EQ(found->device.device.state, device->state);
+  EXPECT_EQ(found->device.device.deployment, device->deployment);
+  EXPECT_EQ(found->device.device.attestation_certificate_der, device->attestation_certificate_der);
+  EXPECT_FALSE(found->device.device.attestation_chain_der.empty());
+  EXPECT_EQ(found->device.device.attestation_chain_der, device->attestation_chain_der);
+  EXPECT_EQ(found->device.device.attestation_key_sha256, device->attestation_key_sha256);
+  EXPECT_EQ(found->device.device.registered_at, device->registered_at);
+  EXPECT_EQ(found->device.manufacturer.id, world_.manufacturer_id);
   EXPECT_EQ(found->device.manufacturer.name, "maker-for-acme");
-  EXPECT_EQ(found->device.manufacturer.trust_anchor_der, device->manufacturer.trust_anchor_der);
-  EXPECT_EQ(found->device.manufacturer.status, device->manufacturer.status);
+  EXPECT_EQ(found->device.manufacturer.trust_anchor_der, manufacturer->trust_anchor_der);
+  EXPECT_EQ(found->device.manufacturer.anchor_key_id, manufacturer->anchor_key_id);
+  EXPECT_EQ(found->device.manufacturer.added_at, manufacturer->added_at);
+  EXPECT_EQ(found->device.manufacturer.status, "trusted");
+  EXPECT_EQ(found->device.manufacturer.revoked_at, std::nullopt);
+
+  // A revocation of the manufacturer shows at the next look-up.
+  ASSERT_TRUE(ManufacturerRepository(*pool_)
+                  .Revoke("maker-for-acme", "urn:keyline:role:admin:alice", "test")
+                  .ok());
+  const absl::StatusOr<ChallengeWithDevice> after =
+      enrollments.FindChallengeWithDevice(challenge.id);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->device.manufacturer.status, "revoked");
+  EXPECT_NE(after->device.manufacturer.revoked_at, std::nullopt);
 
   EXPECT_EQ(enrollments.FindChallengeWithDevice(testing::TestChallengeId(3)).status().code(),
             absl::StatusCode::kNotFound);
@@ -121,9 +138,12 @@ TEST_F(EnrollmentRepositoryTest, FindDeviceAndCreateChallengeStoresOnlyWhatMayBe
   EnrollmentRepository enrollments(*pool_);
   DeviceRepository devices(*pool_);
   const std::string& serial = world_.device_serials[0];
-  const absl::StatusOr<DeviceWithManufacturer> device = devices.FindWithManufacturer(serial);
+  const absl::StatusOr<DeviceRecord> device = devices.Find(serial);
   ASSERT_TRUE(device.ok()) << device.status();
-  const std::string key_hash = device->device.attestation_key_sha256;
+  const std::string key_hash = device->attestation_key_sha256;
+  const absl::StatusOr<ManufacturerRecord> manufacturer =
+      ManufacturerRepository(*pool_).FindById(world_.manufacturer_id);
+  ASSERT_TRUE(manufacturer.ok()) << manufacturer.status();
   const auto challenges = [&] { return Count("SELECT count(*) FROM challenges"); };
   pqxx::connection superuser(database_.superuser_url);
   const auto as_superuser = [&](const std::string& sql) {
@@ -138,9 +158,8 @@ TEST_F(EnrollmentRepositoryTest, FindDeviceAndCreateChallengeStoresOnlyWhatMayBe
   ASSERT_TRUE(found.ok()) << found.status();
   EXPECT_TRUE(found->challenge_created);
   EXPECT_EQ(found->device.device.serial, serial);
-  EXPECT_EQ(found->device.device.attestation_certificate_der,
-            device->device.attestation_certificate_der);
-  EXPECT_EQ(found->device.manufacturer.trust_anchor_der, device->manufacturer.trust_anchor_der);
+  EXPECT_EQ(found->device.device.attestation_certificate_der, device->attestation_certificate_der);
+  EXPECT_EQ(found->device.manufacturer.trust_anchor_der, manufacturer->trust_anchor_der);
   const absl::StatusOr<ChallengeRecord> stored = enrollments.FindChallenge(challenge.id);
   ASSERT_TRUE(stored.ok()) << stored.status();
   EXPECT_EQ(stored->nonce, challenge.nonce);
