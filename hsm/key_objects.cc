@@ -8,6 +8,11 @@
 
 namespace keyline::hsm {
 
+std::mutex& KeyObjectsMutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
 CK_RV FindKeyObjects(CK_FUNCTION_LIST* functions, CK_SESSION_HANDLE session,
                      CK_OBJECT_CLASS object_class, const std::string& label, const std::string& id,
                      size_t limit, std::vector<CK_OBJECT_HANDLE>& found) {
@@ -17,6 +22,7 @@ CK_RV FindKeyObjects(CK_FUNCTION_LIST* functions, CK_SESSION_HANDLE session,
   CK_ULONG count = 2;
   if (!label.empty()) attributes[count++] = BytesAttribute(CKA_LABEL, label);
   if (!id.empty()) attributes[count++] = BytesAttribute(CKA_ID, id);
+  const std::lock_guard<std::mutex> lock(KeyObjectsMutex());
   return FindObjects(functions, session, attributes, count, limit, found);
 }
 

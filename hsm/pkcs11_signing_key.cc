@@ -1,6 +1,7 @@
 #include "hsm/pkcs11_signing_key.h"
 
 #include <iterator>
+#include <mutex>
 #include <utility>
 #include <vector>
 
@@ -114,8 +115,11 @@ CK_RV Pkcs11SigningKey::LookUpHandle(CK_SESSION_HANDLE session, SessionKey& key,
   // to have them restated, CKR_ATTRIBUTE_READ_ONLY, and they may only ever be tightened anyway).
   CK_ATTRIBUTE session_only[] = {BoolAttribute(CKA_TOKEN, false)};
   CK_OBJECT_HANDLE copy = CK_INVALID_HANDLE;
-  rv = pool_->functions()->C_CopyObject(session, found[0], session_only, std::size(session_only),
-                                        &copy);
+  {
+    const std::lock_guard<std::mutex> lock(KeyObjectsMutex());  // no search sees it half-made
+    rv = pool_->functions()->C_CopyObject(session, found[0], session_only, std::size(session_only),
+                                          &copy);
+  }
   if (IsRecoverable(rv)) return rv;
   key.is_copy = rv == CKR_OK;
   key.handle = key.is_copy ? copy : found[0];

@@ -400,6 +400,42 @@ TEST_F(TokenTest, SignsWithAProtectedSessionCopyPerSessionThatDiesWithTheKey) {
   EXPECT_TRUE(token->DescribeKey("copied").ok());  // the token key itself stays
 }
 
+// SoftHSM2 builds a copy attribute by attribute, the source's CKA_TOKEN (true) before the
+// template's false, so an unguarded search from another session could meet a half-made copy as a
+// second token key with the same label and id. Keys making their copies while other threads look
+// the key up must never make either side see two.
+TEST_F(TokenTest, LookUpsNeverSeeAKeyCopyBeingMade) {
+  constexpr int kPoolSize = 4;
+  const std::unique_ptr<Token> token = OpenFreshToken("copy-race", kPoolSize);
+  ASSERT_NE(token, nullptr);
+  ASSERT_NE(NewKey(*token, KeyAlgorithm::kEcdsaP256, "raced"), nullptr);
+  std::atomic<bool> done{false};
+  std::atomic<int> ambiguous_lookups{0};
+  std::vector<std::thread> lookers;
+  for (int t = 0; t < 2; ++t) {
+    lookers.emplace_back([&] {
+      while (!done.load()) {
+        if (!token->DescribeKey("raced").ok()) ambiguous_lookups.fetch_add(1);
+      }
+    });
+  }
+  std::vector<std::thread> signers;
+  for (int t = 0; t < kPoolSize; ++t) {
+    signers.emplace_back([&] {
+      // Every new key object copies the token key into each session it signs on.
+      for (int i = 0; i < 100; ++i) {
+        absl::StatusOr<std::unique_ptr<SigningKey>> key = token->FindSigningKey("raced");
+        ASSERT_TRUE(key.ok()) << key.status();
+        ExpectSignsAndVerifies(**key, "while others look");
+      }
+    });
+  }
+  for (std::thread& signer : signers) signer.join();
+  done.store(true);
+  for (std::thread& looker : lookers) looker.join();
+  EXPECT_EQ(ambiguous_lookups.load(), 0);
+}
+
 TEST_F(TokenTest, WrongPinIsPermissionDenied) {
   absl::StatusOr<TempSoftHsmToken> created = TempSoftHsmToken::CreateToken("wrong-pin");
   ASSERT_TRUE(created.ok()) << created.status();
