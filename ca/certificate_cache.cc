@@ -1,6 +1,7 @@
 #include "ca/certificate_cache.h"
 
 #include <algorithm>
+#include <string>
 #include <utility>
 
 #include "ca/certificate_der.h"
@@ -28,9 +29,18 @@ absl::StatusOr<X509Ptr> CertificateCache::Parse(std::string_view der) {
   absl::StatusOr<X509Ptr> parsed = ParseCertificateDer(der);
   if (!parsed.ok()) return parsed.status();
   std::lock_guard lock(mutex_);
-  if (by_der_.size() >= capacity_ && !by_der_.contains(AsAbsl(der))) by_der_.erase(by_der_.begin());
-  // try_emplace leaves `parsed` alone when another thread stored the same bytes meanwhile.
-  const auto entry = by_der_.try_emplace(std::string(der), std::move(*parsed)).first;
+  // Another thread may have stored the same bytes meanwhile: keep its copy.
+  if (const auto found = by_der_.find(AsAbsl(der)); found != by_der_.end()) {
+    return SharedReference(found->second.get());
+  }
+  if (entry_order_.size() < capacity_) {
+    entry_order_.emplace_back(der);
+  } else {
+    by_der_.erase(entry_order_[next_victim_]);
+    entry_order_[next_victim_].assign(der);
+    next_victim_ = (next_victim_ + 1) % capacity_;
+  }
+  const auto entry = by_der_.emplace(std::string(der), std::move(*parsed)).first;
   return SharedReference(entry->second.get());
 }
 

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -26,7 +27,12 @@ namespace keyline::ca {
 
 class CertificateCache {
  public:
-  // Keeps at most `capacity` certificates (at least one); beyond that an arbitrary one is dropped.
+  // Keeps at most `capacity` certificates (at least one); beyond that the one that entered first
+  // is dropped. First in, first out rather than an arbitrary victim: a device's certificate must
+  // survive the few milliseconds between its BeginEnrollment and CompleteEnrollment while other
+  // devices' certificates keep arriving (dropping the hash map's first slot threw most of them
+  // out within a few dozen insertions). Hits do not refresh an entry: anchors that every
+  // enrollment meets come back after a parse when their turn comes.
   explicit CertificateCache(size_t capacity);
 
   // ParseCertificateDer(der), or the certificate parsed earlier from the same bytes (its own
@@ -38,7 +44,11 @@ class CertificateCache {
  private:
   const size_t capacity_;
   mutable std::mutex mutex_;
-  absl::flat_hash_map<std::string, X509Ptr> by_der_;  // guarded by mutex_
+  // Guarded by mutex_. entry_order_ holds by_der_'s keys in the order they entered, a ring of
+  // `capacity_` slots once full; next_victim_ is the oldest slot.
+  absl::flat_hash_map<std::string, X509Ptr> by_der_;
+  std::vector<std::string> entry_order_;
+  size_t next_victim_ = 0;
 };
 
 }  // namespace keyline::ca

@@ -62,6 +62,35 @@ TEST(CertificateCacheTest, ACertificateHandedOutOutlivesItsEviction) {
   EXPECT_EQ(SerialOf(kept->get()), 10);  // still ours, whatever the cache dropped
 }
 
+// Enrollment parses a device's attestation certificate in BeginEnrollment and needs it again in
+// CompleteEnrollment a few milliseconds later, while other devices' certificates keep arriving:
+// the newest certificates must be the last to go.
+TEST(CertificateCacheTest, AFullCacheDropsItsOldestCertificatesFirst) {
+  constexpr size_t kCapacity = 32;
+  constexpr size_t kRecent = 8;  // what a full cache must still hold, however long it ran
+  CertificateCache cache(kCapacity);
+  std::vector<std::string> ders;
+  std::vector<const X509*> parsed;
+  size_t dropped_while_recent = 0;
+  for (long serial = 0; serial < 300; ++serial) {
+    ders.push_back(SelfSignedDer(1000 + serial));
+    auto certificate = cache.Parse(ders.back());
+    ASSERT_TRUE(certificate.ok());
+    parsed.push_back(certificate->get());
+    EXPECT_LE(cache.size(), kCapacity);
+    if (ders.size() <= kRecent) continue;
+    const size_t earlier = ders.size() - 1 - kRecent;
+    auto again = cache.Parse(ders[earlier]);
+    ASSERT_TRUE(again.ok());
+    if (again->get() != parsed[earlier]) {
+      ++dropped_while_recent;
+      parsed[earlier] = again->get();  // parsed anew and cached again
+    }
+  }
+  EXPECT_EQ(dropped_while_recent, 0u);
+  EXPECT_EQ(cache.size(), kCapacity);
+}
+
 TEST(CertificateCacheTest, BadBytesAreRefusedEveryTimeAndNotKept) {
   CertificateCache cache(8);
   const std::string good = SelfSignedDer(3);
