@@ -11,8 +11,11 @@
 #                           issues an operator certificate with keylinectl as the bootstrap
 #                           admin, writing the key and the PEM chain to KEY and CERT
 #   keyline_stop            stops the server (it is stopped on exit anyway)
-#   keyline_cpu_summary SERVER_TICKS PG_TICKS LOAD_SECONDS SECONDS
-#                           "keyline-server X s, postgres Y s, load generator Z s of CPU over N s"
+#   keyline_cpu_summary SERVER_TICKS PG_TICKS LOAD_SECONDS SECONDS [OPERATIONS]
+#                           "keyline-server X s, postgres Y s, load generator Z s of CPU over N s",
+#                           and with OPERATIONS (what was answered in those N s) the same per
+#                           operation in microseconds: comparable across machines of different
+#                           speed, where the rates are not
 #
 # keyline_status_yaml, when set before keyline_start, holds more keys of the status: section
 # (YAML lines indented by two spaces, e.g. "  threads: 2"), for the benchmarks of that listener.
@@ -74,6 +77,12 @@ keyline_stop() {
 }
 
 keyline_cpu_summary() {
-  local server_ticks=$1 pg_ticks=$2 load_seconds=$3 seconds=$4
-  echo "keyline-server $(cpu_seconds "$server_ticks") s, postgres $(cpu_seconds "$pg_ticks") s, load generator $(awk -v s="$load_seconds" 'BEGIN { printf "%.1f", s }') s of CPU over $seconds s"
+  local server_ticks=$1 pg_ticks=$2 load_seconds=$3 seconds=$4 operations=${5:-0}
+  echo -n "keyline-server $(cpu_seconds "$server_ticks") s, postgres $(cpu_seconds "$pg_ticks") s, load generator $(awk -v s="$load_seconds" 'BEGIN { printf "%.1f", s }') s of CPU over $seconds s"
+  if [ "$operations" -gt 0 ]; then
+    awk -v s="$server_ticks" -v p="$pg_ticks" -v l="$load_seconds" -v hz="$ticks_per_second" \
+      -v n="$operations" 'BEGIN { printf "; per operation: server %.0f us, postgres %.0f us, load generator %.0f us", \
+        s / hz / n * 1e6, p / hz / n * 1e6, l / n * 1e6 }'
+  fi
+  echo
 }
