@@ -45,11 +45,10 @@ absl::StatusOr<std::unique_ptr<Pkcs11SigningKey>> Pkcs11SigningKey::Find(
     std::shared_ptr<SessionPool> pool, const std::string& label, const std::string& id) {
   if (label.empty()) return absl::InvalidArgumentError("key label: empty");
   FoundKey found;
-  absl::Status status =
-      pool->Run("finding the signing key", [&](CK_SESSION_HANDLE session, uint64_t) {
-        found = FoundKey{};  // a retry starts from scratch
-        return ReadKey(pool->functions(), session, label, id, found);
-      });
+  absl::Status status = pool->Run("finding the signing key", [&](const SessionPool::Lease& lease) {
+    found = FoundKey{};  // a retry starts from scratch
+    return ReadKey(pool->functions(), lease.session, label, id, found);
+  });
   if (!status.ok()) return status;
   const std::string name = absl::StrCat("key \"", label, "\"");
   if (found.private_keys.empty()) {

@@ -43,18 +43,19 @@ absl::StatusOr<KeyInfo> Pkcs11Token::GenerateKeyPair(KeyAlgorithm algorithm,
   absl::MutexLock lock(&generation_mutex_);
   std::vector<CK_OBJECT_HANDLE> existing;
   absl::Status status =
-      pool_->Run("looking for the key label", [&](CK_SESSION_HANDLE session, uint64_t) {
-        return FindKeyObjects(pool_->functions(), session, CKO_PRIVATE_KEY, label, "", 1, existing);
+      pool_->Run("looking for the key label", [&](const SessionPool::Lease& lease) {
+        return FindKeyObjects(pool_->functions(), lease.session, CKO_PRIVATE_KEY, label, "", 1,
+                              existing);
       });
   if (!status.ok()) return status;
   if (!existing.empty()) {
     return absl::AlreadyExistsError(
         absl::StrCat("key \"", label, "\": a private key with this label exists"));
   }
-  status = pool_->Run("C_GenerateKeyPair", [&](CK_SESSION_HANDLE session, uint64_t) {
+  status = pool_->Run("C_GenerateKeyPair", [&](const SessionPool::Lease& lease) {
     CK_OBJECT_HANDLE public_key = CK_INVALID_HANDLE;
     CK_OBJECT_HANDLE private_key = CK_INVALID_HANDLE;
-    return GenerateEcKeyPair(pool_->functions(), session, *ec_params, label, id, public_key,
+    return GenerateEcKeyPair(pool_->functions(), lease.session, *ec_params, label, id, public_key,
                              private_key);
   });
   if (!status.ok()) return status;
@@ -74,7 +75,8 @@ absl::StatusOr<KeyInfo> Pkcs11Token::DescribeKey(const std::string& label) {
   if (label.empty()) return absl::InvalidArgumentError("key label: empty");
   std::vector<CK_OBJECT_HANDLE> found;
   PrivateKeyAttributes attributes;
-  absl::Status status = pool_->Run("describing the key", [&](CK_SESSION_HANDLE session, uint64_t) {
+  absl::Status status = pool_->Run("describing the key", [&](const SessionPool::Lease& lease) {
+    const CK_SESSION_HANDLE session = lease.session;
     CK_RV rv = FindKeyObjects(pool_->functions(), session, CKO_PRIVATE_KEY, label, "", 2, found);
     if (rv != CKR_OK || found.size() != 1) return rv;
     return ReadPrivateKeyAttributes(pool_->functions(), session, found[0], attributes);
@@ -92,7 +94,8 @@ absl::StatusOr<KeyInfo> Pkcs11Token::DescribeKey(const std::string& label) {
 
 absl::StatusOr<std::vector<KeyInfo>> Pkcs11Token::ListKeys() {
   std::vector<PrivateKeyAttributes> keys;
-  absl::Status status = pool_->Run("listing keys", [&](CK_SESSION_HANDLE session, uint64_t) {
+  absl::Status status = pool_->Run("listing keys", [&](const SessionPool::Lease& lease) {
+    const CK_SESSION_HANDLE session = lease.session;
     std::vector<CK_OBJECT_HANDLE> found;
     keys.clear();
     CK_RV rv =

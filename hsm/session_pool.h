@@ -29,7 +29,6 @@
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -61,10 +60,9 @@ class SessionPool {
     uint64_t generation;
   };
 
-  // Calls fn(CK_SESSION_HANDLE session, uint64_t generation) -> CK_RV, or fn(const Lease&) ->
-  // CK_RV, with a logged-in session that no other thread uses meanwhile. `generation` changes
-  // whenever the sessions were replaced; object handles cached under an older generation must be
-  // looked up again.
+  // Calls fn(const Lease&) -> CK_RV with a logged-in session that no other thread uses meanwhile.
+  // The lease's generation changes whenever the sessions were replaced; object handles cached
+  // under an older generation must be looked up again.
   // Returns OK for CKR_OK, otherwise Pkcs11Status(rv, operation) of the last attempt, or the
   // status of a failed recovery. Does not allocate on the success path.
   template <typename Fn>
@@ -114,13 +112,7 @@ absl::Status SessionPool::Run(std::string_view operation, Fn&& fn) {
   for (int attempt = 0;; ++attempt) {
     const Lease lease = Acquire();
     CK_RV rv = CKR_SESSION_HANDLE_INVALID;
-    if (lease.session != CK_INVALID_HANDLE) {
-      if constexpr (std::is_invocable_v<Fn&, CK_SESSION_HANDLE, uint64_t>) {
-        rv = fn(lease.session, lease.generation);
-      } else {
-        rv = fn(std::as_const(lease));
-      }
-    }
+    if (lease.session != CK_INVALID_HANDLE) rv = fn(std::as_const(lease));
     Release(lease.index);
     if (rv == CKR_OK) return absl::OkStatus();
     if (attempt > 0 || !IsRecoverable(rv)) return Pkcs11Status(rv, operation);

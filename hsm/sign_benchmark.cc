@@ -98,7 +98,7 @@ BENCHMARK(BM_RawPkcs11Sign)
 void BM_SessionPoolRunOverhead(benchmark::State& state) {
   SessionPool& pool = *fixture->pool;
   for (auto _ : state) {
-    absl::Status status = pool.Run("no-op", [](CK_SESSION_HANDLE, uint64_t) { return CKR_OK; });
+    absl::Status status = pool.Run("no-op", [](const SessionPool::Lease&) { return CKR_OK; });
     benchmark::DoNotOptimize(status);
   }
   state.SetItemsProcessed(state.iterations());
