@@ -1,6 +1,7 @@
 #include "hsm/key_objects.h"
 
 #include <iterator>
+#include <mutex>
 
 #include "absl/strings/str_cat.h"
 #include "hsm/ec_curve.h"
@@ -8,10 +9,15 @@
 
 namespace keyline::hsm {
 
+namespace {
+
+// See CopyKeyToSession.
 std::mutex& KeyObjectsMutex() {
   static std::mutex mutex;
   return mutex;
 }
+
+}  // namespace
 
 CK_RV FindKeyObjects(CK_FUNCTION_LIST* functions, CK_SESSION_HANDLE session,
                      CK_OBJECT_CLASS object_class, const std::string& label, const std::string& id,
@@ -24,6 +30,14 @@ CK_RV FindKeyObjects(CK_FUNCTION_LIST* functions, CK_SESSION_HANDLE session,
   if (!id.empty()) attributes[count++] = BytesAttribute(CKA_ID, id);
   const std::lock_guard<std::mutex> lock(KeyObjectsMutex());
   return FindObjects(functions, session, attributes, count, limit, found);
+}
+
+CK_RV CopyKeyToSession(CK_FUNCTION_LIST* functions, CK_SESSION_HANDLE session, CK_OBJECT_HANDLE key,
+                       CK_OBJECT_HANDLE& copy) {
+  CK_ATTRIBUTE session_only[] = {BoolAttribute(CKA_TOKEN, false)};
+  copy = CK_INVALID_HANDLE;
+  const std::lock_guard<std::mutex> lock(KeyObjectsMutex());
+  return functions->C_CopyObject(session, key, session_only, std::size(session_only), &copy);
 }
 
 CK_RV ReadPrivateKeyAttributes(CK_FUNCTION_LIST* functions, CK_SESSION_HANDLE session,

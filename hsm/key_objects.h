@@ -5,7 +5,6 @@
 
 #include <p11-kit/pkcs11.h>
 
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -14,20 +13,25 @@
 
 namespace keyline::hsm {
 
-// Held by every key-object search and by every session copy a signing key makes. SoftHSM2
-// builds a copy attribute by attribute, the source's CKA_TOKEN (true) before the template's false,
-// so a search in another session could meet the half-made copy as a second token key under the
-// same label and id (a CI run did: "its label and id now match several private keys").
-// Process-wide because session objects are visible to every session of the application, whichever
-// pool opened it. Searches and copies are rare (a copy per session per key), so nobody waits long.
-std::mutex& KeyObjectsMutex();
-
 // Token objects of `object_class` (CKO_PRIVATE_KEY, CKO_PUBLIC_KEY) with this CKA_LABEL and, when
 // `id` is non-empty, this CKA_ID; an empty label matches every such object. At most `limit`.
-// Session objects (a signing key's in-memory copy) are never returned. Takes KeyObjectsMutex.
+// Session objects (a signing key's in-memory copy) are never returned.
 CK_RV FindKeyObjects(CK_FUNCTION_LIST* functions, CK_SESSION_HANDLE session,
                      CK_OBJECT_CLASS object_class, const std::string& label, const std::string& id,
                      size_t limit, std::vector<CK_OBJECT_HANDLE>& found);
+
+// A session object copied from token key `key`: only CKA_TOKEN changes, so the copy inherits
+// CKA_SENSITIVE and CKA_EXTRACTABLE (SoftHSM2 refuses to have them restated,
+// CKR_ATTRIBUTE_READ_ONLY, and they may only ever be tightened anyway).
+//
+// FindKeyObjects never sees a copy half-made: SoftHSM2 builds one attribute by attribute, the
+// source's CKA_TOKEN (true) before the template's false, so a search in another session could
+// meet it as a second token key under the same label and id (a CI run did: "its label and id now
+// match several private keys"). Both take one process-wide lock, since session objects are
+// visible to every session of the application, whichever pool opened it; searches and copies are
+// rare (a copy per session per key), so nobody waits long.
+CK_RV CopyKeyToSession(CK_FUNCTION_LIST* functions, CK_SESSION_HANDLE session, CK_OBJECT_HANDLE key,
+                       CK_OBJECT_HANDLE& copy);
 
 // What KeyInfo needs, as read from a private-key object.
 struct PrivateKeyAttributes {

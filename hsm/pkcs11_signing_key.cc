@@ -1,7 +1,5 @@
 #include "hsm/pkcs11_signing_key.h"
 
-#include <iterator>
-#include <mutex>
 #include <utility>
 #include <vector>
 
@@ -110,15 +108,8 @@ CK_RV Pkcs11SigningKey::LookUpHandle(CK_SESSION_HANDLE session, SessionKey& key,
            : found.size() > 1 ? Lookup::kAmbiguous
                               : Lookup::kFound;
   if (lookup != Lookup::kFound) return CKR_OK;
-  // Only CKA_TOKEN changes: the copy inherits CKA_SENSITIVE and CKA_EXTRACTABLE (SoftHSM2 refuses
-  // to have them restated, CKR_ATTRIBUTE_READ_ONLY, and they may only ever be tightened anyway).
-  CK_ATTRIBUTE session_only[] = {BoolAttribute(CKA_TOKEN, false)};
   CK_OBJECT_HANDLE copy = CK_INVALID_HANDLE;
-  {
-    const std::lock_guard<std::mutex> lock(KeyObjectsMutex());  // no search sees it half-made
-    rv = pool_->functions()->C_CopyObject(session, found[0], session_only, std::size(session_only),
-                                          &copy);
-  }
+  rv = CopyKeyToSession(pool_->functions(), session, found[0], copy);
   if (IsRecoverable(rv)) return rv;
   key.is_copy = rv == CKR_OK;
   key.handle = key.is_copy ? copy : found[0];

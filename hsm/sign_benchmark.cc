@@ -63,10 +63,8 @@ void BM_RawPkcs11Sign(benchmark::State& state) {
     return;
   }
   if (state.range(1) != 0) {  // sign with a session copy of the key instead of the token object
-    CK_BBOOL no = CK_FALSE;
-    CK_ATTRIBUTE session_only{CKA_TOKEN, &no, sizeof(no)};
     CK_OBJECT_HANDLE copy = CK_INVALID_HANDLE;
-    if (functions->C_CopyObject(session->handle(), keys[0], &session_only, 1, &copy) != CKR_OK) {
+    if (CopyKeyToSession(functions, session->handle(), keys[0], copy) != CKR_OK) {
       state.SkipWithError("C_CopyObject failed");
       return;
     }
