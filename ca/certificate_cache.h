@@ -1,10 +1,10 @@
 // Parsed certificates by their DER bytes, shared between requests.
 //
 // OpenSSL 3.0 spends about 120 us in d2i_X509 for a 500-byte P-256 certificate (the public key
-// goes through the provider decoders), and enrollment meets the same certificates over and over:
-// the manufacturer's trust anchor on every BeginEnrollment, a device's attestation certificate in
-// BeginEnrollment and again in CompleteEnrollment. Before this cache, parsing was a third of the
-// server's CPU in bench/enroll.
+// goes through the provider decoders), and enrollment meets some certificates over and over: the
+// manufacturer's trust anchor on every BeginEnrollment, vendors' intermediates, and the chains
+// validated in full (a chain other than the registered one, see provisioning/attestation_chain.h).
+// Before this cache, parsing was a third of the server's CPU in bench/enroll.
 //
 // A certificate handed out is shared with the cache and with other threads: treat it as
 // immutable (read it, verify with it, put it in a store; never set fields on it). OpenSSL guards
@@ -28,11 +28,10 @@ namespace keyline::ca {
 class CertificateCache {
  public:
   // Keeps at most `capacity` certificates (at least one); beyond that the one that entered first
-  // is dropped. First in, first out rather than an arbitrary victim: a device's certificate must
-  // survive the few milliseconds between its BeginEnrollment and CompleteEnrollment while other
-  // devices' certificates keep arriving (dropping the hash map's first slot threw most of them
-  // out within a few dozen insertions). Hits do not refresh an entry: anchors that every
-  // enrollment meets come back after a parse when their turn comes.
+  // is dropped. First in, first out rather than an arbitrary victim: dropping the hash map's first
+  // slot threw most new entries out within a few dozen insertions, before their second use. Hits
+  // do not refresh an entry: anchors that every enrollment meets come back after a parse when
+  // their turn comes.
   explicit CertificateCache(size_t capacity);
 
   // ParseCertificateDer(der), or the certificate parsed earlier from the same bytes (its own

@@ -2,23 +2,18 @@
 
 #include <openssl/asn1t.h>
 #include <openssl/core_names.h>
-#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/obj_mac.h>
 #include <openssl/pem.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "ca/public_key_decoder.h"
 #include "common/absl_compat.h"
 
 // RFC 2986 CertificationRequest with the key left as algorithm + bits (see csr_policy.h). The
 // structs and templates follow OpenSSL's asn1t.h conventions, hence the C-style names.
 extern "C" {
-typedef struct {
-  X509_ALGOR* algorithm;
-  ASN1_BIT_STRING* public_key;
-} KEYLINE_SPKI;
-
 typedef struct {
   ASN1_ENCODING encoding;  // the DER the signature covers, as it arrived
   ASN1_INTEGER* version;
@@ -36,11 +31,6 @@ typedef struct {
 
 namespace keyline::ca {
 namespace {
-
-ASN1_SEQUENCE(KEYLINE_SPKI) = {
-    ASN1_SIMPLE(KEYLINE_SPKI, algorithm, X509_ALGOR),
-    ASN1_SIMPLE(KEYLINE_SPKI, public_key, ASN1_BIT_STRING),
-} ASN1_SEQUENCE_END(KEYLINE_SPKI)
 
 ASN1_SEQUENCE_enc(KEYLINE_CSR_INFO, encoding, 0) = {
     ASN1_SIMPLE(KEYLINE_CSR_INFO, version, ASN1_INTEGER),
@@ -62,11 +52,6 @@ KEYLINE_CSR* DecodeCsr(const unsigned char** in, long length) {
 
 void FreeCsr(KEYLINE_CSR* request) {
   ASN1_item_free(reinterpret_cast<ASN1_VALUE*>(request), ASN1_ITEM_rptr(KEYLINE_CSR));
-}
-
-int EncodeSpki(const KEYLINE_SPKI* spki, unsigned char** out) {
-  return ASN1_item_i2d(reinterpret_cast<const ASN1_VALUE*>(spki), out,
-                       ASN1_ITEM_rptr(KEYLINE_SPKI));
 }
 
 using CsrPtr = OpenSslPtr<KEYLINE_CSR, FreeCsr>;
@@ -113,108 +98,6 @@ absl::StatusOr<CsrPtr> Decode(std::string_view der, bool from_pem, std::string_v
     return Reject(field, "version is not v1 (0)");
   }
   return request;
-}
-
-std::string_view BitStringBytes(const ASN1_BIT_STRING* bits) {
-  return {reinterpret_cast<const char*>(ASN1_STRING_get0_data(bits)),
-          static_cast<size_t>(ASN1_STRING_length(bits))};
-}
-
-bool HasUnusedBits(const ASN1_BIT_STRING* bits) {
-  return (bits->flags & ASN1_STRING_FLAG_BITS_LEFT) != 0 && (bits->flags & 0x07) != 0;
-}
-
-// An EVP_PKEY straight from a point or raw key, without OpenSSL's decoder machinery.
-absl::StatusOr<EvpPkeyPtr> ImportRawKey(const char* type, const char* group,
-                                        std::string_view key_bytes, std::string_view field) {
-  EvpPkeyCtxPtr context(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
-  OSSL_PARAM params[3];
-  size_t next = 0;
-  if (group != nullptr) {
-    params[next++] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
-                                                      const_cast<char*>(group), 0);
-  }
-  params[next++] = OSSL_PARAM_construct_octet_string(
-      OSSL_PKEY_PARAM_PUB_KEY, const_cast<char*>(key_bytes.data()), key_bytes.size());
-  params[next] = OSSL_PARAM_construct_end();
-  EVP_PKEY* key = nullptr;
-  if (!context || EVP_PKEY_fromdata_init(context.get()) != 1 ||
-      EVP_PKEY_fromdata(context.get(), &key, EVP_PKEY_PUBLIC_KEY, params) != 1) {
-    ERR_clear_error();
-    return Reject(field, "public key cannot be decoded");
-  }
-  return EvpPkeyPtr(key);
-}
-
-// A key on `curve` (its generator as the public point), built once: EC keys of requests are
-// copies of it with their own point, 6 us against 24 us for EVP_PKEY_fromdata, which sets the
-// curve up from its name every time.
-EVP_PKEY* EcTemplate(int curve) {
-  const auto make = [](int nid) -> EVP_PKEY* {
-    const OpenSslPtr<EC_GROUP, EC_GROUP_free> group(EC_GROUP_new_by_curve_name(nid));
-    unsigned char point[1 + 2 * 66];
-    const size_t length =
-        group ? EC_POINT_point2oct(group.get(), EC_GROUP_get0_generator(group.get()),
-                                   POINT_CONVERSION_UNCOMPRESSED, point, sizeof(point), nullptr)
-              : 0;
-    auto key = ImportRawKey("EC", OBJ_nid2sn(nid),
-                            std::string_view(reinterpret_cast<char*>(point), length), "template");
-    return key.ok() ? key->release() : nullptr;  // kept for the life of the process
-  };
-  static EVP_PKEY* const p256 = make(NID_X9_62_prime256v1);
-  static EVP_PKEY* const p384 = make(NID_secp384r1);
-  return curve == NID_secp384r1 ? p384 : p256;
-}
-
-absl::StatusOr<EvpPkeyPtr> ImportEcKey(int curve, std::string_view point, std::string_view field) {
-  EVP_PKEY* const key_template = EcTemplate(curve);
-  // Without a template (it cannot happen with OpenSSL's curves), the slow way.
-  if (key_template == nullptr) return ImportRawKey("EC", OBJ_nid2sn(curve), point, field);
-  EvpPkeyPtr key(EVP_PKEY_dup(key_template));
-  // Checks that the point is on the curve, as EVP_PKEY_fromdata does.
-  if (!key ||
-      EVP_PKEY_set1_encoded_public_key(
-          key.get(), reinterpret_cast<const unsigned char*>(point.data()), point.size()) != 1) {
-    ERR_clear_error();
-    return Reject(field, "public key cannot be decoded");
-  }
-  return key;
-}
-
-// The key of the request. EC and Ed25519 keys are imported from their bits; anything else goes
-// through OpenSSL's SubjectPublicKeyInfo decoder.
-absl::StatusOr<EvpPkeyPtr> DecodeKey(const KEYLINE_SPKI* spki, std::string_view field) {
-  const ASN1_OBJECT* algorithm = nullptr;
-  int parameter_type = V_ASN1_UNDEF;
-  const void* parameter = nullptr;
-  X509_ALGOR_get0(&algorithm, &parameter_type, &parameter, spki->algorithm);
-  if (HasUnusedBits(spki->public_key)) return Reject(field, "public key bits are not whole octets");
-  const std::string_view bits = BitStringBytes(spki->public_key);
-  switch (OBJ_obj2nid(algorithm)) {
-    case NID_X9_62_id_ecPublicKey: {
-      if (parameter_type != V_ASN1_OBJECT) {
-        return Reject(field, "EC key without a named curve (explicit parameters are not accepted)");
-      }
-      const int curve = OBJ_obj2nid(static_cast<const ASN1_OBJECT*>(parameter));
-      if (curve != NID_X9_62_prime256v1 && curve != NID_secp384r1) {
-        const char* name = curve == NID_undef ? "(unknown)" : OBJ_nid2sn(curve);
-        return Reject(field, absl::StrCat("unsupported curve ", name, ", P-256 or P-384 required"));
-      }
-      return ImportEcKey(curve, bits, field);
-    }
-    case NID_ED25519:
-      return ImportRawKey("ED25519", nullptr, bits, field);
-    default: {
-      unsigned char* der = nullptr;
-      const int length = EncodeSpki(spki, &der);
-      const unsigned char* cursor = der;
-      EvpPkeyPtr key(length > 0 ? d2i_PUBKEY(nullptr, &cursor, length) : nullptr);
-      OPENSSL_free(der);
-      ERR_clear_error();
-      if (!key) return Reject(field, "public key cannot be decoded");
-      return key;
-    }
-  }
 }
 
 // The key types the policy accepts, named as in AcceptedCsr::key_type.
@@ -315,7 +198,7 @@ absl::StatusOr<AcceptedCsr> ParseAndCheckCsr(std::string_view csr, std::string_v
   if (!request.ok()) return request.status();
   const KEYLINE_SPKI* spki = (*request)->info->key;
 
-  auto key = DecodeKey(spki, field);
+  auto key = DecodePublicKey(spki, field);
   if (!key.ok()) return key.status();
   auto key_type = CheckKey(key->get(), field);
   if (!key_type.ok()) return key_type.status();

@@ -9,10 +9,10 @@
 // Ed25519.
 //
 // Parsing follows RFC 2986 4.2 with OpenSSL's ASN.1 decoder, through templates of our own that
-// keep the SubjectPublicKeyInfo as algorithm and bits instead of letting OpenSSL 3.0 decode it with
-// its provider decoders (d2i_X509_REQ spends ~160 µs there, more than the signature check).
-// EC and Ed25519 keys are then imported directly from their point; other keys take OpenSSL's
-// general path. The subject must still be a well-formed Name and the version v1.
+// keep the SubjectPublicKeyInfo as algorithm and bits; the key is then decoded by
+// ca/public_key_decoder.h rather than by OpenSSL 3.0's provider decoders (d2i_X509_REQ spends
+// ~160 µs there, more than the signature check). The subject must still be a well-formed Name
+// and the version v1.
 #pragma once
 
 #include <string>

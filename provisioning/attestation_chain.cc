@@ -7,17 +7,20 @@
 #include "ca/certificate_der.h"
 #include "common/absl_compat.h"
 #include "common/der_encoding.h"
+#include "common/status_macros.h"
 #include "store/sha256.h"
 
 namespace keyline::provisioning {
 
-absl::StatusOr<AttestationChain> ParseAttestationChain(
-    const std::vector<std::string_view>& certificates, std::string_view field,
-    ca::CertificateCache* cache) {
-  const auto problem = [field](size_t index, std::string_view what) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(AsAbsl(field), "[", index, "]: ", AsAbsl(what)));
-  };
+namespace {
+
+absl::Status ElementProblem(std::string_view field, size_t index, std::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(AsAbsl(field), "[", index, "]: ", AsAbsl(what)));
+}
+
+// The limits both readers apply before looking inside a certificate.
+absl::Status CheckChainLimits(const std::vector<std::string_view>& certificates,
+                              std::string_view field) {
   if (certificates.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(AsAbsl(field), ": empty"));
   }
@@ -25,15 +28,40 @@ absl::StatusOr<AttestationChain> ParseAttestationChain(
     return absl::InvalidArgumentError(absl::StrCat(AsAbsl(field), ": ", certificates.size(),
                                                    " certificates, at most ", kMaxChainLength));
   }
-  AttestationChain chain;
   for (size_t i = 0; i < certificates.size(); ++i) {
     if (certificates[i].size() > kMaxCertificateBytes) {
-      return problem(i, absl::StrCat(certificates[i].size(), " bytes, larger than the limit of ",
-                                     kMaxCertificateBytes));
+      return ElementProblem(
+          field, i,
+          absl::StrCat(certificates[i].size(), " bytes, larger than the limit of ",
+                       kMaxCertificateBytes));
     }
+  }
+  return absl::OkStatus();
+}
+
+// X509_verify_cert's verdict on one certificate's dates at `at` (whole seconds, as it compares):
+// valid from notBefore included to notAfter excluded (X509_cmp_time counts "equal" as "earlier").
+absl::Status CheckValidity(absl::Time not_before, absl::Time not_after, absl::Time at,
+                           std::string_view field) {
+  int error = X509_V_OK;
+  if (at < not_before) error = X509_V_ERR_CERT_NOT_YET_VALID;
+  if (at >= not_after) error = X509_V_ERR_CERT_HAS_EXPIRED;
+  if (error == X509_V_OK) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat(AsAbsl(field), ": ", X509_verify_cert_error_string(error)));
+}
+
+}  // namespace
+
+absl::StatusOr<AttestationChain> ParseAttestationChain(
+    const std::vector<std::string_view>& certificates, std::string_view field,
+    ca::CertificateCache* cache) {
+  KEYLINE_RETURN_IF_ERROR(CheckChainLimits(certificates, field));
+  AttestationChain chain;
+  for (size_t i = 0; i < certificates.size(); ++i) {
     auto certificate =
         cache != nullptr ? cache->Parse(certificates[i]) : ca::ParseCertificateDer(certificates[i]);
-    if (!certificate.ok()) return problem(i, "not a DER certificate");
+    if (!certificate.ok()) return ElementProblem(field, i, "not a DER certificate");
     chain.der.emplace_back(certificates[i]);
     if (i == 0) {
       chain.leaf = *std::move(certificate);
@@ -42,6 +70,46 @@ absl::StatusOr<AttestationChain> ParseAttestationChain(
     }
   }
   return chain;
+}
+
+absl::StatusOr<std::vector<ca::CertificateOutline>> OutlineAttestationChain(
+    const std::vector<std::string_view>& certificates, std::string_view field) {
+  KEYLINE_RETURN_IF_ERROR(CheckChainLimits(certificates, field));
+  std::vector<ca::CertificateOutline> outlines;
+  outlines.reserve(certificates.size());
+  for (size_t i = 0; i < certificates.size(); ++i) {
+    auto outline = ca::ReadCertificateOutline(certificates[i]);
+    if (!outline.ok()) return ElementProblem(field, i, "not a DER certificate");
+    outlines.push_back(*std::move(outline));
+  }
+  return outlines;
+}
+
+bool IsRegisteredChain(const std::vector<std::string_view>& certificates,
+                       std::string_view registered_leaf,
+                       const std::vector<std::string>& registered_intermediates) {
+  if (certificates.empty() || certificates.size() != registered_intermediates.size() + 1 ||
+      certificates[0] != registered_leaf) {
+    return false;
+  }
+  for (size_t i = 1; i < certificates.size(); ++i) {
+    if (certificates[i] != registered_intermediates[i - 1]) return false;
+  }
+  return true;
+}
+
+absl::Status CheckRegisteredChainValidity(const std::vector<ca::CertificateOutline>& chain,
+                                          const X509* trust_anchor, absl::Time at,
+                                          std::string_view field) {
+  const absl::Time second = absl::FromTimeT(absl::ToTimeT(at));
+  // From the anchor down to the leaf, the order in which OpenSSL reports the first problem.
+  KEYLINE_RETURN_IF_ERROR(
+      CheckValidity(ca::NotBeforeOf(trust_anchor), ca::NotAfterOf(trust_anchor), second, field));
+  for (auto certificate = chain.rbegin(); certificate != chain.rend(); ++certificate) {
+    KEYLINE_RETURN_IF_ERROR(
+        CheckValidity(certificate->not_before, certificate->not_after, second, field));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status VerifyAttestationChain(const AttestationChain& chain, const X509* trust_anchor,

@@ -12,6 +12,7 @@
 #include "provisioning/attestation_chain.h"
 #include "provisioning/enrollment_proof.h"
 #include "provisioning/grpc_status.h"
+#include "provisioning/presented_attestation_chain.h"
 #include "provisioning/proto_conversions.h"
 #include "provisioning/unary_call.h"
 #include "store/sha256.h"
@@ -95,13 +96,12 @@ absl::Status EnrollmentServiceImpl::Begin(const Caller& caller,
   if (purpose == ProofPurpose::kRenew && caller.device_serial != request.device_serial()) {
     return absl::PermissionDeniedError("device_serial: a device may only renew itself");
   }
-  std::vector<std::string_view> certificates(request.attestation_chain().begin(),
-                                             request.attestation_chain().end());
   KEYLINE_ASSIGN_OR_RETURN(
-      const AttestationChain chain,
-      ParseAttestationChain(certificates, "attestation_chain", context_.certificate_cache));
-
-  KEYLINE_ASSIGN_OR_RETURN(const std::string key_hash, AttestationKeyHash(chain.leaf.get()));
+      const PresentedAttestationChain chain,
+      PresentedAttestationChain::Read(
+          {request.attestation_chain().begin(), request.attestation_chain().end()},
+          "attestation_chain", context_.certificate_cache));
+  const std::string& key_hash = chain.key_hash();
   const absl::Time now = absl::Now();
   store::ChallengeRecord challenge;
   KEYLINE_ASSIGN_OR_RETURN(challenge.id, RandomBytes(kChallengeIdBytes));
@@ -120,7 +120,7 @@ absl::Status EnrollmentServiceImpl::Begin(const Caller& caller,
         absl::StrCat("device_serial: unknown device ", request.device_serial()));
   }
   if (!found.ok()) return found.status();
-  absl::Status checked = CheckBegin(caller, purpose, found->device, key_hash, chain, now);
+  absl::Status checked = CheckBegin(caller, purpose, found->device, chain, now);
   if (!checked.ok()) {
     if (found->challenge_created) {
       // Best effort: an unused challenge nobody was given expires and is swept anyway.
@@ -142,8 +142,7 @@ absl::Status EnrollmentServiceImpl::Begin(const Caller& caller,
 
 absl::Status EnrollmentServiceImpl::CheckBegin(const Caller& caller, ProofPurpose purpose,
                                                const store::DeviceWithManufacturer& found,
-                                               std::string_view key_hash,
-                                               const AttestationChain& chain,
+                                               const PresentedAttestationChain& chain,
                                                absl::Time now) const {
   const store::DeviceRecord& device = found.device;
   KEYLINE_RETURN_IF_ERROR(CheckDeviceState(device, purpose));
@@ -155,13 +154,9 @@ absl::Status EnrollmentServiceImpl::CheckBegin(const Caller& caller, ProofPurpos
     return absl::FailedPreconditionError(
         absl::StrCat("attestation_chain: manufacturer ", manufacturer.name, " is revoked"));
   }
-  if (key_hash != device.attestation_key_sha256) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("attestation_chain: not the attestation key registered for ", device.serial));
-  }
   KEYLINE_ASSIGN_OR_RETURN(const auto anchor,
                            context_.certificate_cache->Parse(manufacturer.trust_anchor_der));
-  return VerifyAttestationChain(chain, anchor.get(), now, "attestation_chain");
+  return chain.Verify(device, anchor.get(), now);
 }
 
 void EnrollmentServiceImpl::Complete(std::shared_ptr<Completion> completion) {
@@ -231,9 +226,10 @@ void EnrollmentServiceImpl::Complete(std::shared_ptr<Completion> completion) {
     return fail(absl::FailedPreconditionError(
         absl::StrCat("manufacturer ", manufacturer->name, " is revoked")));
   }
-  // Parsed when BeginEnrollment checked the chain, a moment ago.
-  auto attestation = context_.certificate_cache->Parse(device->attestation_certificate_der);
-  if (!attestation.ok()) return fail(attestation.status());
+  // The registered attestation key (BeginEnrollment checked its chain).
+  auto attestation_key =
+      RegisteredAttestationKey(device->attestation_certificate_der, context_.certificate_cache);
+  if (!attestation_key.ok()) return fail(attestation_key.status());
 
   auto csr = ca::ParseAndCheckCsr(completion->csr, "csr");
   if (!csr.ok()) return fail(csr.status());
@@ -246,7 +242,7 @@ void EnrollmentServiceImpl::Complete(std::shared_ptr<Completion> completion) {
   }
   auto message = ProofMessage(completion->purpose, challenge->nonce, device->serial, new_key_hash);
   if (!message.ok()) return fail(message.status());
-  if (auto status = VerifyProof(X509_get0_pubkey(attestation->get()), *message, completion->proof);
+  if (auto status = VerifyProof(attestation_key->get(), *message, completion->proof);
       !status.ok()) {
     return fail(status);
   }

@@ -14,6 +14,7 @@
 #include "keyline/v1/enrollment.grpc.pb.h"
 #include "provisioning/attestation_chain.h"
 #include "provisioning/enrollment_proof.h"
+#include "provisioning/presented_attestation_chain.h"
 #include "provisioning/service_context.h"
 
 namespace keyline::provisioning {
@@ -40,8 +41,8 @@ class EnrollmentServiceImpl final : public keyline::v1::EnrollmentService::Callb
   // Begin's checks of the device, its manufacturer and the chain, in the order their refusals
   // take precedence.
   absl::Status CheckBegin(const Caller& caller, ProofPurpose purpose,
-                          const store::DeviceWithManufacturer& found, std::string_view key_hash,
-                          const AttestationChain& chain, absl::Time now) const;
+                          const store::DeviceWithManufacturer& found,
+                          const PresentedAttestationChain& chain, absl::Time now) const;
   void Complete(std::shared_ptr<Completion> completion);
   void Respond(std::shared_ptr<Completion> completion, absl::StatusOr<IssuedCertificate> issued);
 

@@ -117,6 +117,19 @@ TEST_F(EnrollmentTest, AGatewayRelaysEnrollmentAndTheAuditEventNamesIt) {
             1);
 }
 
+TEST_F(EnrollmentTest, AChainOtherThanTheRegisteredOneIsValidatedInFull) {
+  // Registered with its leaf alone, the device now presents the manufacturer CA after it: no
+  // longer the registered bytes, so BeginEnrollment parses and validates the chain in full, to
+  // the same anchor, and the enrollment goes through.
+  std::vector<SimulatedDevice> devices = ManufactureAndClaim("longer-chain", 1);
+  ASSERT_EQ(devices.size(), 1u);
+  SimulatedDevice& device = devices[0];
+  ASSERT_FALSE(device.issuer_chain.empty());
+  device.attestation_chain.push_back(device.issuer_chain.front());
+  auto enrolled = testing::Enroll(fleet_->Anonymous(), device, fleet_->secure_element());
+  ASSERT_TRUE(enrolled.ok()) << enrolled.status();
+}
+
 TEST_F(EnrollmentTest, TenConcurrentRetriesOfOneRequestIssueOneCertificate) {
   std::vector<SimulatedDevice> devices = ManufactureAndClaim("retry", 1);
   ASSERT_EQ(devices.size(), 1u);

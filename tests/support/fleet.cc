@@ -69,6 +69,7 @@ absl::StatusOr<std::vector<SimulatedDevice>> Fleet::Manufacture(const std::strin
     const auto& issued = response.certificates(i);
     SimulatedDevice& device = devices[static_cast<size_t>(i)];
     device.attestation_chain.push_back(issued.certificate());
+    device.issuer_chain.assign(issued.chain().begin(), issued.chain().end());
     // The manufacturer CA (the anchor) is not sent: chains stop below it.
   }
   return devices;

@@ -36,6 +36,8 @@ struct SimulatedDevice {
   std::string hardware_model = "StO2-Sensor R2";
   std::shared_ptr<hsm::SigningKey> attestation_key;  // shared by copies of one device
   std::vector<std::string> attestation_chain;  // DER, leaf first, once the factory issued it
+  std::vector<std::string>
+      issuer_chain;  // the factory's chain above the leaf, manufacturer CA first
   std::unique_ptr<hsm::SigningKey> deployment_key;  // after enrolling
 };
 
