@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "ca/revocation_reason.h"
 #include "common/absl_compat.h"
+#include "common/utc_civil_time.h"
 
 namespace keyline::ca {
 namespace {
@@ -20,58 +21,20 @@ constexpr uint8_t kTagUtcTime = 0x17;
 constexpr uint8_t kTagGeneralizedTime = 0x18;
 constexpr uint8_t kTagSequence = 0x30;
 
-struct CivilSecond {
-  int64_t year;
-  unsigned month, day, hour, minute, second;
-};
-
-// Howard Hinnant's days-to-civil algorithm: a few integer operations, where absl::FormatTime
-// goes through the time zone machinery (about 1 µs) for each of a million entries.
-CivilSecond ToCivil(int64_t unix_seconds) {
-  int64_t days = unix_seconds / 86400;
-  int64_t seconds_of_day = unix_seconds % 86400;
-  if (seconds_of_day < 0) {
-    seconds_of_day += 86400;
-    --days;
-  }
-  days += 719468;  // from 1970-01-01 to 0000-03-01
-  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const auto day_of_era = static_cast<unsigned>(days - era * 146097);
-  const unsigned year_of_era =
-      (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
-  const unsigned day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-  const unsigned shifted_month = (5 * day_of_year + 2) / 153;  // March is 0
-  CivilSecond civil;
-  civil.day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-  civil.month = shifted_month < 10 ? shifted_month + 3 : shifted_month - 9;
-  civil.year = static_cast<int64_t>(year_of_era) + era * 400 + (civil.month <= 2 ? 1 : 0);
-  const auto seconds = static_cast<unsigned>(seconds_of_day);
-  civil.hour = seconds / 3600;
-  civil.minute = seconds / 60 % 60;
-  civil.second = seconds % 60;
-  return civil;
-}
-
-char* TwoDigits(char* out, unsigned value) {
-  out[0] = static_cast<char>('0' + value / 10 % 10);
-  out[1] = static_cast<char>('0' + value % 10);
-  return out + 2;
-}
-
 // Writes tag, length and "[YY]YYMMDDHHMMSSZ"; returns the end.
 char* WriteTime(char* out, absl::Time time, bool force_generalized) {
-  const CivilSecond civil = ToCivil(absl::ToUnixSeconds(time));
+  const UtcCivilSecond civil = ToUtcCivil(absl::ToUnixSeconds(time));
   const bool utc = !force_generalized && civil.year >= 1950 && civil.year <= 2049;
   *out++ = static_cast<char>(utc ? kTagUtcTime : kTagGeneralizedTime);
   *out++ = static_cast<char>(utc ? 13 : 15);
   const auto year = static_cast<unsigned>(civil.year);
-  if (!utc) out = TwoDigits(out, year / 100);
-  out = TwoDigits(out, year % 100);
-  out = TwoDigits(out, civil.month);
-  out = TwoDigits(out, civil.day);
-  out = TwoDigits(out, civil.hour);
-  out = TwoDigits(out, civil.minute);
-  out = TwoDigits(out, civil.second);
+  if (!utc) out = WriteTwoDigits(out, year / 100);
+  out = WriteTwoDigits(out, year % 100);
+  out = WriteTwoDigits(out, civil.month);
+  out = WriteTwoDigits(out, civil.day);
+  out = WriteTwoDigits(out, civil.hour);
+  out = WriteTwoDigits(out, civil.minute);
+  out = WriteTwoDigits(out, civil.second);
   *out++ = 'Z';
   return out;
 }
