@@ -134,6 +134,9 @@ absl::Status EnrollmentServiceImpl::Begin(const Caller& caller,
     KEYLINE_RETURN_IF_ERROR(context_.enrollments->CreateChallenge(challenge));
   }
 
+  if (context_.begun_challenges != nullptr) {
+    context_.begun_challenges->Put({challenge, found->device});
+  }
   response->set_challenge_id(challenge.id);
   response->set_nonce(challenge.nonce);
   ToTimestamp(challenge.expires_at, response->mutable_expires_at());
@@ -169,8 +172,15 @@ void EnrollmentServiceImpl::Complete(std::shared_ptr<Completion> completion) {
   }
   if (auto status = CheckRequestId(completion->request_id); !status.ok()) return fail(status);
 
-  // The challenge, its device and the manufacturer in one round trip.
-  auto found = context_.enrollments->FindChallengeWithDevice(completion->challenge_id);
+  // The challenge, its device and the manufacturer: as BeginEnrollment read them on this server
+  // a moment ago (see begun_challenges.h for why that is enough), or in one round trip.
+  std::optional<store::ChallengeWithDevice> begun;
+  if (context_.begun_challenges != nullptr) {
+    begun = context_.begun_challenges->Take(completion->challenge_id);
+  }
+  absl::StatusOr<store::ChallengeWithDevice> found =
+      begun ? *std::move(begun)
+            : context_.enrollments->FindChallengeWithDevice(completion->challenge_id);
   if (absl::IsNotFound(found.status())) {
     return fail(absl::NotFoundError("challenge_id: unknown challenge"));
   }

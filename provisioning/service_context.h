@@ -12,6 +12,7 @@
 #include "ca/certificate_cache.h"
 #include "ca/issuing_ca.h"
 #include "ca/profiles.h"
+#include "provisioning/begun_challenges.h"
 #include "provisioning/blocking_executor.h"
 #include "provisioning/ca_registry.h"
 #include "provisioning/caller_authenticator.h"
@@ -46,6 +47,9 @@ struct ServiceContext {
   BlockingExecutor* executor = nullptr;
   // Parsed certificates that requests meet again: trust anchors, attestation chains.
   ca::CertificateCache* certificate_cache = nullptr;
+  // What BeginEnrollment read, for the CompleteEnrollment that follows (may be null: then
+  // CompleteEnrollment always reads the database).
+  BegunChallenges* begun_challenges = nullptr;
 
   const ca::IssuingCa* operator_ca = nullptr;
   std::map<std::string, const ca::IssuingCa*> hosted_manufacturers;  // by manufacturer name

@@ -90,10 +90,13 @@ absl::Status KeylineServer::Wire() {
   services_.authenticator = authenticator_.get();
   services_.issuance = issuance_.get();
   services_.executor = executor_.get();
-  // A few thousand: every manufacturer's anchor and intermediates, and each device's attestation
-  // certificate from BeginEnrollment until CompleteEnrollment at thousands of enrollments a second.
+  // A few thousand: every manufacturer's anchor and intermediates, and the attestation chains
+  // validated in full (those other than the registered one).
   certificate_cache_ = std::make_unique<ca::CertificateCache>(4096);
   services_.certificate_cache = certificate_cache_.get();
+  // Tens of seconds of BeginEnrollments at thousands a second, at about 1 KiB each.
+  begun_challenges_ = std::make_unique<provisioning::BegunChallenges>(16384);
+  services_.begun_challenges = begun_challenges_.get();
   services_.operator_ca = cas_.operator_ca.get();
   for (const auto& [name, manufacturer_ca] : cas_.manufacturers) {
     services_.hosted_manufacturers[name] = manufacturer_ca.get();

@@ -73,13 +73,16 @@ IssuanceBatchState ReadBatchState(pqxx::transaction_base& transaction,
                         FromEpochMicros(row[3].as<int64_t>()), row[4].as<bool>()};
   }
   // NO KEY UPDATE: what an UPDATE of the state takes; it conflicts with DeviceRepository's locks
-  // but not with the KEY SHARE locks of rows that reference the device (a new challenge).
+  // but not with the KEY SHARE locks of rows that reference the device (a new challenge). The
+  // manufacturer's status comes along, unlocked: a revocation committed before this batch is
+  // seen; CompleteEnrollment may have checked it from BeginEnrollment's snapshot.
   for (const pqxx::row& row : transaction.exec_params(
-           "SELECT serial, state, deployment FROM devices WHERE serial = ANY ($1::text[]) "
-           "ORDER BY serial FOR NO KEY UPDATE",
+           "SELECT d.serial, d.state, d.deployment, m.status FROM devices d "
+           "JOIN manufacturers m ON m.id = d.manufacturer_id WHERE d.serial = ANY ($1::text[]) "
+           "ORDER BY d.serial FOR NO KEY UPDATE OF d",
            TextArrayParam(Distinct(std::move(device_serials))))) {
-    state.devices[row[0].as<std::string>()] =
-        LockedDevice{row[1].as<std::string>(), NullableField<std::string>(row[2])};
+    state.devices[row[0].as<std::string>()] = LockedDevice{
+        row[1].as<std::string>(), NullableField<std::string>(row[2]), row[3].as<std::string>()};
   }
   // kind 'n': the clock; 'r': a recorded request_id; 's': a stored serial.
   for (const pqxx::row& row : transaction.exec_params(

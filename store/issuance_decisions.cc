@@ -52,6 +52,9 @@ absl::Status CheckChallengeAndDevice(const EnrollmentRecord& enrollment,
   if (device->second.deployment != enrollment.expected_deployment) {
     return absl::FailedPreconditionError("device: owned by another deployment");
   }
+  if (device->second.manufacturer_status != "trusted") {
+    return absl::FailedPreconditionError("device: its manufacturer is revoked");
+  }
   return absl::OkStatus();
 }
 

@@ -31,6 +31,9 @@ struct LockedChallenge {
 struct LockedDevice {
   std::string state;
   std::optional<std::string> deployment;
+  // Of the device's manufacturer, read with the lock: a revocation that committed since the
+  // request's own checks still stops it here.
+  std::string manufacturer_status = "trusted";
 };
 
 struct IssuanceBatchState {

@@ -91,13 +91,13 @@ TEST(IssuanceDecisionsTest, ChallengeRules) {
 }
 
 TEST(IssuanceDecisionsTest, DeviceRules) {
-  for (const auto& [device, message] :
-       std::vector<std::pair<LockedDevice, std::string>>{
+  for (const auto& [device, message] : std::vector<std::pair<LockedDevice, std::string>>{
            {{"decommissioned", "acme"}, "device: decommissioned"},
            {{"registered", std::nullopt}, "device: not claimed"},
            {{"claimed", "globex"}, "device: owned by another deployment"},
            {{"enrolled", "globex"}, "device: owned by another deployment"},
-           {{"quarantined", "acme"}, "device: in state quarantined"}}) {
+           {{"quarantined", "acme"}, "device: in state quarantined"},
+           {{"claimed", "acme", "revoked"}, "device: its manufacturer is revoked"}}) {
     IssuanceBatchState state = State();
     state.devices["dev-1"] = device;
     ExpectStatus(Decide({Enrollment("s1", "r1", 'a')}, state)[0],

@@ -237,6 +237,32 @@ TEST_F(EnrollmentRejectionsTest, RevokedManufacturer) {
   EXPECT_EQ(Take(), before);
 }
 
+TEST_F(EnrollmentRejectionsTest, DecommissionedBetweenChallengeAndCompletion) {
+  // CompleteEnrollment checks the device as BeginEnrollment saw it; the issuance writer checks
+  // it again under its lock, and that is where this refusal comes from.
+  SimulatedDevice device = ClaimedDevice("decommissioned-late");
+  const keyline::v1::Challenge challenge = Challenge(device);
+  keyline::v1::DecommissionDeviceRequest decommission;
+  decommission.set_device_serial(device.serial);
+  decommission.set_reason("dropped on the ward floor");
+  keyline::v1::Device after;
+  grpc::ClientContext context;
+  ASSERT_TRUE(keyline::v1::AdminService::NewStub(fleet_->Admin())
+                  ->DecommissionDevice(&context, decommission, &after)
+                  .ok());
+  const Snapshot before = Take();
+  for (int attempt = 0; attempt < 2; ++attempt) {  // from BeginEnrollment's snapshot, then not
+    keyline::v1::EnrollmentResponse response;
+    const grpc::Status status = testing::Complete(
+        fleet_->Anonymous(), device, fleet_->secure_element(), challenge, {}, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+        << attempt << ": " << status.error_message();
+    EXPECT_NE(status.error_message().find("decommissioned"), std::string::npos)
+        << attempt << ": " << status.error_message();
+  }
+  EXPECT_EQ(Take(), before);
+}
+
 TEST_F(EnrollmentRejectionsTest, ExpiredAttestationCertificate) {
   Vendor vendor = AddVendor("short-lived-vendor");
   SimulatedDevice device = VendorDevice(vendor, "sl-0001", absl::Seconds(3));
