@@ -27,9 +27,14 @@
 // FILE is written when it is ready, so that the caller can start its CPU counters at the same
 // moment. With --csr-pem-out FILE it only writes --csr-count P-256 CSRs (PEM) of the kind the
 // devices send, for the peer tools, and exits.
+#include <grpcpp/channel.h>
+#include <grpcpp/client_context.h>
+#include <grpcpp/completion_queue.h>
+#include <grpcpp/support/async_unary_call.h>
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -43,16 +48,11 @@
 #include <thread>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-#include <grpcpp/channel.h>
-#include <grpcpp/client_context.h>
-#include <grpcpp/completion_queue.h>
-#include <grpcpp/support/async_unary_call.h>
-
 #include "bench/enroll_fleet.h"
 #include "bench/load_support.h"
 #include "ca/x509_signing.h"
 #include "common/files.h"
+#include "common/mutex_deadlock_detection.h"
 #include "common/tls_policy.h"
 #include "keyline/v1/enrollment.grpc.pb.h"
 #include "provisioning/enrollment_proof.h"
@@ -360,6 +360,8 @@ void AddOptions(CLI::App& app, Options& options) {
 
 int main(int argc, char** argv) {
   keyline::bench::SetProgramName("enroll_load");
+  // Its CPU shares the two cores with the server: no debug lock graph here either.
+  keyline::SkipMutexDeadlockDetectionInReleaseBuilds();
   // Before any thread exists, so that every thread inherits the mask (see WaitForStartSignal).
   sigset_t start_signal;
   sigemptyset(&start_signal);

@@ -12,6 +12,12 @@
 //
 // With --csr-pem-out FILE it only writes --csr-count P-256 CSRs (PEM, concatenated) made the same
 // way, so that the peer tools are loaded with the same kind of request, and exits.
+#include <grpcpp/channel.h>
+#include <grpcpp/client_context.h>
+#include <grpcpp/completion_queue.h>
+#include <grpcpp/support/async_unary_call.h>
+
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -24,14 +30,9 @@
 #include <thread>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-#include <grpcpp/channel.h>
-#include <grpcpp/client_context.h>
-#include <grpcpp/completion_queue.h>
-#include <grpcpp/support/async_unary_call.h>
-
 #include "bench/load_support.h"
 #include "ca/software_key.h"
+#include "common/mutex_deadlock_detection.h"
 #include "common/tls_policy.h"
 #include "keyline/v1/admin.grpc.pb.h"
 
@@ -181,6 +182,8 @@ class LoadRunner {
 
 int main(int argc, char** argv) {
   keyline::bench::SetProgramName("issuance_load");
+  // Its CPU shares the two cores with the server: no debug lock graph here either.
+  keyline::SkipMutexDeadlockDetectionInReleaseBuilds();
   Options options;
   CLI::App app{"issuance_load: IssueOperatorCertificate load against keyline-server"};
   app.add_option("--target", options.target, "host:port of keyline-server");

@@ -1,13 +1,12 @@
 // keyline-server: init | migrate | serve. See README.md.
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <thread>
 
-#include <CLI/CLI.hpp>
-
-#include "absl/synchronization/mutex.h"
 #include "common/logging.h"
+#include "common/mutex_deadlock_detection.h"
 #include "server/config.h"
 #include "server/init_command.h"
 #include "server/keyline_server.h"
@@ -42,13 +41,7 @@ int Serve(const Config& config) {
 }  // namespace
 
 int main(int argc, char** argv) {
-#ifdef NDEBUG
-  // Debian builds Abseil without NDEBUG, so every absl::Mutex lock (gRPC takes hundreds per call)
-  // also updates a process-wide lock-order graph under a global spinlock: ~33 ns more per
-  // uncontended lock, and a point where all threads meet. Release builds switch it off; debug
-  // and sanitizer builds keep it, to catch lock-order cycles in tests.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-#endif
+  keyline::SkipMutexDeadlockDetectionInReleaseBuilds();
   keyline::ConfigureJsonLogging();
   CLI::App app{"keyline-server: device provisioning and PKI service"};
   app.require_subcommand(1);
