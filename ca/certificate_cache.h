@@ -17,10 +17,9 @@
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "common/fifo_map.h"
 #include "common/openssl_ptr.h"
 
 namespace keyline::ca {
@@ -28,11 +27,9 @@ namespace keyline::ca {
 class CertificateCache {
  public:
   // Keeps at most `capacity` certificates (at least one); beyond that the one that entered first
-  // is dropped. First in, first out rather than an arbitrary victim: dropping the hash map's first
-  // slot threw most new entries out within a few dozen insertions, before their second use. Hits
-  // do not refresh an entry: anchors that every enrollment meets come back after a parse when
-  // their turn comes.
-  explicit CertificateCache(size_t capacity);
+  // is dropped (common/fifo_map.h says why). Hits do not refresh an entry: anchors that every
+  // enrollment meets come back after a parse when their turn comes.
+  explicit CertificateCache(size_t capacity) : by_der_(capacity) {}
 
   // ParseCertificateDer(der), or the certificate parsed earlier from the same bytes (its own
   // reference). Failures are not remembered: the same bad bytes get the same error again.
@@ -41,13 +38,8 @@ class CertificateCache {
   size_t size() const;
 
  private:
-  const size_t capacity_;
   mutable std::mutex mutex_;
-  // Guarded by mutex_. entry_order_ holds by_der_'s keys in the order they entered, a ring of
-  // `capacity_` slots once full; next_victim_ is the oldest slot.
-  absl::flat_hash_map<std::string, X509Ptr> by_der_;
-  std::vector<std::string> entry_order_;
-  size_t next_victim_ = 0;
+  FifoMap<X509Ptr> by_der_;  // guarded by mutex_
 };
 
 }  // namespace keyline::ca

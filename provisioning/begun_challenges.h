@@ -17,11 +17,9 @@
 #include <cstddef>
 #include <mutex>
 #include <optional>
-#include <string>
 #include <string_view>
-#include <vector>
 
-#include "absl/container/flat_hash_map.h"
+#include "common/fifo_map.h"
 #include "store/enrollment_repository.h"
 
 namespace keyline::provisioning {
@@ -30,7 +28,7 @@ class BegunChallenges {
  public:
   // Keeps at most `capacity` snapshots (at least one); beyond that the oldest is dropped, and its
   // CompleteEnrollment reads the database instead.
-  explicit BegunChallenges(size_t capacity);
+  explicit BegunChallenges(size_t capacity) : by_id_(capacity) {}
 
   void Put(store::ChallengeWithDevice snapshot);
   // The snapshot of challenge `id`, removed; nullopt if there is none (any more).
@@ -39,13 +37,8 @@ class BegunChallenges {
   size_t size() const;
 
  private:
-  const size_t capacity_;
   mutable std::mutex mutex_;
-  // Guarded by mutex_. entry_order_ holds ids in the order they entered (a ring once full;
-  // next_victim_ is the oldest slot); an id taken out stays in the ring until its turn comes.
-  absl::flat_hash_map<std::string, store::ChallengeWithDevice> by_id_;
-  std::vector<std::string> entry_order_;
-  size_t next_victim_ = 0;
+  FifoMap<store::ChallengeWithDevice> by_id_;  // guarded by mutex_
 };
 
 }  // namespace keyline::provisioning

@@ -242,14 +242,7 @@ TEST_F(EnrollmentRejectionsTest, DecommissionedBetweenChallengeAndCompletion) {
   // it again under its lock, and that is where this refusal comes from.
   SimulatedDevice device = ClaimedDevice("decommissioned-late");
   const keyline::v1::Challenge challenge = Challenge(device);
-  keyline::v1::DecommissionDeviceRequest decommission;
-  decommission.set_device_serial(device.serial);
-  decommission.set_reason("dropped on the ward floor");
-  keyline::v1::Device after;
-  grpc::ClientContext context;
-  ASSERT_TRUE(keyline::v1::AdminService::NewStub(fleet_->Admin())
-                  ->DecommissionDevice(&context, decommission, &after)
-                  .ok());
+  ASSERT_TRUE(fleet_->Decommission(device.serial, "dropped on the ward floor").ok());
   const Snapshot before = Take();
   for (int attempt = 0; attempt < 2; ++attempt) {  // from BeginEnrollment's snapshot, then not
     keyline::v1::EnrollmentResponse response;

@@ -202,15 +202,9 @@ TEST_F(EnrollmentTest, RenewalOverMutualTlsAndNoRenewalAfterDecommissioning) {
             1);
 
   // Decommissioned: its certificates are revoked and it can neither renew nor enroll again.
-  keyline::v1::DecommissionDeviceRequest decommission;
-  decommission.set_device_serial(device.serial);
-  decommission.set_reason("returned to vendor");
-  keyline::v1::Device after;
-  grpc::ClientContext context;
-  ASSERT_TRUE(keyline::v1::AdminService::NewStub(fleet_->Admin())
-                  ->DecommissionDevice(&context, decommission, &after)
-                  .ok());
-  EXPECT_EQ(after.state(), "decommissioned");
+  auto after = fleet_->Decommission(device.serial, "returned to vendor");
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->state(), "decommissioned");
   EXPECT_EQ(fleet_->Count("SELECT count(*) FROM certificates WHERE device_serial = 'renew-0000' "
                           "AND profile = 'device' AND status = 'good'"),
             0);

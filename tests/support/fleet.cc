@@ -105,6 +105,19 @@ absl::StatusOr<keyline::v1::Device> Fleet::Describe(const std::string& serial) {
   return device;
 }
 
+absl::StatusOr<keyline::v1::Device> Fleet::Decommission(const std::string& serial,
+                                                        const std::string& reason) {
+  keyline::v1::DecommissionDeviceRequest request;
+  request.set_device_serial(serial);
+  request.set_reason(reason);
+  keyline::v1::Device device;
+  auto context = Context();
+  const grpc::Status status = keyline::v1::AdminService::NewStub(Admin())->DecommissionDevice(
+      context.get(), request, &device);
+  if (!status.ok()) return FromGrpc(status);
+  return device;
+}
+
 int64_t Fleet::Count(const std::string& sql) const {
   pqxx::connection connection(environment_->database().owner_url);
   pqxx::work transaction(connection);

@@ -41,6 +41,9 @@ class Fleet {
       const std::string& prefix, int count, const std::string& deployment = "default");
   // Device state as the admin API reports it.
   [[nodiscard]] absl::StatusOr<keyline::v1::Device> Describe(const std::string& serial);
+  // AdminService.DecommissionDevice as the admin; the device as it is afterwards.
+  [[nodiscard]] absl::StatusOr<keyline::v1::Device> Decommission(const std::string& serial,
+                                                                 const std::string& reason);
 
   // A single number from SQL run as the database owner.
   int64_t Count(const std::string& sql) const;
