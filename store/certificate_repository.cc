@@ -59,6 +59,7 @@ absl::StatusOr<int64_t> CertificateRepository::Count(std::optional<int32_t> issu
 absl::Status CertificateRepository::InsertWithAudit(const IssuanceWrite& write) {
   if (absl::Status status = ValidateIssuanceWrite(write); !status.ok()) return status;
   return pool_.RunTransaction("insert certificate", [&](pqxx::work& tx) -> absl::Status {
+    tx.exec0("SET LOCAL enable_seqscan = off");  // what StoreIssuances' prepared plans need
     const IssuanceWrite* writes[] = {&write};
     absl::StatusOr<std::vector<absl::Status>> statuses = StoreIssuances(tx, writes);
     if (!statuses.ok()) return statuses.status();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <pqxx/binarystring>
+#include <pqxx/nontransaction>
 #include <pqxx/prepared_statement>
 #include <pqxx/result>
 #include <pqxx/stream_to>
@@ -11,11 +12,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "store/audit_appender.h"
-#include "store/certificate_status_feed.h"
 #include "store/audit_chain.h"
 #include "store/certificate_rows.h"
+#include "store/certificate_status_feed.h"
 #include "store/field_checks.h"
 #include "store/issuance_decisions.h"
+#include "store/prepared_statement.h"
 #include "store/sql_text.h"
 #include "store/timestamps.h"
 
@@ -63,11 +65,13 @@ IssuanceBatchState ReadBatchState(pqxx::transaction_base& transaction,
     return state;
   }
 
-  for (const pqxx::row& row : transaction.exec_params(
-           absl::StrCat("SELECT id, device_serial, purpose, ", EpochMicrosSql("expires_at"),
-                        ", used_at IS NOT NULL FROM challenges WHERE id = ANY ($1::bytea[]) "
-                        "ORDER BY id FOR UPDATE"),
-           ByteaArrayParam(Distinct(std::move(challenge_ids))))) {
+  static const std::string* const kLockChallenges = new std::string(
+      absl::StrCat("SELECT id, device_serial, purpose, ", EpochMicrosSql("expires_at"),
+                   ", used_at IS NOT NULL FROM challenges WHERE id = ANY ($1::bytea[]) "
+                   "ORDER BY id FOR UPDATE"));
+  for (const pqxx::row& row :
+       ExecPrepared(transaction, "issuance.lock_challenges", *kLockChallenges,
+                    ByteaArrayParam(Distinct(std::move(challenge_ids))))) {
     state.challenges[pqxx::binarystring(row[0]).str()] =
         LockedChallenge{row[1].as<std::string>(), row[2].as<std::string>(),
                         FromEpochMicros(row[3].as<int64_t>()), row[4].as<bool>()};
@@ -76,7 +80,8 @@ IssuanceBatchState ReadBatchState(pqxx::transaction_base& transaction,
   // but not with the KEY SHARE locks of rows that reference the device (a new challenge). The
   // manufacturer's status comes along, unlocked: a revocation committed before this batch is
   // seen; CompleteEnrollment may have checked it from BeginEnrollment's snapshot.
-  for (const pqxx::row& row : transaction.exec_params(
+  for (const pqxx::row& row : ExecPrepared(
+           transaction, "issuance.lock_devices",
            "SELECT d.serial, d.state, d.deployment, m.status FROM devices d "
            "JOIN manufacturers m ON m.id = d.manufacturer_id WHERE d.serial = ANY ($1::text[]) "
            "ORDER BY d.serial FOR NO KEY UPDATE OF d",
@@ -85,14 +90,16 @@ IssuanceBatchState ReadBatchState(pqxx::transaction_base& transaction,
         row[1].as<std::string>(), NullableField<std::string>(row[2]), row[3].as<std::string>()};
   }
   // kind 'n': the clock; 'r': a recorded request_id; 's': a stored serial.
-  for (const pqxx::row& row : transaction.exec_params(
-           absl::StrCat("SELECT 'n', ", EpochMicrosSql("clock_timestamp()"),
-                        "::text, NULL::bytea "
-                        "UNION ALL SELECT 'r', request_id, NULL FROM enrollments "
-                        "WHERE request_id = ANY ($1::text[]) "
-                        "UNION ALL SELECT 's', NULL, serial FROM certificates "
-                        "WHERE serial = ANY ($2::bytea[])"),
-           TextArrayParam(Distinct(std::move(request_ids))), ByteaArrayParam(serials))) {
+  static const std::string* const kReadState =
+      new std::string(absl::StrCat("SELECT 'n', ", EpochMicrosSql("clock_timestamp()"),
+                                   "::text, NULL::bytea "
+                                   "UNION ALL SELECT 'r', request_id, NULL FROM enrollments "
+                                   "WHERE request_id = ANY ($1::text[]) "
+                                   "UNION ALL SELECT 's', NULL, serial FROM certificates "
+                                   "WHERE serial = ANY ($2::bytea[])"));
+  for (const pqxx::row& row :
+       ExecPrepared(transaction, "issuance.read_state", *kReadState,
+                    TextArrayParam(Distinct(std::move(request_ids))), ByteaArrayParam(serials))) {
     const std::string kind = row[0].as<std::string>();
     if (kind == "n") {
       state.now = FromEpochMicros(row[1].as<int64_t>());
@@ -121,14 +128,16 @@ void ApplyEnrollments(pqxx::transaction_base& transaction,
     certificate_serials.push_back(write->certificate.serial);
   }
   // Data-modifying WITH clauses always run to completion, referenced or not.
-  transaction.exec_params(
-      "WITH used AS (UPDATE challenges SET used_at = $1::timestamptz WHERE id = ANY ($2::bytea[])), "
-      "enrolled AS (UPDATE devices SET state = 'enrolled' "
-      "WHERE serial = ANY ($3::text[]) AND state = 'claimed') "
-      "INSERT INTO enrollments (request_id, device_serial, certificate_serial) "
-      "SELECT * FROM unnest($4::text[], $3::text[], $5::bytea[])",
-      FormatRfc3339Micros(now), ByteaArrayParam(challenge_ids), TextArrayParam(device_serials),
-      TextArrayParam(request_ids), ByteaArrayParam(certificate_serials));
+  ExecPrepared(transaction, "issuance.apply_enrollments",
+               "WITH used AS (UPDATE challenges SET used_at = $1::timestamptz WHERE id = ANY "
+               "($2::bytea[])), "
+               "enrolled AS (UPDATE devices SET state = 'enrolled' "
+               "WHERE serial = ANY ($3::text[]) AND state = 'claimed') "
+               "INSERT INTO enrollments (request_id, device_serial, certificate_serial) "
+               "SELECT * FROM unnest($4::text[], $3::text[], $5::bytea[])",
+               FormatRfc3339Micros(now), ByteaArrayParam(challenge_ids),
+               TextArrayParam(device_serials), TextArrayParam(request_ids),
+               ByteaArrayParam(certificate_serials));
 }
 
 }  // namespace
@@ -153,6 +162,12 @@ absl::Status ValidateIssuanceWrite(const IssuanceWrite& write) {
     }
   }
   return ValidateAuditEvent(write.audit);
+}
+
+void UseKeyLookupPlans(pqxx::connection& connection) {
+  pqxx::nontransaction session(connection);
+  session.exec0("SET enable_seqscan = off");
+  session.exec0("SET plan_cache_mode = force_generic_plan");
 }
 
 absl::StatusOr<std::vector<absl::Status>> StoreIssuances(

@@ -2,6 +2,7 @@
 // per transaction) and CertificateRepository::InsertWithAudit (one row).
 #pragma once
 
+#include <pqxx/connection>
 #include <pqxx/transaction_base>
 #include <span>
 #include <vector>
@@ -26,7 +27,18 @@ namespace keyline::store {
 // one status per write: OK, AlreadyExists or FailedPrecondition (nothing of that write was
 // stored). Any other error (or exception: it throws libpqxx exceptions) leaves the transaction
 // half-done: the caller must roll it back.
+//
+// The enrollment rows' statements are named prepared statements, look-ups by key with
+// `= ANY ($1::...[])`. Planning them on every batch cost more than running them, but a plan cached
+// while a table was small can be a sequential scan that stays once it is large
+// (prepared_statement.h). So StoreIssuances must run where the planner does not choose sequential
+// scans: on a connection set up by UseKeyLookupPlans, or in a transaction that ran
+// `SET LOCAL enable_seqscan = off`.
 [[nodiscard]] absl::StatusOr<std::vector<absl::Status>> StoreIssuances(
     pqxx::transaction_base& transaction, std::span<const IssuanceWrite* const> writes);
+
+// For a connection that only runs StoreIssuances (the issuance writer's): sequential scans off,
+// and prepared statements planned once, generically, rather than for each set of parameters.
+void UseKeyLookupPlans(pqxx::connection& connection);
 
 }  // namespace keyline::store

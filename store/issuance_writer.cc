@@ -25,6 +25,19 @@
 namespace keyline::store {
 namespace {
 
+// The writer's connection: only StoreIssuances runs on it (see UseKeyLookupPlans).
+absl::StatusOr<std::unique_ptr<pqxx::connection>> OpenWriterConnection(
+    const std::string& database_url) {
+  absl::StatusOr<std::unique_ptr<pqxx::connection>> connection = OpenConnection(database_url);
+  if (!connection.ok()) return connection.status();
+  try {
+    UseKeyLookupPlans(**connection);
+  } catch (...) {
+    return MapCurrentException("set up the issuance writer's connection");
+  }
+  return connection;
+}
+
 struct Pending {
   IssuanceWrite write;
   std::function<void(absl::Status)> done;
@@ -133,7 +146,7 @@ class IssuanceWriterImpl final : public IssuanceWriter {
     for (int attempt = 0; !transaction; ++attempt) {
       if (!connection_) {
         absl::StatusOr<std::unique_ptr<pqxx::connection>> fresh =
-            OpenConnection(options_.database_url);
+            OpenWriterConnection(options_.database_url);
         if (!fresh.ok()) return fresh.status();
         connection_ = *std::move(fresh);
       }
@@ -186,7 +199,8 @@ class IssuanceWriterImpl final : public IssuanceWriter {
     }
     serials_hex += '}';
     if (inserted == 0) return statuses;  // nothing was inserted either way
-    absl::StatusOr<std::unique_ptr<pqxx::connection>> fresh = OpenConnection(options_.database_url);
+    absl::StatusOr<std::unique_ptr<pqxx::connection>> fresh =
+        OpenWriterConnection(options_.database_url);
     if (!fresh.ok()) return in_doubt;
     try {
       pqxx::read_transaction check(**fresh);
@@ -227,7 +241,7 @@ absl::StatusOr<std::unique_ptr<IssuanceWriter>> IssuanceWriter::Start(
   if (options.max_batch == 0) return absl::InvalidArgumentError("max_batch: must be > 0");
   if (options.max_queue == 0) return absl::InvalidArgumentError("max_queue: must be > 0");
   absl::StatusOr<std::unique_ptr<pqxx::connection>> connection =
-      OpenConnection(options.database_url);
+      OpenWriterConnection(options.database_url);
   if (!connection.ok()) return connection.status();
   return std::make_unique<IssuanceWriterImpl>(options, *std::move(connection));
 }

@@ -3,10 +3,12 @@
 // with unnamed statements). libpqxx registers the definition on the connection and prepares it
 // with the server on first use; redefining a name with the same SQL is a no-op.
 //
-// Not for statements whose best plan depends on how big a table has grown, such as look-ups by
-// `= ANY ($1::bytea[])`: after five runs PostgreSQL may keep a generic plan costed while the table
-// was small, a sequential scan. Preparing the issuance writer's challenge lock did that: 10x its
-// execution time once bench/enroll had made some thousand challenges. Those stay unnamed.
+// Not, on an ordinary connection, for statements whose best plan depends on how big a table has
+// grown, such as look-ups by `= ANY ($1::bytea[])`: after five runs PostgreSQL may keep a generic
+// plan costed while the table was small, a sequential scan. Preparing the issuance writer's
+// challenge lock did that: 10x its execution time once bench/enroll had made some thousand
+// challenges. The writer's statements are prepared now, on a connection where sequential scans
+// are off (UseKeyLookupPlans in store/issuance_batch.h).
 #pragma once
 
 #include <pqxx/result>

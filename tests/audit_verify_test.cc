@@ -88,15 +88,17 @@ TEST_F(AuditVerifyTest, ADeletedRowIsNamed) {
 TEST_F(AuditVerifyTest, SwappedRowsAreNamed) {
   auto fleet = FleetWithHistory();
   ASSERT_TRUE(fleet);
-  // Rows 4 and 5 exchange everything but their position (through a copy, and a placeholder
-  // hash while both rows would otherwise hold the same unique row_hash).
+  // Rows 4 and 5 exchange everything but their position (through a copy).
   const std::string copy_from =
       "SET occurred_at = s.occurred_at, actor = s.actor, action = s.action, target = s.target, "
       "details = s.details, prev_hash = s.prev_hash, row_hash = s.row_hash FROM swapped s ";
-  Tamper(*fleet, "CREATE TEMP TABLE swapped AS SELECT * FROM audit_log WHERE seq IN (4, 5); "
-                 "UPDATE audit_log SET row_hash = decode(repeat('ff', 32), 'hex') WHERE seq = 4; "
-                 "UPDATE audit_log a " + copy_from + "WHERE a.seq = 5 AND s.seq = 4; "
-                 "UPDATE audit_log a " + copy_from + "WHERE a.seq = 4 AND s.seq = 5");
+  Tamper(*fleet,
+         "CREATE TEMP TABLE swapped AS SELECT * FROM audit_log WHERE seq IN (4, 5); "
+         "UPDATE audit_log a " +
+             copy_from +
+             "WHERE a.seq = 5 AND s.seq = 4; "
+             "UPDATE audit_log a " +
+             copy_from + "WHERE a.seq = 4 AND s.seq = 5");
   const auto result = Verify(*fleet);
   EXPECT_EQ(result.exit_code, 1) << result.out;
   EXPECT_NE((result.out + result.err).find("row 4"), std::string::npos) << result.out << result.err;

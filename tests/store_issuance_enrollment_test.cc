@@ -10,6 +10,7 @@
 #include <memory>
 #include <pqxx/connection>
 #include <pqxx/nontransaction>
+#include <pqxx/result>
 #include <pqxx/transaction>
 #include <string>
 #include <thread>
@@ -20,6 +21,7 @@
 #include "store/connection_pool.h"
 #include "store/device_repository.h"
 #include "store/enrollment_repository.h"
+#include "store/issuance_batch.h"
 #include "store/issuance_writer.h"
 #include "tests/support/postgres_cluster.h"
 #include "tests/support/store_test_data.h"
@@ -177,6 +179,50 @@ TEST_F(IssuanceEnrollmentTest, CompletedEnrollmentStoresEverythingTogether) {
   CreateChallenge(TestChallenge(2, device, absl::Seconds(60), "renew"));
   ASSERT_TRUE(SubmitAll(*writer, {Enroll(2, "req-2", 2, device, "acme", "renew")})[0].ok());
   EXPECT_EQ(DeviceRepository(*pool_).CertificateSerials(device)->size(), 2u);
+}
+
+// The writer's statements are prepared once per connection. Planned while the tables are nearly
+// empty, as here, PostgreSQL would pick sequential scans and keep them as the tables grow; on a
+// connection set up by UseKeyLookupPlans each statement keeps its index look-ups.
+TEST_F(IssuanceEnrollmentTest, PreparedStatementsKeepIndexLookUpsPlannedOnEmptyTables) {
+  Seed(1);
+  const std::string device = acme_.device_serials[0];
+  CreateChallenge(TestChallenge(1, device));
+  {
+    // Statistics that say each table fits in a page, as early in a fleet's life.
+    pqxx::connection superuser(database_.superuser_url);
+    pqxx::nontransaction(superuser).exec0("ANALYZE challenges, devices, enrollments, certificates");
+  }
+  pqxx::connection connection(database_.app_url);
+  UseKeyLookupPlans(connection);
+  {
+    pqxx::work transaction(connection);
+    const IssuanceWrite write = Enroll(1, "req-1", 1, device);
+    const IssuanceWrite* writes[] = {&write};
+    absl::StatusOr<std::vector<absl::Status>> statuses = StoreIssuances(transaction, writes);
+    ASSERT_TRUE(statuses.ok()) << statuses.status();
+    ASSERT_TRUE((*statuses)[0].ok()) << (*statuses)[0];
+    transaction.commit();
+  }
+  const std::map<std::string, std::string> executions = {
+      {"issuance.lock_challenges", "('{\\x00}')"},
+      {"issuance.lock_devices", "('{x}')"},
+      {"issuance.read_state", "('{x}', '{\\x00}')"},
+      {"issuance.apply_enrollments", "(now(), '{\\x00}', '{x}', '{x}', '{\\x00}')"}};
+  pqxx::work explain(connection);
+  for (const auto& [statement, parameters] : executions) {
+    std::string plan;
+    for (const pqxx::row& row : explain.exec(
+             absl::StrCat("EXPLAIN (COSTS OFF) EXECUTE \"", statement, "\"", parameters))) {
+      plan += row[0].as<std::string>() + "\n";
+    }
+    EXPECT_NE(plan.find("Index"), std::string::npos) << statement << ":\n" << plan;
+    for (const char* table : {"challenges", "devices", "enrollments", "certificates"}) {
+      EXPECT_EQ(plan.find(absl::StrCat("Seq Scan on ", table)), std::string::npos)
+          << statement << ":\n"
+          << plan;
+    }
+  }
 }
 
 TEST_F(IssuanceEnrollmentTest, ChallengeIsUsedOnceWithinAndAcrossBatches) {
