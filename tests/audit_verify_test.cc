@@ -93,12 +93,9 @@ TEST_F(AuditVerifyTest, SwappedRowsAreNamed) {
       "SET occurred_at = s.occurred_at, actor = s.actor, action = s.action, target = s.target, "
       "details = s.details, prev_hash = s.prev_hash, row_hash = s.row_hash FROM swapped s ";
   Tamper(*fleet,
-         "CREATE TEMP TABLE swapped AS SELECT * FROM audit_log WHERE seq IN (4, 5); "
-         "UPDATE audit_log a " +
-             copy_from +
-             "WHERE a.seq = 5 AND s.seq = 4; "
-             "UPDATE audit_log a " +
-             copy_from + "WHERE a.seq = 4 AND s.seq = 5");
+         absl::StrCat("CREATE TEMP TABLE swapped AS SELECT * FROM audit_log WHERE seq IN (4, 5); ",
+                      "UPDATE audit_log a ", copy_from, "WHERE a.seq = 5 AND s.seq = 4; ",
+                      "UPDATE audit_log a ", copy_from, "WHERE a.seq = 4 AND s.seq = 5"));
   const auto result = Verify(*fleet);
   EXPECT_EQ(result.exit_code, 1) << result.out;
   EXPECT_NE((result.out + result.err).find("row 4"), std::string::npos) << result.out << result.err;
