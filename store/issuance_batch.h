@@ -38,7 +38,8 @@ namespace keyline::store {
     pqxx::transaction_base& transaction, std::span<const IssuanceWrite* const> writes);
 
 // For a connection that only runs StoreIssuances (the issuance writer's): sequential scans off,
-// and prepared statements planned once, generically, rather than for each set of parameters.
+// no JIT compilation, and prepared statements planned once, generically, rather than for each set
+// of parameters.
 void UseKeyLookupPlans(pqxx::connection& connection);
 
 }  // namespace keyline::store

@@ -208,15 +208,20 @@ TEST_F(IssuanceEnrollmentTest, PreparedStatementsKeepIndexLookUpsPlannedOnEmptyT
       {"issuance.lock_challenges", "('{\\x00}')"},
       {"issuance.lock_devices", "('{x}')"},
       {"issuance.read_state", "('{x}', '{\\x00}')"},
-      {"issuance.apply_enrollments", "(now(), '{\\x00}', '{x}', '{x}', '{\\x00}')"}};
+      {"issuance.apply_enrollments", "(now(), '{\\x00}', '{x}', '{x}', '{\\x00}')"},
+      {"audit.lock_head", ""},
+      {"audit.update_head", "(0, '\\x00')"}};
   pqxx::work explain(connection);
   for (const auto& [statement, parameters] : executions) {
     std::string plan;
-    for (const pqxx::row& row : explain.exec(
-             absl::StrCat("EXPLAIN (COSTS OFF) EXECUTE \"", statement, "\"", parameters))) {
+    for (const pqxx::row& row :
+         explain.exec(absl::StrCat("EXPLAIN EXECUTE \"", statement, "\"", parameters))) {
       plan += row[0].as<std::string>() + "\n";
     }
-    EXPECT_NE(plan.find("Index"), std::string::npos) << statement << ":\n" << plan;
+    // Sequential scans off cost a table without an index path above jit_above_cost.
+    EXPECT_EQ(plan.find("JIT"), std::string::npos) << statement << ":\n" << plan;
+    if (statement.starts_with("audit.")) continue;  // one row, no index to use
+    EXPECT_NE(plan.find("Index Cond"), std::string::npos) << statement << ":\n" << plan;
     for (const char* table : {"challenges", "devices", "enrollments", "certificates"}) {
       EXPECT_EQ(plan.find(absl::StrCat("Seq Scan on ", table)), std::string::npos)
           << statement << ":\n"
