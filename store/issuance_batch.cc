@@ -61,7 +61,12 @@ IssuanceBatchState ReadBatchState(pqxx::transaction_base& transaction,
   serials = Distinct(std::move(serials));
   if (challenge_ids.empty()) {
     // Plain certificates only: the serial look-up is all there is to read.
-    state.stored_serials = StoredSerials(transaction, serials);
+    for (const pqxx::row& row :
+         ExecPrepared(transaction, "issuance.stored_serials",
+                      "SELECT serial FROM certificates WHERE serial = ANY ($1::bytea[])",
+                      ByteaArrayParam(serials))) {
+      state.stored_serials.insert(pqxx::binarystring(row[0]).str());
+    }
     return state;
   }
 

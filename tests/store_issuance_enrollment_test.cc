@@ -197,17 +197,21 @@ TEST_F(IssuanceEnrollmentTest, PreparedStatementsKeepIndexLookUpsPlannedOnEmptyT
   UseKeyLookupPlans(connection);
   {
     pqxx::work transaction(connection);
-    const IssuanceWrite write = Enroll(1, "req-1", 1, device);
-    const IssuanceWrite* writes[] = {&write};
-    absl::StatusOr<std::vector<absl::Status>> statuses = StoreIssuances(transaction, writes);
-    ASSERT_TRUE(statuses.ok()) << statuses.status();
-    ASSERT_TRUE((*statuses)[0].ok()) << (*statuses)[0];
+    // An enrollment, then a plain certificate: each kind of batch prepares its statements.
+    const IssuanceWrite enrollment = Enroll(1, "req-1", 1, device);
+    const IssuanceWrite plain = testing::TestIssuance(acme_.ca_id, TestSerial(61, 1));
+    for (const IssuanceWrite* write : {&enrollment, &plain}) {
+      absl::StatusOr<std::vector<absl::Status>> statuses = StoreIssuances(transaction, {&write, 1});
+      ASSERT_TRUE(statuses.ok()) << statuses.status();
+      ASSERT_TRUE((*statuses)[0].ok()) << (*statuses)[0];
+    }
     transaction.commit();
   }
   const std::map<std::string, std::string> executions = {
       {"issuance.lock_challenges", "('{\\x00}')"},
       {"issuance.lock_devices", "('{x}')"},
       {"issuance.read_state", "('{x}', '{\\x00}')"},
+      {"issuance.stored_serials", "('{\\x00}')"},
       {"issuance.apply_enrollments", "(now(), '{\\x00}', '{x}', '{x}', '{\\x00}')"},
       {"audit.lock_head", ""},
       {"audit.update_head", "(0, '\\x00')"}};
