@@ -1,14 +1,18 @@
 #include "store/certificate_repository.h"
 
-#include "store/prepared_statement.h"
-
+#include <memory>
 #include <pqxx/binarystring>
+#include <pqxx/connection>
 #include <pqxx/result>
+#include <pqxx/transaction>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "store/certificate_rows.h"
+#include "store/connection_pool.h"
 #include "store/issuance_batch.h"
+#include "store/prepared_statement.h"
+#include "store/store_errors.h"
 
 namespace keyline::store {
 
@@ -58,14 +62,24 @@ absl::StatusOr<int64_t> CertificateRepository::Count(std::optional<int32_t> issu
 
 absl::Status CertificateRepository::InsertWithAudit(const IssuanceWrite& write) {
   if (absl::Status status = ValidateIssuanceWrite(write); !status.ok()) return status;
-  return pool_.RunTransaction("insert certificate", [&](pqxx::work& tx) -> absl::Status {
-    tx.exec0("SET LOCAL enable_seqscan = off");  // what StoreIssuances' prepared plans need
+  // On a connection of its own, set up as the issuance writer's: StoreIssuances' prepared
+  // statements need its planner settings, which the pool's connections must not carry.
+  absl::StatusOr<std::unique_ptr<pqxx::connection>> connection =
+      OpenConnection(pool_.database_url());
+  if (!connection.ok()) return connection.status();
+  try {
+    UseKeyLookupPlans(**connection);
+    pqxx::work tx(**connection);
     const IssuanceWrite* writes[] = {&write};
     absl::StatusOr<std::vector<absl::Status>> statuses = StoreIssuances(tx, writes);
     if (!statuses.ok()) return statuses.status();
     // AlreadyExists rolls back: nothing was written, so nothing is lost.
-    return (*statuses)[0];
-  });
+    if (!(*statuses)[0].ok()) return (*statuses)[0];
+    tx.commit();
+    return absl::OkStatus();
+  } catch (...) {
+    return MapCurrentException("insert certificate");
+  }
 }
 
 }  // namespace keyline::store

@@ -31,9 +31,7 @@ namespace keyline::store {
 // The enrollment rows' statements are named prepared statements, look-ups by key with
 // `= ANY ($1::...[])`. Planning them on every batch cost more than running them, but a plan cached
 // while a table was small can be a sequential scan that stays once it is large
-// (prepared_statement.h). So StoreIssuances must run where the planner does not choose sequential
-// scans: on a connection set up by UseKeyLookupPlans, or in a transaction that ran
-// `SET LOCAL enable_seqscan = off`.
+// (prepared_statement.h). So StoreIssuances must run on a connection set up by UseKeyLookupPlans.
 [[nodiscard]] absl::StatusOr<std::vector<absl::Status>> StoreIssuances(
     pqxx::transaction_base& transaction, std::span<const IssuanceWrite* const> writes);
 
