@@ -104,8 +104,10 @@ absl::Status EnrollmentServiceImpl::Begin(const Caller& caller,
   const std::string& key_hash = chain.key_hash();
   const absl::Time now = absl::Now();
   store::ChallengeRecord challenge;
-  KEYLINE_ASSIGN_OR_RETURN(challenge.id, RandomBytes(kChallengeIdBytes));
-  KEYLINE_ASSIGN_OR_RETURN(challenge.nonce, RandomBytes(kNonceBytes));
+  // One draw for both: each call into OpenSSL's DRBG has a fixed cost (locks, reseed checks).
+  KEYLINE_ASSIGN_OR_RETURN(std::string random, RandomBytes(kChallengeIdBytes + kNonceBytes));
+  challenge.id = random.substr(0, kChallengeIdBytes);
+  challenge.nonce = random.substr(kChallengeIdBytes);
   challenge.device_serial = request.device_serial();
   challenge.purpose = purpose == ProofPurpose::kRenew ? "renew" : "enroll";
   challenge.requested_by = Requester(caller);
