@@ -1,5 +1,6 @@
 #include "ca/public_key_info.h"
 
+#include "ca/crl_der.h"
 #include "common/der_encoding.h"
 #include "common/openssl_error.h"
 #include "common/status_macros.h"
@@ -47,11 +48,18 @@ absl::Status PublicKeyInfo::CopyInto(X509* certificate) const {
 }
 
 absl::StatusOr<std::string> PublicKeyInfo::ToDer() const {
-  OpenSslPtr<X509, X509_free> holder(X509_new());
-  KEYLINE_RETURN_IF_ERROR(CopyInto(holder.get()));
-  const X509_PUBKEY* spki = X509_get_X509_PUBKEY(holder.get());
-  return EncodeDer([spki](unsigned char** out) { return i2d_X509_PUBKEY(spki, out); },
-                   "public key info encoding");
+  // SEQUENCE { algorithm, subjectPublicKey BIT STRING (no unused bits) }, as i2d_X509_PUBKEY
+  // writes it after CopyInto, without building an X509 to hold the copy.
+  KEYLINE_ASSIGN_OR_RETURN(
+      std::string content,
+      EncodeDer([this](unsigned char** out) { return i2d_X509_ALGOR(algorithm_.get(), out); },
+                "public key algorithm encoding"));
+  std::string bits;
+  bits.reserve(key_bits_.size() + 1);
+  bits.push_back('\0');
+  bits.append(key_bits_);
+  content.append(DerTlv(0x03, bits));
+  return DerTlv(0x30, content);
 }
 
 }  // namespace keyline::ca
