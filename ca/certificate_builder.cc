@@ -14,18 +14,6 @@
 namespace keyline::ca {
 namespace {
 
-absl::Status CheckTemplate(const CertificateTemplate& request) {
-  if (request.public_key == nullptr) return absl::InvalidArgumentError("template: no public key");
-  if (request.serial.empty()) return absl::InvalidArgumentError("template: no serial");
-  if (request.subject.common_name.empty()) {
-    return absl::InvalidArgumentError("template: empty common name");
-  }
-  if (request.not_after <= request.not_before) {
-    return absl::InvalidArgumentError("template: notAfter is not after notBefore");
-  }
-  return absl::OkStatus();
-}
-
 // The issuer's own notAfter bounds everything it signs.
 absl::StatusOr<absl::Time> ClampToIssuer(absl::Time not_after, const X509* issuer_certificate) {
   if (issuer_certificate == nullptr) return not_after;
@@ -41,7 +29,7 @@ absl::StatusOr<absl::Time> ClampToIssuer(absl::Time not_after, const X509* issue
 absl::StatusOr<BuiltCertificate> BuildCertificate(const CertificateTemplate& request,
                                                   const X509* issuer_certificate,
                                                   const hsm::SigningKey& issuer_key) {
-  KEYLINE_RETURN_IF_ERROR(CheckTemplate(request));
+  KEYLINE_RETURN_IF_ERROR(CheckCertificateTemplate(request));
   KEYLINE_ASSIGN_OR_RETURN(const absl::Time not_after,
                            ClampToIssuer(request.not_after, issuer_certificate));
   std::string issuer_name;

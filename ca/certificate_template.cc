@@ -40,4 +40,16 @@ bool IsCaProfile(Profile profile) {
   }
 }
 
+absl::Status CheckCertificateTemplate(const CertificateTemplate& request) {
+  if (request.public_key == nullptr) return absl::InvalidArgumentError("template: no public key");
+  if (request.serial.empty()) return absl::InvalidArgumentError("template: no serial");
+  if (request.subject.common_name.empty()) {
+    return absl::InvalidArgumentError("template: empty common name");
+  }
+  if (request.not_after <= request.not_before) {
+    return absl::InvalidArgumentError("template: notAfter is not after notBefore");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace keyline::ca

@@ -6,9 +6,9 @@
 #include <string_view>
 #include <vector>
 
-#include "ca/public_key_info.h"
-
+#include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "ca/public_key_info.h"
 
 namespace keyline::ca {
 
@@ -52,5 +52,9 @@ struct CertificateTemplate {
   std::string ocsp_url;  // authorityInfoAccess OCSP; empty for the root and OCSP signers
   std::string hardware_model;  // attestation certificates: recorded in a Keyline extension
 };
+
+// InvalidArgument for an incomplete template: no public key, serial or common name, or a notAfter
+// that is not after notBefore.
+[[nodiscard]] absl::Status CheckCertificateTemplate(const CertificateTemplate& request);
 
 }  // namespace keyline::ca

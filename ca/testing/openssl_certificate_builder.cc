@@ -245,24 +245,12 @@ absl::Status AddAttestationExtensions(X509* certificate, const std::string& hard
   return absl::OkStatus();
 }
 
-absl::Status CheckTemplate(const CertificateTemplate& request) {
-  if (request.public_key == nullptr) return absl::InvalidArgumentError("template: no public key");
-  if (request.serial.empty()) return absl::InvalidArgumentError("template: no serial");
-  if (request.subject.common_name.empty()) {
-    return absl::InvalidArgumentError("template: empty common name");
-  }
-  if (request.not_after <= request.not_before) {
-    return absl::InvalidArgumentError("template: notAfter is not after notBefore");
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::StatusOr<BuiltCertificate> BuildCertificateWithOpenSsl(const CertificateTemplate& request,
                                                              const X509* issuer_certificate,
                                                              const hsm::SigningKey& issuer_key) {
-  KEYLINE_RETURN_IF_ERROR(CheckTemplate(request));
+  KEYLINE_RETURN_IF_ERROR(CheckCertificateTemplate(request));
   X509Ptr certificate(X509_new());
   if (!certificate || X509_set_version(certificate.get(), X509_VERSION_3) != 1) {
     return Failed("allocation");
