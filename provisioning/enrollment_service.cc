@@ -2,6 +2,8 @@
 
 #include <openssl/rand.h>
 
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "ca/certificate_der.h"
@@ -83,6 +85,9 @@ struct EnrollmentServiceImpl::Completion {
   std::string proof;
   std::string request_id;
   std::string device_serial;  // from the challenge
+  // What BeginEnrollment read on this server for the challenge, taken out of BegunChallenges by
+  // the RPC handler; empty when this server did not hand the challenge out.
+  std::optional<store::ChallengeWithDevice> begun;
   keyline::v1::EnrollmentResponse* response = nullptr;
   grpc::ServerUnaryReactor* reactor = nullptr;
 };
@@ -176,13 +181,9 @@ void EnrollmentServiceImpl::Complete(std::shared_ptr<Completion> completion) {
 
   // The challenge, its device and the manufacturer: as BeginEnrollment read them on this server
   // a moment ago (see begun_challenges.h for why that is enough), or in one round trip.
-  std::optional<store::ChallengeWithDevice> begun;
-  if (context_.begun_challenges != nullptr) {
-    begun = context_.begun_challenges->Take(completion->challenge_id);
-  }
   absl::StatusOr<store::ChallengeWithDevice> found =
-      begun ? *std::move(begun)
-            : context_.enrollments->FindChallengeWithDevice(completion->challenge_id);
+      completion->begun ? *std::move(completion->begun)
+                        : context_.enrollments->FindChallengeWithDevice(completion->challenge_id);
   if (absl::IsNotFound(found.status())) {
     return fail(absl::NotFoundError("challenge_id: unknown challenge"));
   }
@@ -331,6 +332,20 @@ void EnrollmentServiceImpl::Respond(std::shared_ptr<Completion> completion,
   completion->reactor->Finish(grpc::Status::OK);
 }
 
+void EnrollmentServiceImpl::Dispatch(std::shared_ptr<Completion> completion) {
+  if (context_.begun_challenges != nullptr) {
+    completion->begun = context_.begun_challenges->Take(completion->challenge_id);
+  }
+  // An enrollment whose challenge this server handed out reads nothing from the database before
+  // it is stored: CPU and HSM work only, which runs here on gRPC's thread as operator issuance
+  // does, saving a hand-off to the executor. Anything else may wait on PostgreSQL (a challenge
+  // from elsewhere, a renewal's certificate look-up) and goes to the executor.
+  if (completion->begun && completion->purpose == ProofPurpose::kEnroll) {
+    return Complete(std::move(completion));
+  }
+  context_.executor->Run([this, completion] { Complete(completion); });
+}
+
 grpc::ServerUnaryReactor* EnrollmentServiceImpl::BeginEnrollment(
     grpc::CallbackServerContext* context, const keyline::v1::BeginEnrollmentRequest* request,
     keyline::v1::Challenge* response) {
@@ -358,7 +373,7 @@ grpc::ServerUnaryReactor* EnrollmentServiceImpl::CompleteEnrollment(
   completion->request_id = request->request_id();
   completion->response = response;
   completion->reactor = reactor;
-  context_.executor->Run([this, completion] { Complete(completion); });
+  Dispatch(std::move(completion));
   return reactor;
 }
 
@@ -380,7 +395,7 @@ grpc::ServerUnaryReactor* EnrollmentServiceImpl::Renew(grpc::CallbackServerConte
   completion->request_id = request->request_id();
   completion->response = response;
   completion->reactor = reactor;
-  context_.executor->Run([this, completion] { Complete(completion); });
+  Dispatch(std::move(completion));
   return reactor;
 }
 

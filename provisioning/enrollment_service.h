@@ -43,6 +43,8 @@ class EnrollmentServiceImpl final : public keyline::v1::EnrollmentService::Callb
   absl::Status CheckBegin(const Caller& caller, ProofPurpose purpose,
                           const store::DeviceWithManufacturer& found,
                           const PresentedAttestationChain& chain, absl::Time now) const;
+  // Runs Complete inline or on the executor (see the definition).
+  void Dispatch(std::shared_ptr<Completion> completion);
   void Complete(std::shared_ptr<Completion> completion);
   void Respond(std::shared_ptr<Completion> completion, absl::StatusOr<IssuedCertificate> issued);
 
