@@ -15,6 +15,7 @@
 #include "common/absl_compat.h"
 #include "common/openssl_ptr.h"
 #include "common/status_macros.h"
+#include "common/utf8.h"
 
 namespace keyline::ca {
 namespace {
@@ -68,44 +69,6 @@ void AppendExtension(std::string& out, int nid, bool critical, std::string_view 
                              DerTlv(kOctetString, value)}));
 }
 
-// Code points of well-formed UTF-8 (no overlong forms, surrogates or values past U+10FFFF), or
-// nullopt.
-std::optional<size_t> CountUtf8Characters(std::string_view text) {
-  size_t count = 0;
-  for (size_t i = 0; i < text.size(); ++count) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    size_t length = 0;
-    uint32_t value = 0;
-    if (lead < 0x80) {
-      length = 1;
-      value = lead;
-    } else if ((lead & 0xe0) == 0xc0) {
-      length = 2;
-      value = lead & 0x1f;
-    } else if ((lead & 0xf0) == 0xe0) {
-      length = 3;
-      value = lead & 0x0f;
-    } else if ((lead & 0xf8) == 0xf0) {
-      length = 4;
-      value = lead & 0x07;
-    } else {
-      return std::nullopt;
-    }
-    if (i + length > text.size()) return std::nullopt;
-    for (size_t k = 1; k < length; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xc0) != 0x80) return std::nullopt;
-      value = (value << 6) | (next & 0x3f);
-    }
-    constexpr uint32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (value < kSmallest[length] || value > 0x10ffff || (value >= 0xd800 && value <= 0xdfff)) {
-      return std::nullopt;
-    }
-    i += length;
-  }
-  return count;
-}
-
 // OpenSSL's PrintableString repertoire (X.680 41.4).
 bool IsPrintableStringCharacter(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -117,7 +80,7 @@ bool IsPrintableStringCharacter(char c) {
 absl::Status AppendNameAttribute(std::string& out, int nid, std::string_view value,
                                  std::string_view what) {
   if (value.empty()) return absl::OkStatus();
-  const std::optional<size_t> characters = CountUtf8Characters(value);
+  const std::optional<size_t> characters = Utf8CharacterCount(value);
   if (!characters || *characters > kMaxNameCharacters) {
     return absl::InternalError(absl::StrCat("certificate subject name: ", AsAbsl(what),
                                             " is not UTF-8 of at most 64 characters"));

@@ -14,10 +14,6 @@ namespace keyline::store {
 // "devices[3]" or, with a field, "devices[3].device_serial": how messages name a batch's element.
 std::string IndexedField(std::string_view list, size_t index, std::string_view field = {});
 
-// True for well-formed UTF-8 as PostgreSQL's text type accepts it (no overlong forms, no
-// surrogates, nothing above U+10FFFF).
-bool IsValidUtf8(std::string_view text);
-
 // Text for a text column: valid UTF-8 without NUL characters (empty allowed).
 [[nodiscard]] absl::Status CheckText(std::string_view text, std::string_view field);
 // As CheckText, and not empty.
