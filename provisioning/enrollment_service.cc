@@ -16,7 +16,6 @@
 #include "provisioning/grpc_status.h"
 #include "provisioning/presented_attestation_chain.h"
 #include "provisioning/proto_conversions.h"
-#include "provisioning/unary_call.h"
 #include "store/sha256.h"
 
 namespace keyline::provisioning {
@@ -92,61 +91,97 @@ struct EnrollmentServiceImpl::Completion {
   grpc::ServerUnaryReactor* reactor = nullptr;
 };
 
-absl::Status EnrollmentServiceImpl::Begin(const Caller& caller,
-                                          const keyline::v1::BeginEnrollmentRequest& request,
-                                          keyline::v1::Challenge* response) {
+// A BeginEnrollment in flight: what was read on gRPC's thread, waiting for its device.
+struct EnrollmentServiceImpl::Beginning {
+  Caller caller;
+  ProofPurpose purpose = ProofPurpose::kEnroll;
+  std::optional<PresentedAttestationChain> chain;
+  store::ChallengeRecord challenge;
+  absl::Time now;
+  keyline::v1::Challenge* response = nullptr;
+  grpc::ServerUnaryReactor* reactor = nullptr;
+};
+
+absl::Status EnrollmentServiceImpl::PrepareBegin(const keyline::v1::BeginEnrollmentRequest& request,
+                                                 Beginning& beginning) {
   KEYLINE_RETURN_IF_ERROR(ca::ValidateDeviceSerial(request.device_serial()));
-  const ProofPurpose purpose =
+  const Caller& caller = beginning.caller;
+  beginning.purpose =
       caller.kind == CallerKind::kDevice ? ProofPurpose::kRenew : ProofPurpose::kEnroll;
-  if (purpose == ProofPurpose::kRenew && caller.device_serial != request.device_serial()) {
+  if (beginning.purpose == ProofPurpose::kRenew &&
+      caller.device_serial != request.device_serial()) {
     return absl::PermissionDeniedError("device_serial: a device may only renew itself");
   }
   KEYLINE_ASSIGN_OR_RETURN(
-      const PresentedAttestationChain chain,
-      PresentedAttestationChain::Read(
-          {request.attestation_chain().begin(), request.attestation_chain().end()},
-          "attestation_chain", context_.certificate_cache));
-  const std::string& key_hash = chain.key_hash();
-  const absl::Time now = absl::Now();
-  store::ChallengeRecord challenge;
+      beginning.chain, PresentedAttestationChain::Read(
+                           {request.attestation_chain().begin(), request.attestation_chain().end()},
+                           "attestation_chain", context_.certificate_cache));
+  beginning.now = absl::Now();
+  store::ChallengeRecord& challenge = beginning.challenge;
   // One draw for both: each call into OpenSSL's DRBG has a fixed cost (locks, reseed checks).
   KEYLINE_ASSIGN_OR_RETURN(std::string random, RandomBytes(kChallengeIdBytes + kNonceBytes));
   challenge.id = random.substr(0, kChallengeIdBytes);
   challenge.nonce = random.substr(kChallengeIdBytes);
   challenge.device_serial = request.device_serial();
-  challenge.purpose = purpose == ProofPurpose::kRenew ? "renew" : "enroll";
+  challenge.purpose = beginning.purpose == ProofPurpose::kRenew ? "renew" : "enroll";
   challenge.requested_by = Requester(caller);
-  challenge.expires_at = now + context_.enrollment.challenge_lifetime;
+  challenge.expires_at = beginning.now + context_.enrollment.challenge_lifetime;
+  return absl::OkStatus();
+}
 
-  // The device and its manufacturer are read, and the challenge stored if the database already
-  // sees nothing against it, in one round trip; a request refused below deletes it again, so a
-  // refusal leaves nothing behind and the challenge is handed out only once everything passed.
-  auto found = context_.enrollments->FindDeviceAndCreateChallenge(challenge, key_hash);
+void EnrollmentServiceImpl::OnDeviceFound(std::shared_ptr<Beginning> beginning,
+                                          absl::StatusOr<store::DeviceWithChallenge> found) {
+  // On the batcher's thread, which must not wait: what is left is a few µs unless the chain is
+  // not the registered one (a full validation) or the challenge must be stored after all.
+  if (found.ok() && found->challenge_created &&
+      beginning->chain->IsRegisteredFor(found->device.device)) {
+    return FinishBegin(std::move(beginning), *std::move(found));
+  }
+  context_.executor->Run(
+      [this, beginning = std::move(beginning), found = std::move(found)]() mutable {
+        FinishBegin(std::move(beginning), std::move(found));
+      });
+}
+
+void EnrollmentServiceImpl::FinishBegin(std::shared_ptr<Beginning> beginning,
+                                        absl::StatusOr<store::DeviceWithChallenge> found) {
+  const absl::Status status = CompleteBegin(*beginning, std::move(found));
+  if (!status.ok()) beginning->response->Clear();
+  beginning->reactor->Finish(ToGrpcStatus(status));
+}
+
+absl::Status EnrollmentServiceImpl::CompleteBegin(
+    const Beginning& beginning, absl::StatusOr<store::DeviceWithChallenge> found) {
+  const store::ChallengeRecord& challenge = beginning.challenge;
   if (absl::IsNotFound(found.status())) {
     return absl::NotFoundError(
-        absl::StrCat("device_serial: unknown device ", request.device_serial()));
+        absl::StrCat("device_serial: unknown device ", challenge.device_serial));
   }
   if (!found.ok()) return found.status();
-  absl::Status checked = CheckBegin(caller, purpose, found->device, chain, now);
+  absl::Status checked = CheckBegin(beginning.caller, beginning.purpose, found->device,
+                                    *beginning.chain, beginning.now);
   if (!checked.ok()) {
     if (found->challenge_created) {
-      // Best effort: an unused challenge nobody was given expires and is swept anyway.
-      (void)context_.enrollments->DeleteChallenge(challenge.id);
+      // Best effort, off this thread: an unused challenge nobody was given expires and is swept
+      // anyway.
+      context_.executor->Run(
+          [this, id = challenge.id] { (void)context_.enrollments->DeleteChallenge(id); });
     }
     return checked;
   }
   if (!found->challenge_created) {
     // Everything passed here, yet the database's conditions did not hold when it looked (the
     // device changed in between): store it the ordinary way, which checks the device again.
+    // OnDeviceFound runs this case on the executor.
     KEYLINE_RETURN_IF_ERROR(context_.enrollments->CreateChallenge(challenge));
   }
 
   if (context_.begun_challenges != nullptr) {
     context_.begun_challenges->Put({challenge, found->device});
   }
-  response->set_challenge_id(challenge.id);
-  response->set_nonce(challenge.nonce);
-  ToTimestamp(challenge.expires_at, response->mutable_expires_at());
+  beginning.response->set_challenge_id(challenge.id);
+  beginning.response->set_nonce(challenge.nonce);
+  ToTimestamp(challenge.expires_at, beginning.response->mutable_expires_at());
   return absl::OkStatus();
 }
 
@@ -349,10 +384,28 @@ void EnrollmentServiceImpl::Dispatch(std::shared_ptr<Completion> completion) {
 grpc::ServerUnaryReactor* EnrollmentServiceImpl::BeginEnrollment(
     grpc::CallbackServerContext* context, const keyline::v1::BeginEnrollmentRequest* request,
     keyline::v1::Challenge* response) {
-  return RunUnaryCall(context_, context, kBegin, response,
-                      [this, request, response](const Caller& caller) {
-                        return Begin(caller, *request, response);
-                      });
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto caller = context_.authenticator->Authorize(context->auth_context().get(), kBegin);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  auto beginning = std::make_shared<Beginning>();
+  beginning->caller = *std::move(caller);
+  beginning->response = response;
+  beginning->reactor = reactor;
+  // The request's own checks run here on gRPC's thread; the device look-up joins the next batch
+  // (store/challenge_batcher.h), whose thread hands the result to OnDeviceFound.
+  if (absl::Status status = PrepareBegin(*request, *beginning); !status.ok()) {
+    reactor->Finish(ToGrpcStatus(status));
+    return reactor;
+  }
+  store::ChallengeRequest lookup{beginning->challenge, beginning->chain->key_hash()};
+  context_.challenge_batcher->Submit(
+      std::move(lookup), [this, beginning](absl::StatusOr<store::DeviceWithChallenge> found) {
+        OnDeviceFound(beginning, std::move(found));
+      });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* EnrollmentServiceImpl::CompleteEnrollment(

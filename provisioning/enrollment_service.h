@@ -36,8 +36,19 @@ class EnrollmentServiceImpl final : public keyline::v1::EnrollmentService::Callb
  private:
   struct Completion;  // what Complete and Renew share, see enrollment_service.cc
 
-  absl::Status Begin(const Caller& caller, const keyline::v1::BeginEnrollmentRequest& request,
-                     keyline::v1::Challenge* response);
+  struct Beginning;  // a BeginEnrollment waiting for its device, see enrollment_service.cc
+
+  // BeginEnrollment in three steps: the request's own checks on gRPC's thread (PrepareBegin), the
+  // device look-up in a batch (store/challenge_batcher.h), then the checks of what it found and
+  // the answer (FinishBegin, on the batcher's thread or the executor: see OnDeviceFound).
+  absl::Status PrepareBegin(const keyline::v1::BeginEnrollmentRequest& request,
+                            Beginning& beginning);
+  void OnDeviceFound(std::shared_ptr<Beginning> beginning,
+                     absl::StatusOr<store::DeviceWithChallenge> found);
+  void FinishBegin(std::shared_ptr<Beginning> beginning,
+                   absl::StatusOr<store::DeviceWithChallenge> found);
+  absl::Status CompleteBegin(const Beginning& beginning,
+                             absl::StatusOr<store::DeviceWithChallenge> found);
   // Begin's checks of the device, its manufacturer and the chain, in the order their refusals
   // take precedence.
   absl::Status CheckBegin(const Caller& caller, ProofPurpose purpose,

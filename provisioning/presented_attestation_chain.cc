@@ -27,8 +27,7 @@ absl::StatusOr<PresentedAttestationChain> PresentedAttestationChain::Read(
 
 absl::Status PresentedAttestationChain::Verify(const store::DeviceRecord& device,
                                                const X509* trust_anchor, absl::Time at) const {
-  if (outlines_ && IsRegisteredChain(certificates_, device.attestation_certificate_der,
-                                     device.attestation_chain_der)) {
+  if (IsRegisteredFor(device)) {
     // Registration validated these very bytes to this anchor, which never changes for a
     // manufacturer (revoking one is a status the caller checks); only dates can have run out.
     return CheckRegisteredChainValidity(*outlines_, trust_anchor, at, field_);
@@ -41,6 +40,11 @@ absl::Status PresentedAttestationChain::Verify(const store::DeviceRecord& device
         absl::StrCat(field_, ": not the attestation key registered for ", device.serial));
   }
   return VerifyAttestationChain(chain, trust_anchor, at, field_);
+}
+
+bool PresentedAttestationChain::IsRegisteredFor(const store::DeviceRecord& device) const {
+  return outlines_ && IsRegisteredChain(certificates_, device.attestation_certificate_der,
+                                        device.attestation_chain_der);
 }
 
 absl::StatusOr<EvpPkeyPtr> RegisteredAttestationKey(std::string_view certificate_der,

@@ -20,6 +20,7 @@
 #include "store/audit_checkpoint_repository.h"
 #include "store/audit_log_reader.h"
 #include "store/certificate_repository.h"
+#include "store/challenge_batcher.h"
 #include "store/device_repository.h"
 #include "store/enrollment_repository.h"
 #include "store/manufacturer_repository.h"
@@ -50,6 +51,8 @@ struct ServiceContext {
   // What BeginEnrollment read, for the CompleteEnrollment that follows (may be null: then
   // CompleteEnrollment always reads the database).
   BegunChallenges* begun_challenges = nullptr;
+  // BeginEnrollment's device look-ups, batched (required).
+  store::ChallengeBatcher* challenge_batcher = nullptr;
 
   const ca::IssuingCa* operator_ca = nullptr;
   std::map<std::string, const ca::IssuingCa*> hosted_manufacturers;  // by manufacturer name

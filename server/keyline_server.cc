@@ -58,6 +58,8 @@ absl::Status KeylineServer::Wire() {
   store::IssuanceWriterOptions writer_options;
   writer_options.database_url = config_.database.url;
   KEYLINE_ASSIGN_OR_RETURN(writer_, store::IssuanceWriter::Start(writer_options));
+  KEYLINE_ASSIGN_OR_RETURN(challenge_batcher_,
+                           store::ChallengeBatcher::Start({.database_url = config_.database.url}));
   certificates_ = std::make_unique<store::CertificateRepository>(*pool_);
   devices_ = std::make_unique<store::DeviceRepository>(*pool_);
   manufacturers_ = std::make_unique<store::ManufacturerRepository>(*pool_);
@@ -97,6 +99,7 @@ absl::Status KeylineServer::Wire() {
   // Tens of seconds of BeginEnrollments at thousands a second, at about 1 KiB each.
   begun_challenges_ = std::make_unique<provisioning::BegunChallenges>(16384);
   services_.begun_challenges = begun_challenges_.get();
+  services_.challenge_batcher = challenge_batcher_.get();
   services_.operator_ca = cas_.operator_ca.get();
   for (const auto& [name, manufacturer_ca] : cas_.manufacturers) {
     services_.hosted_manufacturers[name] = manufacturer_ca.get();
@@ -207,7 +210,9 @@ void KeylineServer::Shutdown(absl::Duration grace) {
   if (periodic_tasks_) periodic_tasks_->Stop();
   if (grpc_server_) grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   status_.reset();
-  executor_.reset();  // finishes queued work
+  // Before the executor: the batcher's callbacks may hand work to it.
+  challenge_batcher_.reset();  // answers what is queued
+  executor_.reset();           // finishes queued work
   writer_.reset();    // commits what is queued
   if (was_serving) LogEvent(spdlog::level::info, "server.stopped");
 }

@@ -23,6 +23,7 @@
 #include "server/config.h"
 #include "server/periodic_tasks.h"
 #include "server/status_service.h"
+#include "store/challenge_batcher.h"
 #include "store/connection_pool.h"
 #include "store/issuance_writer.h"
 
@@ -67,6 +68,7 @@ class KeylineServer {
   std::mutex adopt_mutex_;                                   // one rotation or sync at a time
   std::vector<std::unique_ptr<ca::IssuingCa>> adopted_cas_;  // rotated in while running
   std::unique_ptr<store::IssuanceWriter> writer_;
+  std::unique_ptr<store::ChallengeBatcher> challenge_batcher_;  // BeginEnrollment's look-ups
 
   // What the services share (provisioning/service_context.h) and the objects it points to.
   std::unique_ptr<store::CertificateRepository> certificates_;

@@ -65,10 +65,9 @@ absl::Status CertificateRepository::InsertWithAudit(const IssuanceWrite& write) 
   // On a connection of its own, set up as the issuance writer's: StoreIssuances' prepared
   // statements need its planner settings, which the pool's connections must not carry.
   absl::StatusOr<std::unique_ptr<pqxx::connection>> connection =
-      OpenConnection(pool_.database_url());
+      OpenKeyLookupConnection(pool_.database_url());
   if (!connection.ok()) return connection.status();
   try {
-    UseKeyLookupPlans(**connection);
     pqxx::work tx(**connection);
     const IssuanceWrite* writes[] = {&write};
     absl::StatusOr<std::vector<absl::Status>> statuses = StoreIssuances(tx, writes);

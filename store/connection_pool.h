@@ -110,6 +110,18 @@ class ConnectionPool {
 [[nodiscard]] absl::StatusOr<std::unique_ptr<pqxx::connection>> OpenConnection(
     const std::string& database_url);
 
+// For a connection that runs only batched look-ups by key (`= ANY ($1::...[])`) as named prepared
+// statements, such as the issuance writer's: sequential scans off, no JIT compilation, and
+// prepared statements planned once, generically, rather than for each set of parameters. A plan
+// cached while a table was small could otherwise be a sequential scan that stays once it is large
+// (prepared_statement.h), and planning on every batch costs more than running the statements.
+// Throws what libpqxx throws.
+void UseKeyLookupPlans(pqxx::connection& connection);
+
+// OpenConnection, then UseKeyLookupPlans; Unavailable (or the mapped error) on failure.
+[[nodiscard]] absl::StatusOr<std::unique_ptr<pqxx::connection>> OpenKeyLookupConnection(
+    const std::string& database_url);
+
 namespace internal {
 
 // Adapts a body returning absl::StatusOr<T> to one returning absl::Status, for Run*.

@@ -17,23 +17,6 @@
 namespace keyline::store {
 namespace {
 
-constexpr size_t kChallengeIdBytes = 16;
-constexpr size_t kNonceBytes = 32;
-
-absl::Status ValidateChallenge(const ChallengeRecord& challenge) {
-  KEYLINE_RETURN_IF_ERROR(CheckByteCount(challenge.id, kChallengeIdBytes, "challenge.id"));
-  KEYLINE_RETURN_IF_ERROR(CheckByteCount(challenge.nonce, kNonceBytes, "challenge.nonce"));
-  KEYLINE_RETURN_IF_ERROR(CheckNonEmptyText(challenge.device_serial, "challenge.device_serial"));
-  KEYLINE_RETURN_IF_ERROR(CheckNonEmptyText(challenge.requested_by, "challenge.requested_by"));
-  if (challenge.purpose != "enroll" && challenge.purpose != "renew") {
-    return absl::InvalidArgumentError("challenge.purpose: must be \"enroll\" or \"renew\"");
-  }
-  if (challenge.used_at) {
-    return absl::InvalidArgumentError("challenge.used_at: a new challenge is unused");
-  }
-  return TimestamptzParam(challenge.expires_at, "challenge.expires_at").status();
-}
-
 // The columns ChallengeFromRow reads, from `challenges ch`.
 std::string ChallengeColumns() {
   return absl::StrCat("ch.id, ch.device_serial, ch.nonce, ch.purpose, ch.requested_by, ",
@@ -82,32 +65,13 @@ absl::Status EnrollmentRepository::CreateChallenge(const ChallengeRecord& challe
 absl::StatusOr<DeviceWithChallenge> EnrollmentRepository::FindDeviceAndCreateChallenge(
     const ChallengeRecord& challenge, std::string_view attestation_key_sha256) {
   KEYLINE_RETURN_IF_ERROR(ValidateChallenge(challenge));
-  // Both parts read the same snapshot: the device returned is the one the insert looked at.
-  static const std::string* const kFindAndCreate = new std::string(absl::StrCat(
-      "WITH created AS (INSERT INTO challenges "
-      "(id, device_serial, nonce, purpose, requested_by, expires_at) "
-      "SELECT $1::bytea, d.serial, $3::bytea, $4, $5, $6::timestamptz",
-      AsAbsl(kDevicesWithManufacturers),
-      " WHERE d.serial = $2 AND d.state IN ('claimed', 'enrolled') AND m.status = 'trusted' "
-      "AND d.attestation_key_sha256 = $7::bytea RETURNING 1) "
-      "SELECT ",
-      DeviceWithManufacturerColumns(), ", EXISTS (SELECT 1 FROM created)",
-      AsAbsl(kDevicesWithManufacturers), " WHERE d.serial = $2"));
-  const std::string expires_at = FormatRfc3339Micros(challenge.expires_at);
-  absl::StatusOr<DeviceWithChallenge> found = pool_.WithStatement(
-      "find device and create challenge",
-      [&](pqxx::nontransaction& tx) -> absl::StatusOr<DeviceWithChallenge> {
-        const pqxx::result rows = ExecPrepared(
-            tx, "challenge.find_device_and_create", *kFindAndCreate, ByteaParam(challenge.id),
-            challenge.device_serial, ByteaParam(challenge.nonce), challenge.purpose,
-            challenge.requested_by, expires_at, ByteaParam(attestation_key_sha256));
-        if (rows.empty()) {
-          return absl::NotFoundError(
-              absl::StrCat("device_serial: no device ", challenge.device_serial));
-        }
-        return DeviceWithChallenge{DeviceWithManufacturerFromRow(rows[0]),
-                                   rows[0][kDeviceWithManufacturerColumnCount].as<bool>()};
-      });
+  const ChallengeRequest request{challenge, std::string(attestation_key_sha256)};
+  const ChallengeRequest* const requests[] = {&request};
+  absl::StatusOr<DeviceWithChallenge> found =
+      pool_.WithStatement("find device and create challenge",
+                          [&](pqxx::nontransaction& tx) -> absl::StatusOr<DeviceWithChallenge> {
+                            return std::move(FindDevicesAndCreateChallenges(tx, requests)[0]);
+                          });
   if (found.status().code() == absl::StatusCode::kAlreadyExists) {
     return absl::AlreadyExistsError("challenge.id: a challenge with this id exists");
   }

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "store/challenge_creation.h"
 #include "store/connection_pool.h"
 #include "store/records.h"
 
@@ -15,11 +16,6 @@ namespace keyline::store {
 struct ChallengeWithDevice {
   ChallengeRecord challenge;
   DeviceWithManufacturer device;  // the device it was issued for, and its manufacturer, as now
-};
-
-struct DeviceWithChallenge {
-  DeviceWithManufacturer device;
-  bool challenge_created = false;
 };
 
 struct CompletedEnrollment {
@@ -42,7 +38,7 @@ class EnrollmentRepository {
   // manufacturer trusted and its attestation key the one hashed to `attestation_key_sha256`.
   // The caller checks the device itself and deletes the challenge (DeleteChallenge) if it refuses
   // the request after all. NotFound when the device does not exist (nothing stored); otherwise as
-  // CreateChallenge.
+  // CreateChallenge. ChallengeBatcher does the same for many requests in one round trip.
   [[nodiscard]] absl::StatusOr<DeviceWithChallenge> FindDeviceAndCreateChallenge(
       const ChallengeRecord& challenge, std::string_view attestation_key_sha256);
   // Deletes a challenge that was never handed out. OK when there was none.

@@ -169,15 +169,6 @@ absl::Status ValidateIssuanceWrite(const IssuanceWrite& write) {
   return ValidateAuditEvent(write.audit);
 }
 
-void UseKeyLookupPlans(pqxx::connection& connection) {
-  pqxx::nontransaction session(connection);
-  session.exec0("SET enable_seqscan = off");
-  // With sequential scans off, a table that has no other path (audit_head) is costed above
-  // jit_above_cost, and PostgreSQL JIT-compiled that one-row look-up on every batch: ~150 ms.
-  session.exec0("SET jit = off");
-  session.exec0("SET plan_cache_mode = force_generic_plan");
-}
-
 absl::StatusOr<std::vector<absl::Status>> StoreIssuances(
     pqxx::transaction_base& transaction, std::span<const IssuanceWrite* const> writes) {
   const IssuanceBatchState state = ReadBatchState(transaction, writes);

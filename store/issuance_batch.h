@@ -31,13 +31,9 @@ namespace keyline::store {
 // The enrollment rows' statements are named prepared statements, look-ups by key with
 // `= ANY ($1::...[])`. Planning them on every batch cost more than running them, but a plan cached
 // while a table was small can be a sequential scan that stays once it is large
-// (prepared_statement.h). So StoreIssuances must run on a connection set up by UseKeyLookupPlans.
+// (prepared_statement.h). So StoreIssuances must run on a connection set up by UseKeyLookupPlans
+// (store/connection_pool.h).
 [[nodiscard]] absl::StatusOr<std::vector<absl::Status>> StoreIssuances(
     pqxx::transaction_base& transaction, std::span<const IssuanceWrite* const> writes);
-
-// For a connection that only runs StoreIssuances (the issuance writer's): sequential scans off,
-// no JIT compilation, and prepared statements planned once, generically, rather than for each set
-// of parameters.
-void UseKeyLookupPlans(pqxx::connection& connection);
 
 }  // namespace keyline::store

@@ -1,16 +1,12 @@
 #include "store/issuance_writer.h"
 
-#include <condition_variable>
-#include <deque>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <pqxx/connection>
 #include <pqxx/result>
 #include <pqxx/transaction>
 #include <span>
 #include <string>
-#include <thread>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -18,25 +14,13 @@
 #include "absl/strings/str_cat.h"
 #include "common/hex.h"
 #include "common/logging.h"
+#include "store/batch_worker.h"
 #include "store/connection_pool.h"
 #include "store/issuance_batch.h"
 #include "store/store_errors.h"
 
 namespace keyline::store {
 namespace {
-
-// The writer's connection: only StoreIssuances runs on it (see UseKeyLookupPlans).
-absl::StatusOr<std::unique_ptr<pqxx::connection>> OpenWriterConnection(
-    const std::string& database_url) {
-  absl::StatusOr<std::unique_ptr<pqxx::connection>> connection = OpenConnection(database_url);
-  if (!connection.ok()) return connection.status();
-  try {
-    UseKeyLookupPlans(**connection);
-  } catch (...) {
-    return MapCurrentException("set up the issuance writer's connection");
-  }
-  return connection;
-}
 
 struct Pending {
   IssuanceWrite write;
@@ -46,65 +30,31 @@ struct Pending {
 class IssuanceWriterImpl final : public IssuanceWriter {
  public:
   IssuanceWriterImpl(IssuanceWriterOptions options, std::unique_ptr<pqxx::connection> connection)
-      : options_(std::move(options)), connection_(std::move(connection)) {
-    thread_ = std::thread([this] { Run(); });
-  }
-
-  ~IssuanceWriterImpl() override {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    queued_.notify_one();
-    thread_.join();
-  }
+      : options_(std::move(options)),
+        connection_(std::move(connection)),
+        worker_("issuance writer", options_.max_batch, options_.max_queue,
+                [this](std::vector<Pending>& batch) { Process(batch); }) {}
 
   void Submit(IssuanceWrite write, std::function<void(absl::Status)> done) override {
     if (absl::Status status = ValidateIssuanceWrite(write); !status.ok()) {
       done(std::move(status));
       return;
     }
-    {
-      std::unique_lock lock(mutex_);
-      if (stopping_) {
-        lock.unlock();
-        done(absl::UnavailableError("issuance writer is shutting down"));
-        return;
-      }
-      if (queue_.size() >= options_.max_queue) {
-        lock.unlock();
-        done(absl::ResourceExhaustedError(absl::StrCat(
-            "issuance queue is full (", options_.max_queue, " rows waiting for the database)")));
-        return;
-      }
-      queue_.push_back({std::move(write), std::move(done)});
+    Pending pending{std::move(write), std::move(done)};
+    if (absl::Status status = worker_.Submit(std::move(pending)); !status.ok()) {
+      pending.done(std::move(status));
     }
-    queued_.notify_one();
   }
 
  private:
-  void Run() {
-    std::vector<Pending> batch;
-    for (;;) {
-      {
-        std::unique_lock lock(mutex_);
-        queued_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty()) return;  // stopping, and everything queued has been written
-        const size_t count = std::min(options_.max_batch, queue_.size());
-        batch.clear();
-        for (size_t i = 0; i < count; ++i) {
-          batch.push_back(std::move(queue_.front()));
-          queue_.pop_front();
-        }
-      }
-      std::vector<absl::Status> statuses = WriteBatch(batch);
-      for (size_t i = 0; i < batch.size(); ++i) {
-        try {
-          batch[i].done(std::move(statuses[i]));
-        } catch (...) {
-          // A throwing callback must not take the writer (and every later caller) down with it.
-          LogEvent(spdlog::level::err, "issuance_callback_threw");
-        }
+  void Process(std::vector<Pending>& batch) {
+    std::vector<absl::Status> statuses = WriteBatch(batch);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      try {
+        batch[i].done(std::move(statuses[i]));
+      } catch (...) {
+        // A throwing callback must not take the writer (and every later caller) down with it.
+        LogEvent(spdlog::level::err, "issuance_callback_threw");
       }
     }
   }
@@ -146,7 +96,7 @@ class IssuanceWriterImpl final : public IssuanceWriter {
     for (int attempt = 0; !transaction; ++attempt) {
       if (!connection_) {
         absl::StatusOr<std::unique_ptr<pqxx::connection>> fresh =
-            OpenWriterConnection(options_.database_url);
+            OpenKeyLookupConnection(options_.database_url);
         if (!fresh.ok()) return fresh.status();
         connection_ = *std::move(fresh);
       }
@@ -200,7 +150,7 @@ class IssuanceWriterImpl final : public IssuanceWriter {
     serials_hex += '}';
     if (inserted == 0) return statuses;  // nothing was inserted either way
     absl::StatusOr<std::unique_ptr<pqxx::connection>> fresh =
-        OpenWriterConnection(options_.database_url);
+        OpenKeyLookupConnection(options_.database_url);
     if (!fresh.ok()) return in_doubt;
     try {
       pqxx::read_transaction check(**fresh);
@@ -226,12 +176,7 @@ class IssuanceWriterImpl final : public IssuanceWriter {
 
   const IssuanceWriterOptions options_;
   std::unique_ptr<pqxx::connection> connection_;  // used by the writer thread only
-
-  std::mutex mutex_;
-  std::condition_variable queued_;
-  std::deque<Pending> queue_;  // guarded by mutex_
-  bool stopping_ = false;      // guarded by mutex_
-  std::thread thread_;
+  BatchWorker<Pending> worker_;                   // last: destroyed first, draining the queue
 };
 
 }  // namespace
@@ -241,7 +186,7 @@ absl::StatusOr<std::unique_ptr<IssuanceWriter>> IssuanceWriter::Start(
   if (options.max_batch == 0) return absl::InvalidArgumentError("max_batch: must be > 0");
   if (options.max_queue == 0) return absl::InvalidArgumentError("max_queue: must be > 0");
   absl::StatusOr<std::unique_ptr<pqxx::connection>> connection =
-      OpenWriterConnection(options.database_url);
+      OpenKeyLookupConnection(options.database_url);
   if (!connection.ok()) return connection.status();
   return std::make_unique<IssuanceWriterImpl>(options, *std::move(connection));
 }

@@ -8,7 +8,7 @@
 // plan costed while the table was small, a sequential scan. Preparing the issuance writer's
 // challenge lock did that: 10x its execution time once bench/enroll had made some thousand
 // challenges. The writer's statements are prepared now, on a connection where sequential scans
-// are off (UseKeyLookupPlans in store/issuance_batch.h).
+// are off (UseKeyLookupPlans in store/connection_pool.h).
 #pragma once
 
 #include <pqxx/result>
