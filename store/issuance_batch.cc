@@ -70,29 +70,32 @@ IssuanceBatchState ReadBatchState(pqxx::transaction_base& transaction,
     return state;
   }
 
-  static const std::string* const kLockChallenges = new std::string(
-      absl::StrCat("SELECT id, device_serial, purpose, ", EpochMicrosSql("expires_at"),
-                   ", used_at IS NOT NULL FROM challenges WHERE id = ANY ($1::bytea[]) "
-                   "ORDER BY id FOR UPDATE"));
-  for (const pqxx::row& row :
-       ExecPrepared(transaction, "issuance.lock_challenges", *kLockChallenges,
-                    ByteaArrayParam(Distinct(std::move(challenge_ids))))) {
-    state.challenges[pqxx::binarystring(row[0]).str()] =
-        LockedChallenge{row[1].as<std::string>(), row[2].as<std::string>(),
-                        FromEpochMicros(row[3].as<int64_t>()), row[4].as<bool>()};
-  }
-  // NO KEY UPDATE: what an UPDATE of the state takes; it conflicts with DeviceRepository's locks
-  // but not with the KEY SHARE locks of rows that reference the device (a new challenge). The
-  // manufacturer's status comes along, unlocked: a revocation committed before this batch is
-  // seen; CompleteEnrollment may have checked it from BeginEnrollment's snapshot.
-  for (const pqxx::row& row : ExecPrepared(
-           transaction, "issuance.lock_devices",
-           "SELECT d.serial, d.state, d.deployment, m.status FROM devices d "
-           "JOIN manufacturers m ON m.id = d.manufacturer_id WHERE d.serial = ANY ($1::text[]) "
-           "ORDER BY d.serial FOR NO KEY UPDATE OF d",
-           TextArrayParam(Distinct(std::move(device_serials))))) {
-    state.devices[row[0].as<std::string>()] = LockedDevice{
-        row[1].as<std::string>(), NullableField<std::string>(row[2]), row[3].as<std::string>()};
+  // One statement, one round trip: the challenges' rows are locked first (an Append runs its
+  // branches in order), then the devices'. NO KEY UPDATE: what an UPDATE of the state takes; it
+  // conflicts with DeviceRepository's locks but not with the KEY SHARE locks of rows that
+  // reference the device (a new challenge). The manufacturer's status comes along, unlocked: a
+  // revocation committed before this batch is seen; CompleteEnrollment may have checked it from
+  // BeginEnrollment's snapshot. Kind 'c': a challenge; 'd': a device.
+  static const std::string* const kLockRows = new std::string(absl::StrCat(
+      "WITH c AS MATERIALIZED (SELECT id, device_serial, purpose, ", EpochMicrosSql("expires_at"),
+      " AS expires_at, used_at IS NOT NULL AS used FROM challenges "
+      "WHERE id = ANY ($1::bytea[]) ORDER BY id FOR UPDATE), "
+      "d AS MATERIALIZED (SELECT d.serial, d.state, d.deployment, m.status FROM devices d "
+      "JOIN manufacturers m ON m.id = d.manufacturer_id WHERE d.serial = ANY ($2::text[]) "
+      "ORDER BY d.serial FOR NO KEY UPDATE OF d) "
+      "SELECT 'c', id, device_serial, purpose, expires_at, used, NULL, NULL FROM c "
+      "UNION ALL SELECT 'd', NULL, serial, state, NULL, NULL, deployment, status FROM d"));
+  for (const pqxx::row& row : ExecPrepared(transaction, "issuance.lock_rows", *kLockRows,
+                                           ByteaArrayParam(Distinct(std::move(challenge_ids))),
+                                           TextArrayParam(Distinct(std::move(device_serials))))) {
+    if (row[0].as<std::string>() == "c") {
+      state.challenges[pqxx::binarystring(row[1]).str()] =
+          LockedChallenge{row[2].as<std::string>(), row[3].as<std::string>(),
+                          FromEpochMicros(row[4].as<int64_t>()), row[5].as<bool>()};
+    } else {
+      state.devices[row[2].as<std::string>()] = LockedDevice{
+          row[3].as<std::string>(), NullableField<std::string>(row[6]), row[7].as<std::string>()};
+    }
   }
   // kind 'n': the clock; 'r': a recorded request_id; 's': a stored serial.
   static const std::string* const kReadState =

@@ -18,6 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "store/certificate_repository.h"
+#include "store/challenge_creation.h"
 #include "store/connection_pool.h"
 #include "store/device_repository.h"
 #include "store/enrollment_repository.h"
@@ -191,7 +192,8 @@ TEST_F(IssuanceEnrollmentTest, PreparedStatementsKeepIndexLookUpsPlannedOnEmptyT
   {
     // Statistics that say each table fits in a page, as early in a fleet's life.
     pqxx::connection superuser(database_.superuser_url);
-    pqxx::nontransaction(superuser).exec0("ANALYZE challenges, devices, enrollments, certificates");
+    pqxx::nontransaction(superuser).exec0(
+        "ANALYZE challenges, devices, manufacturers, enrollments, certificates");
   }
   pqxx::connection connection(database_.app_url);
   UseKeyLookupPlans(connection);
@@ -207,9 +209,17 @@ TEST_F(IssuanceEnrollmentTest, PreparedStatementsKeepIndexLookUpsPlannedOnEmptyT
     }
     transaction.commit();
   }
+  {
+    // BeginEnrollment's batched look-up (ChallengeBatcher) runs on such a connection too.
+    pqxx::nontransaction transaction(connection);
+    const ChallengeRequest request{TestChallenge(2, device), std::string(32, 'x')};
+    const ChallengeRequest* const requests[] = {&request};
+    ASSERT_TRUE(FindDevicesAndCreateChallenges(transaction, requests)[0].ok());
+  }
   const std::map<std::string, std::string> executions = {
-      {"issuance.lock_challenges", "('{\\x00}')"},
-      {"issuance.lock_devices", "('{x}')"},
+      {"challenge.find_devices_and_create",
+       "('{\\x00}', '{x}', '{\\x00}', '{enroll}', '{device}', '{2030-01-01Z}', '{\\x00}')"},
+      {"issuance.lock_rows", "('{\\x00}', '{x}')"},
       {"issuance.read_state", "('{x}', '{\\x00}')"},
       {"issuance.stored_serials", "('{\\x00}')"},
       {"issuance.apply_enrollments", "(now(), '{\\x00}', '{x}', '{x}', '{\\x00}')"},
