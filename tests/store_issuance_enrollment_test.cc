@@ -224,7 +224,8 @@ TEST_F(IssuanceEnrollmentTest, PreparedStatementsKeepIndexLookUpsPlannedOnEmptyT
       {"issuance.stored_serials", "('{\\x00}')"},
       {"issuance.apply_enrollments", "(now(), '{\\x00}', '{x}', '{x}', '{\\x00}')"},
       {"audit.lock_head", ""},
-      {"audit.update_head", "(0, '\\x00')"}};
+      {"audit.append",
+       R"(('{1}', now(), '{a}', '{a}', '{a}', '{"{}"}', '{\\x00}', '{\\x00}', 1, '\x00'))"}};
   pqxx::work explain(connection);
   for (const auto& [statement, parameters] : executions) {
     std::string plan;

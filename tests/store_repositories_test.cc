@@ -293,6 +293,53 @@ TEST_F(RepositoriesTest, AuditCheckpointsAppendListLatest) {
   EXPECT_EQ(AuditRows().size(), 3u);  // checkpoints are not audit events themselves
 }
 
+// A few events go in by one INSERT that also moves the head, many by COPY: both chain alike, keep
+// every field (text needing escapes, nested JSON) and leave the head on the last row.
+TEST_F(RepositoriesTest, FewAndManyAuditEventsChainAlike) {
+  std::vector<size_t> reported;
+  for (const size_t count : {3, 64, 65, 1}) {
+    std::vector<AuditEvent> events;
+    for (size_t i = 0; i < count; ++i) {
+      AuditEvent event = Event("test.appended", absl::StrCat("quote\" \\ {brace,comma} ", i));
+      event.details["nested"] = {{"list", {1, "two", nullptr}}, {"text", "\"{x}\""}};
+      events.push_back(std::move(event));
+    }
+    std::vector<const AuditEvent*> pointers;
+    for (const AuditEvent& event : events) pointers.push_back(&event);
+    const absl::Status appended =
+        pool_->WithTransaction("append", [&](pqxx::work& tx) -> absl::Status {
+          return AppendAuditEvents(tx, pointers,
+                                   [&](size_t written) { reported.push_back(written); })
+              .status();
+        });
+    ASSERT_TRUE(appended.ok()) << count << ": " << appended;
+  }
+  const std::vector<AuditRow> rows = AuditRows();
+  ASSERT_EQ(rows.size(), 3u + 64u + 65u + 1u);
+  EXPECT_TRUE(VerifyAuditChain(rows, 0, GenesisAuditHash()).ok());
+  EXPECT_EQ(rows[2].event.target, "quote\" \\ {brace,comma} 2");
+  EXPECT_EQ(rows[3 + 64].event.target, "quote\" \\ {brace,comma} 0");  // the first by COPY
+  for (const AuditRow& row : rows) {
+    EXPECT_EQ(row.event.actor, "urn:keyline:role:admin:alice");
+    EXPECT_EQ(row.event.details["nested"]["list"][1], "two") << row.seq;
+    EXPECT_EQ(row.event.details["nested"]["text"], "\"{x}\"") << row.seq;
+  }
+  EXPECT_TRUE(reported.empty());  // fewer than kAuditProgressStep each
+  // The head is the last row: the next append chains onto it.
+  const AuditEvent next = Event("test.appended", "next");
+  const AuditEvent* const one[] = {&next};
+  ASSERT_TRUE(pool_
+                  ->WithTransaction("append",
+                                    [&](pqxx::work& tx) -> absl::Status {
+                                      return AppendAuditEvents(tx, one).status();
+                                    })
+                  .ok());
+  const std::vector<AuditRow> after = AuditRows();
+  ASSERT_EQ(after.size(), rows.size() + 1);
+  EXPECT_EQ(after.back().seq, static_cast<int64_t>(rows.size() + 1));
+  EXPECT_TRUE(VerifyAuditChain(after, 0, GenesisAuditHash()).ok());
+}
+
 // Appends from several transactions at once queue on the audit head: the chain stays whole and
 // occurred_at never goes back along seq, even for a transaction that waited for the lock while
 // the holder appended and held on a moment (its clock is read once the lock is granted).
