@@ -1,12 +1,15 @@
 #include "store/certificate_rows.h"
 
+#include <array>
 #include <pqxx/binarystring>
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/absl_compat.h"
 #include "common/hex.h"
 #include "store/field_checks.h"
+#include "store/prepared_statement.h"
 #include "store/sql_text.h"
 #include "store/timestamps.h"
 
@@ -59,9 +62,13 @@ const std::vector<std::string>& CertificateCopyColumns() {
   return kColumns;
 }
 
-absl::Status CopyCertificate(const CertificateRecord& certificate,
-                             const std::optional<std::string>& device_serial,
-                             pqxx::stream_to& copy) {
+namespace {
+
+// One row's values in CertificateCopyColumns() order, in PostgreSQL's text forms; nullopt: NULL.
+using CertificateRowText = std::array<std::optional<std::string>, 11>;
+
+absl::StatusOr<CertificateRowText> RowText(const CertificateRecord& certificate,
+                                           const std::optional<std::string>& device_serial) {
   absl::StatusOr<std::string> not_before =
       TimestamptzParam(certificate.not_before, "certificate.not_before");
   if (!not_before.ok()) return not_before.status();
@@ -75,17 +82,68 @@ absl::Status CopyCertificate(const CertificateRecord& certificate,
     if (!text.ok()) return text.status();
     revoked_at = *std::move(text);
   }
-  const std::optional<std::string> reason =
-      certificate.revocation_reason ? std::optional(absl::StrCat(*certificate.revocation_reason))
-                                    : std::nullopt;
-  const std::optional<std::string>& device = device_serial ? device_serial
-                                                           : certificate.device_serial;
+  std::optional<std::string> reason;
+  if (certificate.revocation_reason) reason = absl::StrCat(*certificate.revocation_reason);
+  return CertificateRowText{ByteaParam(certificate.serial),
+                            absl::StrCat(certificate.issuer_id),
+                            certificate.profile,
+                            certificate.subject,
+                            *std::move(not_before),
+                            *std::move(not_after),
+                            ByteaParam(certificate.der),
+                            certificate.status,
+                            std::move(revoked_at),
+                            std::move(reason),
+                            device_serial ? device_serial : certificate.device_serial};
+}
+
+const char* NullableCString(const std::optional<std::string>& value) {
+  return value ? value->c_str() : nullptr;
+}
+
+}  // namespace
+
+absl::Status CopyCertificate(const CertificateRecord& certificate,
+                             const std::optional<std::string>& device_serial,
+                             pqxx::stream_to& copy) {
+  absl::StatusOr<CertificateRowText> row = RowText(certificate, device_serial);
+  if (!row.ok()) return row.status();
   // NULLs as null pointers: libpqxx 6.4 as packaged has no std::optional support.
-  copy << std::make_tuple(
-      ByteaParam(certificate.serial), certificate.issuer_id, certificate.profile,
-      certificate.subject, *not_before, *not_after, ByteaParam(certificate.der), certificate.status,
-      revoked_at ? revoked_at->c_str() : nullptr, reason ? reason->c_str() : nullptr,
-      device ? device->c_str() : nullptr);
+  std::apply(
+      [&copy](const auto&... values) { copy << std::make_tuple(NullableCString(values)...); },
+      *row);
+  return absl::OkStatus();
+}
+
+absl::Status InsertCertificates(pqxx::transaction_base& transaction,
+                                std::span<const CertificateRecord* const> certificates,
+                                std::span<const std::optional<std::string>> device_serials) {
+  std::vector<CertificateRowText> rows;
+  rows.reserve(certificates.size());
+  for (size_t i = 0; i < certificates.size(); ++i) {
+    absl::StatusOr<CertificateRowText> row = RowText(*certificates[i], device_serials[i]);
+    if (!row.ok()) return row.status();
+    rows.push_back(*std::move(row));
+  }
+  std::array<std::string, std::tuple_size_v<CertificateRowText>> columns;
+  for (size_t column = 0; column < columns.size(); ++column) {
+    std::vector<std::optional<std::string_view>> values;
+    values.reserve(rows.size());
+    for (const CertificateRowText& row : rows) {
+      values.push_back(row[column] ? std::optional<std::string_view>(*row[column]) : std::nullopt);
+    }
+    columns[column] = NullableTextArrayParam(values);
+  }
+  static const std::string* const kInsert = new std::string(absl::StrCat(
+      "INSERT INTO certificates (", absl::StrJoin(CertificateCopyColumns(), ", "),
+      ") SELECT * FROM unnest($1::bytea[], $2::integer[], $3::text[], $4::text[], "
+      "$5::timestamptz[], $6::timestamptz[], $7::bytea[], $8::text[], $9::timestamptz[], "
+      "$10::smallint[], $11::text[])"));
+  std::apply(
+      [&](const auto&... column) {
+        ExecPrepared(transaction, "certificates.insert", *kInsert, column...);
+      },
+      columns);
   return absl::OkStatus();
 }
 

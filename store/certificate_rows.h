@@ -34,6 +34,14 @@ const std::vector<std::string>& CertificateCopyColumns();
                                            const std::optional<std::string>& device_serial,
                                            pqxx::stream_to& copy);
 
+// Inserts the certificates (each with its device_serial override, as CopyCertificate) in one
+// prepared INSERT ... SELECT FROM unnest(...): for a few rows, where COPY's setup and extra round
+// trip cost more than the rows. InvalidArgument for non-finite times (nothing inserted); throws
+// what libpqxx throws.
+[[nodiscard]] absl::Status InsertCertificates(
+    pqxx::transaction_base& transaction, std::span<const CertificateRecord* const> certificates,
+    std::span<const std::optional<std::string>> device_serials);
+
 // Which of `serials` (raw) are stored, one index probe each.
 std::unordered_set<std::string> StoredSerials(pqxx::transaction_base& transaction,
                                               const std::vector<std::string_view>& serials);

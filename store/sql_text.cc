@@ -22,16 +22,38 @@ std::string ByteaParam(std::string_view bytes) {
   return text;
 }
 
+namespace {
+
+void AppendQuotedElement(std::string_view element, std::string& text) {
+  text += '"';
+  for (const char c : element) {
+    if (c == '"' || c == '\\') text += '\\';
+    text += c;
+  }
+  text += '"';
+}
+
+}  // namespace
+
 std::string TextArrayParam(const std::vector<std::string_view>& elements) {
   std::string text = "{";
   for (size_t i = 0; i < elements.size(); ++i) {
     if (i > 0) text += ',';
-    text += '"';
-    for (const char c : elements[i]) {
-      if (c == '"' || c == '\\') text += '\\';
-      text += c;
+    AppendQuotedElement(elements[i], text);
+  }
+  text += '}';
+  return text;
+}
+
+std::string NullableTextArrayParam(const std::vector<std::optional<std::string_view>>& elements) {
+  std::string text = "{";
+  for (size_t i = 0; i < elements.size(); ++i) {
+    if (i > 0) text += ',';
+    if (elements[i]) {
+      AppendQuotedElement(*elements[i], text);
+    } else {
+      text += "NULL";
     }
-    text += '"';
   }
   text += '}';
   return text;

@@ -47,6 +47,10 @@ std::string ByteaParam(std::string_view bytes);
 // and '\' escaped ({"a","b\"c"}). Elements must not contain NUL (the caller checks).
 std::string TextArrayParam(const std::vector<std::string_view>& elements);
 
+// As TextArrayParam, with NULL (unquoted) for nullopt: for any array type cast from its text form
+// ($1::timestamptz[], $1::bytea[] with ByteaParam elements, ...).
+std::string NullableTextArrayParam(const std::vector<std::optional<std::string_view>>& elements);
+
 // A bytea[] parameter: {"\\x0102","\\x"} (each element ByteaParam's form, quoted).
 std::string ByteaArrayParam(const std::vector<std::string_view>& elements);
 

@@ -18,6 +18,7 @@
 #include "store/ca_repository.h"
 #include "store/certificate_repository.h"
 #include "store/connection_pool.h"
+#include "store/issuance_batch.h"
 #include "store/timestamps.h"
 #include "tests/support/postgres_cluster.h"
 #include "tests/support/store_test_data.h"
@@ -124,6 +125,56 @@ TEST_F(RepositoriesTest, CaDuplicatesAndSchemaViolationsChangeNothing) {
   // Only the first insert left a trace, in the table and in the audit log.
   EXPECT_EQ(cas.List()->size(), 1u);
   EXPECT_EQ(AuditRows().size(), 1u);
+}
+
+// A batch of up to 32 certificates goes in with one INSERT, a larger one by COPY: every field,
+// NULLs included, is stored alike either way.
+TEST_F(RepositoriesTest, FewAndManyCertificatesAreStoredAlike) {
+  const absl::StatusOr<int32_t> ca =
+      CaRepository(*pool_).Insert(testing::TestCa("a"), Event("ca.created", "a"));
+  ASSERT_TRUE(ca.ok()) << ca.status();
+  absl::StatusOr<std::unique_ptr<pqxx::connection>> connection =
+      OpenKeyLookupConnection(pool_->database_url());
+  ASSERT_TRUE(connection.ok()) << connection.status();
+  std::vector<IssuanceWrite> all;
+  for (const size_t count : {32, 33}) {
+    std::vector<IssuanceWrite> writes;
+    for (size_t i = 0; i < count; ++i) {
+      writes.push_back(testing::TestIssuance(*ca, testing::TestSerial(count, i)));
+    }
+    // One revoked, with a reason; the others with NULLs there.
+    writes[1].certificate.status = "revoked";
+    writes[1].certificate.revoked_at = absl::FromUnixMicros(1'770'000'000'000'001);
+    writes[1].certificate.revocation_reason = 4;
+    writes[2].certificate.subject = "quote\" \\ {brace,comma} NULL";
+    std::vector<const IssuanceWrite*> pointers;
+    for (const IssuanceWrite& write : writes) pointers.push_back(&write);
+    pqxx::work transaction(**connection);
+    absl::StatusOr<std::vector<absl::Status>> statuses = StoreIssuances(transaction, pointers);
+    ASSERT_TRUE(statuses.ok()) << statuses.status();
+    for (const absl::Status& status : *statuses) ASSERT_TRUE(status.ok()) << status;
+    transaction.commit();
+    for (IssuanceWrite& write : writes) all.push_back(std::move(write));
+  }
+  CertificateRepository certificates(*pool_);
+  EXPECT_EQ(*certificates.Count(), 65);
+  for (const IssuanceWrite& write : all) {
+    const CertificateRecord& expected = write.certificate;
+    const absl::StatusOr<CertificateRecord> found = certificates.FindBySerial(expected.serial);
+    ASSERT_TRUE(found.ok()) << found.status();
+    EXPECT_EQ(found->issuer_id, expected.issuer_id);
+    EXPECT_EQ(found->profile, expected.profile);
+    EXPECT_EQ(found->subject, expected.subject);
+    EXPECT_EQ(found->not_before, expected.not_before);
+    EXPECT_EQ(found->not_after, expected.not_after);
+    EXPECT_EQ(found->der, expected.der);
+    EXPECT_EQ(found->status, expected.status);
+    EXPECT_EQ(found->revoked_at, expected.revoked_at);
+    EXPECT_EQ(found->revocation_reason, expected.revocation_reason);
+    EXPECT_EQ(found->device_serial, std::nullopt);
+  }
+  EXPECT_EQ(AuditRows().size(), 1u + 65u);
+  EXPECT_TRUE(VerifyAuditChain(AuditRows(), 0, GenesisAuditHash()).ok());
 }
 
 TEST_F(RepositoriesTest, CertificateInsertFindCount) {
