@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "common/absl_compat.h"
 #include "common/hex.h"
+#include "store/certificate_status_feed.h"
 #include "store/field_checks.h"
 #include "store/prepared_statement.h"
 #include "store/sql_text.h"
@@ -134,11 +135,13 @@ absl::Status InsertCertificates(pqxx::transaction_base& transaction,
     }
     columns[column] = NullableTextArrayParam(values);
   }
+  // A data-modifying WITH runs to completion whether or not the SELECT reads it.
   static const std::string* const kInsert = new std::string(absl::StrCat(
-      "INSERT INTO certificates (", absl::StrJoin(CertificateCopyColumns(), ", "),
+      "WITH inserted AS (INSERT INTO certificates (", absl::StrJoin(CertificateCopyColumns(), ", "),
       ") SELECT * FROM unnest($1::bytea[], $2::integer[], $3::text[], $4::text[], "
       "$5::timestamptz[], $6::timestamptz[], $7::bytea[], $8::text[], $9::timestamptz[], "
-      "$10::smallint[], $11::text[])"));
+      "$10::smallint[], $11::text[])) SELECT ",
+      NotifyCertificatesChangedCall()));
   std::apply(
       [&](const auto&... column) {
         ExecPrepared(transaction, "certificates.insert", *kInsert, column...);

@@ -35,9 +35,9 @@ const std::vector<std::string>& CertificateCopyColumns();
                                            pqxx::stream_to& copy);
 
 // Inserts the certificates (each with its device_serial override, as CopyCertificate) in one
-// prepared INSERT ... SELECT FROM unnest(...): for a few rows, where COPY's setup and extra round
-// trip cost more than the rows. InvalidArgument for non-finite times (nothing inserted); throws
-// what libpqxx throws.
+// prepared INSERT ... SELECT FROM unnest(...), for a few rows, where COPY's setup and extra round
+// trip cost more than the rows; the same statement notifies (NotifyCertificatesChanged).
+// InvalidArgument for non-finite times (nothing inserted); throws what libpqxx throws.
 [[nodiscard]] absl::Status InsertCertificates(
     pqxx::transaction_base& transaction, std::span<const CertificateRecord* const> certificates,
     std::span<const std::optional<std::string>> device_serials);

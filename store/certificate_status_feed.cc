@@ -81,10 +81,15 @@ absl::StatusOr<absl::Time> ReadThroughCursor(
 
 }  // namespace
 
+const std::string& NotifyCertificatesChangedCall() {
+  static const std::string* const kCall = new std::string(absl::StrCat(
+      "pg_notify('", kCertificatesChangedChannel, "', ", EpochMicrosSql("now()"), "::text)"));
+  return *kCall;
+}
+
 void NotifyCertificatesChanged(pqxx::transaction_base& transaction) {
   static const std::string* const kNotify =
-      new std::string(absl::StrCat("SELECT pg_notify('", kCertificatesChangedChannel, "', ",
-                                   EpochMicrosSql("now()"), "::text)"));
+      new std::string(absl::StrCat("SELECT ", NotifyCertificatesChangedCall()));
   ExecPrepared(transaction, "certificates.notify_changed", *kNotify);
 }
 

@@ -38,6 +38,9 @@ struct CertificateStatusRow {
 // Inside a transaction that inserted or revoked certificates. Throws libpqxx exceptions (call it
 // inside ConnectionPool::RunTransaction).
 void NotifyCertificatesChanged(pqxx::transaction_base& transaction);
+// The notification as an SQL expression, for a statement that changes certificates and notifies
+// in the same round trip (InsertCertificates).
+const std::string& NotifyCertificatesChangedCall();
 
 // Every certificate, streamed through a cursor in chunks so a million rows never sit in memory at
 // once; the next chunk is fetched (on a helper thread) while row_callback, on the caller's

@@ -251,7 +251,8 @@ absl::StatusOr<std::vector<absl::Status>> StoreIssuances(
   if (absl::StatusOr<int64_t> first_seq = AppendAuditEvents(transaction, events); !first_seq.ok()) {
     return first_seq.status();
   }
-  if (!stored.empty()) NotifyCertificatesChanged(transaction);
+  // InsertCertificates notified in its statement; COPY cannot.
+  if (stored.size() > kMaxCertificatesPerInsert) NotifyCertificatesChanged(transaction);
   return statuses;
 }
 

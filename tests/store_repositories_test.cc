@@ -17,6 +17,7 @@
 #include "store/audit_log_reader.h"
 #include "store/ca_repository.h"
 #include "store/certificate_repository.h"
+#include "store/certificate_status_feed.h"
 #include "store/connection_pool.h"
 #include "store/issuance_batch.h"
 #include "store/timestamps.h"
@@ -128,7 +129,7 @@ TEST_F(RepositoriesTest, CaDuplicatesAndSchemaViolationsChangeNothing) {
 }
 
 // A batch of up to 32 certificates goes in with one INSERT, a larger one by COPY: every field,
-// NULLs included, is stored alike either way.
+// NULLs included, is stored alike either way, and the change is notified.
 TEST_F(RepositoriesTest, FewAndManyCertificatesAreStoredAlike) {
   const absl::StatusOr<int32_t> ca =
       CaRepository(*pool_).Insert(testing::TestCa("a"), Event("ca.created", "a"));
@@ -136,6 +137,9 @@ TEST_F(RepositoriesTest, FewAndManyCertificatesAreStoredAlike) {
   absl::StatusOr<std::unique_ptr<pqxx::connection>> connection =
       OpenKeyLookupConnection(pool_->database_url());
   ASSERT_TRUE(connection.ok()) << connection.status();
+  absl::StatusOr<std::unique_ptr<CertificateChangeListener>> listener =
+      CertificateChangeListener::Connect(pool_->database_url());
+  ASSERT_TRUE(listener.ok()) << listener.status();
   std::vector<IssuanceWrite> all;
   for (const size_t count : {32, 33}) {
     std::vector<IssuanceWrite> writes;
@@ -154,6 +158,10 @@ TEST_F(RepositoriesTest, FewAndManyCertificatesAreStoredAlike) {
     ASSERT_TRUE(statuses.ok()) << statuses.status();
     for (const absl::Status& status : *statuses) ASSERT_TRUE(status.ok()) << status;
     transaction.commit();
+    // Either way every replica is told to read the new statuses.
+    const absl::StatusOr<std::optional<absl::Time>> notified = (*listener)->Wait(absl::Seconds(10));
+    ASSERT_TRUE(notified.ok()) << notified.status();
+    EXPECT_TRUE(notified->has_value()) << count << " certificates: no notification";
     for (IssuanceWrite& write : writes) all.push_back(std::move(write));
   }
   CertificateRepository certificates(*pool_);
