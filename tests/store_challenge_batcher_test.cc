@@ -32,15 +32,10 @@ using Result = absl::StatusOr<DeviceWithChallenge>;
 class ChallengeBatcherTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<PostgresCluster*> cluster = testing::SharedPostgresCluster();
-    ASSERT_TRUE(cluster.ok()) << cluster.status();
-    absl::StatusOr<PostgresCluster::Database> database = CreateMigratedDatabase(**cluster);
-    ASSERT_TRUE(database.ok()) << database.status();
-    database_ = *database;
-    absl::StatusOr<std::unique_ptr<ConnectionPool>> pool =
-        ConnectionPool::Create({.database_url = database->app_url, .size = 2});
-    ASSERT_TRUE(pool.ok()) << pool.status();
-    pool_ = *std::move(pool);
+    absl::StatusOr<testing::MigratedStore> store = testing::CreateMigratedStore(2);
+    ASSERT_TRUE(store.ok()) << store.status();
+    database_ = store->database;
+    pool_ = std::move(store->pool);
     absl::StatusOr<testing::EnrollmentWorld> world =
         testing::SeedEnrollmentWorld(*pool_, "acme", 3);
     ASSERT_TRUE(world.ok()) << world.status();
@@ -51,7 +46,7 @@ class ChallengeBatcherTest : public ::testing::Test {
       key_hashes_.push_back(device->attestation_key_sha256);
     }
     absl::StatusOr<std::unique_ptr<ChallengeBatcher>> batcher =
-        ChallengeBatcher::Start({.database_url = database->app_url});
+        ChallengeBatcher::Start({.database_url = database_.app_url});
     ASSERT_TRUE(batcher.ok()) << batcher.status();
     batcher_ = *std::move(batcher);
   }

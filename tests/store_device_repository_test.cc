@@ -20,7 +20,6 @@
 namespace keyline::store {
 namespace {
 
-using testing::PostgresCluster;
 using testing::TestDevice;
 using testing::TestVoucher;
 
@@ -30,14 +29,9 @@ constexpr char kAdmin[] = "urn:keyline:role:admin:alice";
 class DeviceRepositoryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<PostgresCluster*> cluster = testing::SharedPostgresCluster();
-    ASSERT_TRUE(cluster.ok()) << cluster.status();
-    absl::StatusOr<PostgresCluster::Database> database = CreateMigratedDatabase(**cluster);
-    ASSERT_TRUE(database.ok()) << database.status();
-    absl::StatusOr<std::unique_ptr<ConnectionPool>> pool =
-        ConnectionPool::Create({.database_url = database->app_url, .size = 4});
-    ASSERT_TRUE(pool.ok()) << pool.status();
-    pool_ = *std::move(pool);
+    absl::StatusOr<testing::MigratedStore> store = testing::CreateMigratedStore();
+    ASSERT_TRUE(store.ok()) << store.status();
+    pool_ = std::move(store->pool);
     absl::StatusOr<int32_t> manufacturer =
         ManufacturerRepository(*pool_).Add(testing::TestManufacturer("vendor"), kAdmin);
     ASSERT_TRUE(manufacturer.ok()) << manufacturer.status();

@@ -29,15 +29,10 @@ using testing::TestChallenge;
 class EnrollmentRepositoryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<PostgresCluster*> cluster = testing::SharedPostgresCluster();
-    ASSERT_TRUE(cluster.ok()) << cluster.status();
-    absl::StatusOr<PostgresCluster::Database> database = CreateMigratedDatabase(**cluster);
-    ASSERT_TRUE(database.ok()) << database.status();
-    database_ = *database;
-    absl::StatusOr<std::unique_ptr<ConnectionPool>> pool =
-        ConnectionPool::Create({.database_url = database->app_url, .size = 4});
-    ASSERT_TRUE(pool.ok()) << pool.status();
-    pool_ = *std::move(pool);
+    absl::StatusOr<testing::MigratedStore> store = testing::CreateMigratedStore();
+    ASSERT_TRUE(store.ok()) << store.status();
+    database_ = store->database;
+    pool_ = std::move(store->pool);
     absl::StatusOr<testing::EnrollmentWorld> world = testing::SeedEnrollmentWorld(*pool_, "acme", 2);
     ASSERT_TRUE(world.ok()) << world.status();
     world_ = *world;

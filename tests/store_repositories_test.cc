@@ -27,8 +27,6 @@
 namespace keyline::store {
 namespace {
 
-using testing::PostgresCluster;
-
 AuditEvent Event(const std::string& action, const std::string& target) {
   return {"urn:keyline:role:admin:alice", action, target, {{"reason", "test"}, {"n", 1}}};
 }
@@ -36,14 +34,9 @@ AuditEvent Event(const std::string& action, const std::string& target) {
 class RepositoriesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<PostgresCluster*> cluster = testing::SharedPostgresCluster();
-    ASSERT_TRUE(cluster.ok()) << cluster.status();
-    absl::StatusOr<PostgresCluster::Database> database = CreateMigratedDatabase(**cluster);
-    ASSERT_TRUE(database.ok()) << database.status();
-    absl::StatusOr<std::unique_ptr<ConnectionPool>> pool =
-        ConnectionPool::Create({.database_url = database->app_url, .size = 4});
-    ASSERT_TRUE(pool.ok()) << pool.status();
-    pool_ = *std::move(pool);
+    absl::StatusOr<testing::MigratedStore> store = testing::CreateMigratedStore();
+    ASSERT_TRUE(store.ok()) << store.status();
+    pool_ = std::move(store->pool);
   }
 
   std::vector<AuditRow> AuditRows() {

@@ -24,6 +24,17 @@ absl::StatusOr<PostgresCluster::Database> CreateMigratedDatabase(PostgresCluster
   return database;
 }
 
+absl::StatusOr<MigratedStore> CreateMigratedStore(size_t pool_size) {
+  absl::StatusOr<PostgresCluster*> cluster = SharedPostgresCluster();
+  if (!cluster.ok()) return cluster.status();
+  absl::StatusOr<PostgresCluster::Database> database = CreateMigratedDatabase(**cluster);
+  if (!database.ok()) return database.status();
+  absl::StatusOr<std::unique_ptr<store::ConnectionPool>> pool =
+      store::ConnectionPool::Create({.database_url = database->app_url, .size = pool_size});
+  if (!pool.ok()) return pool.status();
+  return MigratedStore{*std::move(database), *std::move(pool)};
+}
+
 store::CaRecord TestCa(const std::string& name) {
   store::CaRecord ca;
   ca.name = name;

@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -23,6 +24,14 @@ namespace keyline::testing {
 // A fresh database with every embedded migration applied.
 [[nodiscard]] absl::StatusOr<PostgresCluster::Database> CreateMigratedDatabase(
     PostgresCluster& cluster);
+
+// A fresh migrated database on the shared cluster (SharedPostgresCluster) and a pool of
+// `pool_size` connections to it as the service login.
+struct MigratedStore {
+  PostgresCluster::Database database;
+  std::unique_ptr<store::ConnectionPool> pool;
+};
+[[nodiscard]] absl::StatusOr<MigratedStore> CreateMigratedStore(size_t pool_size = 4);
 
 // A deployment CA row named `name` with plausible contents (not a real certificate).
 store::CaRecord TestCa(const std::string& name);
