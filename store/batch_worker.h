@@ -1,10 +1,11 @@
-// One thread that takes what many request threads queue and processes it in batches: whatever
+// One thread that takes what many request threads queue and answers it in batches: whatever
 // queued while the previous batch ran, up to max_batch, with no waiting to fill a batch. A busy
 // server thereby pays one database round trip for many requests, an idle one none more than
 // before. The issuance writer (group commit) and the challenge batcher (BeginEnrollment's group
 // look-up) are built on it.
 //
-// Thread safety: Submit may be called from any thread; `process` runs on the worker's thread.
+// Thread safety: Submit may be called from any thread; `answer` and the callbacks run on the
+// worker's thread.
 #pragma once
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <utility>
@@ -19,22 +21,30 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/logging.h"
 
 namespace keyline::store {
 
-template <typename Item>
+// `Result` is absl::Status or absl::StatusOr<T> (built from a refusal's status).
+template <typename Request, typename Result>
 class BatchWorker {
  public:
-  // `what` names the work in errors ("issuance queue is full ...").
-  BatchWorker(std::string what, size_t max_batch, size_t max_queue,
-              std::function<void(std::vector<Item>&)> process)
+  using Done = std::function<void(Result)>;
+  // Answers a batch: one Result per request, in order.
+  using Answer = std::function<std::vector<Result>(std::span<const Request* const>)>;
+
+  // `what` names the work in errors ("issuance writer queue is full ..."); `callback_threw` is the
+  // event logged when a callback throws.
+  BatchWorker(std::string what, std::string callback_threw, size_t max_batch, size_t max_queue,
+              Answer answer)
       : what_(std::move(what)),
+        callback_threw_(std::move(callback_threw)),
         max_batch_(max_batch),
         max_queue_(max_queue),
-        process_(std::move(process)),
+        answer_(std::move(answer)),
         thread_([this] { Run(); }) {}
 
-  // Stops accepting items, processes what is queued, joins the thread.
+  // Stops accepting requests, answers what is queued, joins the thread.
   ~BatchWorker() {
     {
       std::lock_guard lock(mutex_);
@@ -47,30 +57,40 @@ class BatchWorker {
   BatchWorker(const BatchWorker&) = delete;
   BatchWorker& operator=(const BatchWorker&) = delete;
 
-  // Queues `item`, or leaves it untouched and returns ResourceExhausted when max_queue items are
-  // waiting, Unavailable once the worker is stopping.
-  absl::Status Submit(Item&& item) {
+  // Queues `request`; `done` gets its Result on the worker's thread. ResourceExhausted when
+  // max_queue requests are waiting, and Unavailable once the worker is stopping, reach `done`
+  // before Submit returns.
+  void Submit(Request request, Done done) {
+    absl::Status refused;
     {
       std::lock_guard lock(mutex_);
-      if (stopping_) return absl::UnavailableError(absl::StrCat(what_, " is shutting down"));
-      if (queue_.size() >= max_queue_) {
-        return absl::ResourceExhaustedError(
+      if (stopping_) {
+        refused = absl::UnavailableError(absl::StrCat(what_, " is shutting down"));
+      } else if (queue_.size() >= max_queue_) {
+        refused = absl::ResourceExhaustedError(
             absl::StrCat(what_, " queue is full (", max_queue_, " waiting for the database)"));
+      } else {
+        queue_.push_back({std::move(request), std::move(done)});
       }
-      queue_.push_back(std::move(item));
     }
+    if (!refused.ok()) return done(Result(std::move(refused)));
     queued_.notify_one();
-    return absl::OkStatus();
   }
 
  private:
+  struct Pending {
+    Request request;
+    Done done;
+  };
+
   void Run() {
-    std::vector<Item> batch;
+    std::vector<Pending> batch;
+    std::vector<const Request*> requests;
     for (;;) {
       {
         std::unique_lock lock(mutex_);
         queued_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty()) return;  // stopping, and everything queued has been processed
+        if (queue_.empty()) return;  // stopping, and everything queued has been answered
         const size_t count = std::min(max_batch_, queue_.size());
         batch.clear();
         for (size_t i = 0; i < count; ++i) {
@@ -78,20 +98,31 @@ class BatchWorker {
           queue_.pop_front();
         }
       }
-      process_(batch);
+      requests.clear();
+      for (const Pending& pending : batch) requests.push_back(&pending.request);
+      std::vector<Result> results = answer_(requests);
+      for (size_t i = 0; i < batch.size(); ++i) {
+        try {
+          batch[i].done(std::move(results[i]));
+        } catch (...) {
+          // A throwing callback must not take the worker (and every later caller) down with it.
+          LogEvent(spdlog::level::err, callback_threw_);
+        }
+      }
     }
   }
 
   const std::string what_;
+  const std::string callback_threw_;
   const size_t max_batch_;
   const size_t max_queue_;
-  const std::function<void(std::vector<Item>&)> process_;
+  const Answer answer_;
 
   std::mutex mutex_;
   std::condition_variable queued_;
-  std::deque<Item> queue_;  // guarded by mutex_
-  bool stopping_ = false;   // guarded by mutex_
-  std::thread thread_;      // last: starts once everything above is constructed
+  std::deque<Pending> queue_;  // guarded by mutex_
+  bool stopping_ = false;      // guarded by mutex_
+  std::thread thread_;         // last: starts once everything above is constructed
 };
 
 }  // namespace keyline::store

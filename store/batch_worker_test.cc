@@ -5,32 +5,44 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "absl/status/statusor.h"
 
 namespace keyline::store {
 namespace {
 
-// Records each batch; the first batch blocks until `release` is set, so that what is submitted
-// meanwhile queues up behind it.
+using Worker = BatchWorker<std::unique_ptr<int>, absl::StatusOr<int>>;
+
+// Records each batch and answers each request with its value; the first batch blocks until
+// `release` is set, so that what is submitted meanwhile queues up behind it.
 struct Recorder {
   std::mutex mutex;
   std::vector<std::vector<int>> batches;
   std::promise<void> first_started;
   std::shared_future<void> release;
 
-  void Process(std::vector<std::unique_ptr<int>>& batch) {
+  std::vector<absl::StatusOr<int>> Answer(std::span<const std::unique_ptr<int>* const> batch) {
     bool first;
+    std::vector<absl::StatusOr<int>> results;
     {
       std::lock_guard lock(mutex);
       first = batches.empty();
       batches.emplace_back();
-      for (const auto& item : batch) batches.back().push_back(*item);
+      for (const auto* item : batch) {
+        batches.back().push_back(**item);
+        results.push_back(**item);
+      }
     }
     if (first) {
       first_started.set_value();
       release.wait();
     }
+    return results;
   }
 };
 
@@ -38,37 +50,63 @@ TEST(BatchWorkerTest, WhatQueuesDuringABatchIsTheNextBatchUpToMaxBatch) {
   std::promise<void> release;
   Recorder recorder;
   recorder.release = release.get_future().share();
+  std::vector<int> answered(6, -1);
   {
-    BatchWorker<std::unique_ptr<int>> worker(
-        "test worker", /*max_batch=*/3, /*max_queue=*/100,
-        [&](std::vector<std::unique_ptr<int>>& batch) { recorder.Process(batch); });
-    ASSERT_TRUE(worker.Submit(std::make_unique<int>(0)).ok());
+    Worker worker(
+        "test worker", "test_callback_threw", /*max_batch=*/3, /*max_queue=*/100,
+        [&](std::span<const std::unique_ptr<int>* const> batch) { return recorder.Answer(batch); });
+    const auto submit = [&](int i) {
+      worker.Submit(std::make_unique<int>(i),
+                    [&answered, i](absl::StatusOr<int> result) { answered[i] = *result; });
+    };
+    submit(0);
     recorder.first_started.get_future().wait();
-    for (int i = 1; i <= 5; ++i) ASSERT_TRUE(worker.Submit(std::make_unique<int>(i)).ok());
+    for (int i = 1; i <= 5; ++i) submit(i);
     release.set_value();
-  }  // the destructor processes what is queued before it returns
+  }  // the destructor answers what is queued before it returns
   const std::vector<std::vector<int>> expected = {{0}, {1, 2, 3}, {4, 5}};
   EXPECT_EQ(recorder.batches, expected);
+  EXPECT_EQ(answered, (std::vector<int>{0, 1, 2, 3, 4, 5}));  // each its own result
 }
 
-TEST(BatchWorkerTest, AFullQueueRefusesAndLeavesTheItemToTheCaller) {
+TEST(BatchWorkerTest, AFullQueueRefusesBeforeSubmitReturns) {
   std::promise<void> release;
   Recorder recorder;
   recorder.release = release.get_future().share();
-  BatchWorker<std::unique_ptr<int>> worker(
-      "test worker", /*max_batch=*/10, /*max_queue=*/2,
-      [&](std::vector<std::unique_ptr<int>>& batch) { recorder.Process(batch); });
-  ASSERT_TRUE(worker.Submit(std::make_unique<int>(0)).ok());
+  Worker worker(
+      "test worker", "test_callback_threw", /*max_batch=*/10, /*max_queue=*/2,
+      [&](std::span<const std::unique_ptr<int>* const> batch) { return recorder.Answer(batch); });
+  const auto ignore = [](absl::StatusOr<int>) {};
+  worker.Submit(std::make_unique<int>(0), ignore);
   recorder.first_started.get_future().wait();  // taken off the queue
-  ASSERT_TRUE(worker.Submit(std::make_unique<int>(1)).ok());
-  ASSERT_TRUE(worker.Submit(std::make_unique<int>(2)).ok());
-  auto refused = std::make_unique<int>(3);
-  const absl::Status status = worker.Submit(std::move(refused));
-  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted) << status;
-  EXPECT_EQ(status.message(), "test worker queue is full (2 waiting for the database)");
-  ASSERT_NE(refused, nullptr);  // not moved from: the caller still owns it
-  EXPECT_EQ(*refused, 3);
+  worker.Submit(std::make_unique<int>(1), ignore);
+  worker.Submit(std::make_unique<int>(2), ignore);
+  std::optional<absl::Status> refused;
+  worker.Submit(std::make_unique<int>(3),
+                [&refused](absl::StatusOr<int> result) { refused = result.status(); });
+  ASSERT_TRUE(refused.has_value());  // on this thread, before Submit returned
+  EXPECT_EQ(refused->code(), absl::StatusCode::kResourceExhausted) << *refused;
+  EXPECT_EQ(refused->message(), "test worker queue is full (2 waiting for the database)");
   release.set_value();
+}
+
+TEST(BatchWorkerTest, AThrowingCallbackDoesNotStopTheOthersOrTheWorker) {
+  std::vector<int> answered;
+  {
+    Worker worker("test worker", "test_callback_threw", /*max_batch=*/10, /*max_queue=*/100,
+                  [](std::span<const std::unique_ptr<int>* const> batch) {
+                    std::vector<absl::StatusOr<int>> results;
+                    for (const auto* item : batch) results.push_back(**item);
+                    return results;
+                  });
+    worker.Submit(std::make_unique<int>(0),
+                  [](absl::StatusOr<int>) { throw std::runtime_error("callback"); });
+    for (int i = 1; i <= 3; ++i) {
+      worker.Submit(std::make_unique<int>(i),
+                    [&answered](absl::StatusOr<int> result) { answered.push_back(*result); });
+    }
+  }
+  EXPECT_EQ(answered, (std::vector<int>{1, 2, 3}));
 }
 
 }  // namespace

@@ -6,7 +6,6 @@
 #include <utility>
 #include <vector>
 
-#include "common/logging.h"
 #include "store/batch_worker.h"
 #include "store/connection_pool.h"
 #include "store/store_errors.h"
@@ -14,10 +13,7 @@
 namespace keyline::store {
 namespace {
 
-struct Pending {
-  ChallengeRequest request;
-  ChallengeBatcher::Done done;
-};
+using Result = absl::StatusOr<DeviceWithChallenge>;
 
 class ChallengeBatcherImpl final : public ChallengeBatcher {
  public:
@@ -25,74 +21,60 @@ class ChallengeBatcherImpl final : public ChallengeBatcher {
                        std::unique_ptr<pqxx::connection> connection)
       : options_(std::move(options)),
         connection_(std::move(connection)),
-        worker_("challenge batcher", options_.max_batch, options_.max_queue,
-                [this](std::vector<Pending>& batch) { Process(batch); }) {}
+        worker_("challenge batcher", "challenge_callback_threw", options_.max_batch,
+                options_.max_queue, [this](std::span<const ChallengeRequest* const> requests) {
+                  return Answer(requests);
+                }) {}
 
   void Submit(ChallengeRequest request, Done done) override {
     if (absl::Status status = ValidateChallenge(request.challenge); !status.ok()) {
       done(std::move(status));
       return;
     }
-    Pending pending{std::move(request), std::move(done)};
-    if (absl::Status status = worker_.Submit(std::move(pending)); !status.ok()) {
-      pending.done(std::move(status));
-    }
+    worker_.Submit(std::move(request), std::move(done));
   }
 
  private:
-  void Process(std::vector<Pending>& batch) {
-    std::vector<const ChallengeRequest*> requests;
-    requests.reserve(batch.size());
-    for (const Pending& pending : batch) requests.push_back(&pending.request);
-    std::vector<absl::StatusOr<DeviceWithChallenge>> results = Run(requests);
-    // The statement failed as a whole for a reason one request can cause (a challenge id already
-    // stored): each request alone, so only the one at fault fails.
-    if (batch.size() > 1 && results[0].status().code() == absl::StatusCode::kAlreadyExists) {
-      for (size_t i = 0; i < requests.size(); ++i)
-        results[i] = std::move(Run({&requests[i], 1})[0]);
+  // One result per request. If the statement fails for a reason one request can cause (a
+  // challenge id already stored), each request is run alone, so only the one at fault fails.
+  std::vector<Result> Answer(std::span<const ChallengeRequest* const> requests) {
+    absl::StatusOr<std::vector<Result>> results = Run(requests);
+    if (results.ok()) return *std::move(results);
+    if (requests.size() == 1 || !absl::IsAlreadyExists(results.status())) {
+      return std::vector<Result>(requests.size(), results.status());
     }
-    for (size_t i = 0; i < batch.size(); ++i) {
-      try {
-        batch[i].done(std::move(results[i]));
-      } catch (...) {
-        LogEvent(spdlog::level::err, "challenge_callback_threw");
-      }
+    std::vector<Result> one_by_one;
+    one_by_one.reserve(requests.size());
+    for (const ChallengeRequest* request : requests) {
+      absl::StatusOr<std::vector<Result>> single = Run({&request, 1});
+      one_by_one.push_back(single.ok() ? std::move((*single)[0]) : Result(single.status()));
     }
+    return one_by_one;
   }
 
-  // One result per request; a failed statement gives every request its status.
-  std::vector<absl::StatusOr<DeviceWithChallenge>> Run(
-      std::span<const ChallengeRequest* const> requests) {
-    absl::Status failed;
+  // The statement for `requests`; a failed statement (or connection) is the error.
+  absl::StatusOr<std::vector<Result>> Run(std::span<const ChallengeRequest* const> requests) {
     if (!connection_) {
       absl::StatusOr<std::unique_ptr<pqxx::connection>> fresh =
           OpenKeyLookupConnection(options_.database_url);
-      if (fresh.ok()) {
-        connection_ = *std::move(fresh);
-      } else {
-        failed = fresh.status();
-      }
+      if (!fresh.ok()) return fresh.status();
+      connection_ = *std::move(fresh);
     }
-    if (failed.ok()) {
-      try {
-        pqxx::nontransaction transaction(*connection_);
-        return FindDevicesAndCreateChallenges(transaction, requests);
-      } catch (...) {
-        failed = MapCurrentException("find devices and create challenges");
-        if (failed.code() == absl::StatusCode::kAlreadyExists) {
-          failed = absl::AlreadyExistsError("challenge.id: a challenge with this id exists");
-        }
-        if (!connection_->is_open() || failed.code() == absl::StatusCode::kUnavailable) {
-          connection_.reset();
-        }
-      }
+    try {
+      pqxx::nontransaction transaction(*connection_);
+      return FindDevicesAndCreateChallenges(transaction, requests);
+    } catch (...) {
+      absl::Status failed =
+          NameTakenChallengeId(MapCurrentException("find devices and create challenges"));
+      // Opened again for the next batch.
+      if (!connection_->is_open() || absl::IsUnavailable(failed)) connection_.reset();
+      return failed;
     }
-    return std::vector<absl::StatusOr<DeviceWithChallenge>>(requests.size(), failed);
   }
 
   const ChallengeBatcherOptions options_;
   std::unique_ptr<pqxx::connection> connection_;  // used by the worker's thread only
-  BatchWorker<Pending> worker_;                   // last: destroyed first, draining the queue
+  BatchWorker<ChallengeRequest, Result> worker_;  // last: destroyed first, draining the queue
 };
 
 }  // namespace

@@ -34,6 +34,11 @@ absl::Status ValidateChallenge(const ChallengeRecord& challenge) {
   return TimestamptzParam(challenge.expires_at, "challenge.expires_at").status();
 }
 
+absl::Status NameTakenChallengeId(absl::Status status) {
+  if (status.code() != absl::StatusCode::kAlreadyExists) return status;
+  return absl::AlreadyExistsError("challenge.id: a challenge with this id exists");
+}
+
 std::vector<absl::StatusOr<DeviceWithChallenge>> FindDevicesAndCreateChallenges(
     pqxx::transaction_base& transaction, std::span<const ChallengeRequest* const> requests) {
   // The requests as rows (n: their position); the INSERT and the final SELECT read the same

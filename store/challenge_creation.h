@@ -29,6 +29,10 @@ struct ChallengeRequest {
 // purpose "enroll" or "renew", no used_at, a representable expiry.
 [[nodiscard]] absl::Status ValidateChallenge(const ChallengeRecord& challenge);
 
+// A unique violation on challenges (an id already stored) as "challenge.id: a challenge with
+// this id exists"; any other status as it is.
+[[nodiscard]] absl::Status NameTakenChallengeId(absl::Status status);
+
 // One statement for every request (each validated by the caller). A request's challenge is stored
 // if its device is claimed or enrolled, its manufacturer trusted and its attestation key the one
 // hashed to attestation_key_sha256; the device is returned either way. One result per request, in

@@ -56,10 +56,7 @@ absl::Status EnrollmentRepository::CreateChallenge(const ChallengeRecord& challe
     }
     return absl::OkStatus();
   });
-  if (status.code() == absl::StatusCode::kAlreadyExists) {
-    return absl::AlreadyExistsError("challenge.id: a challenge with this id exists");
-  }
-  return status;
+  return NameTakenChallengeId(std::move(status));
 }
 
 absl::StatusOr<DeviceWithChallenge> EnrollmentRepository::FindDeviceAndCreateChallenge(
@@ -72,9 +69,7 @@ absl::StatusOr<DeviceWithChallenge> EnrollmentRepository::FindDeviceAndCreateCha
                           [&](pqxx::nontransaction& tx) -> absl::StatusOr<DeviceWithChallenge> {
                             return std::move(FindDevicesAndCreateChallenges(tx, requests)[0]);
                           });
-  if (found.status().code() == absl::StatusCode::kAlreadyExists) {
-    return absl::AlreadyExistsError("challenge.id: a challenge with this id exists");
-  }
+  if (!found.ok()) return NameTakenChallengeId(found.status());
   return found;
 }
 

@@ -22,50 +22,28 @@
 namespace keyline::store {
 namespace {
 
-struct Pending {
-  IssuanceWrite write;
-  std::function<void(absl::Status)> done;
-};
-
 class IssuanceWriterImpl final : public IssuanceWriter {
  public:
   IssuanceWriterImpl(IssuanceWriterOptions options, std::unique_ptr<pqxx::connection> connection)
       : options_(std::move(options)),
         connection_(std::move(connection)),
-        worker_("issuance writer", options_.max_batch, options_.max_queue,
-                [this](std::vector<Pending>& batch) { Process(batch); }) {}
+        worker_(
+            "issuance writer", "issuance_callback_threw", options_.max_batch, options_.max_queue,
+            [this](std::span<const IssuanceWrite* const> writes) { return WriteBatch(writes); }) {}
 
   void Submit(IssuanceWrite write, std::function<void(absl::Status)> done) override {
     if (absl::Status status = ValidateIssuanceWrite(write); !status.ok()) {
       done(std::move(status));
       return;
     }
-    Pending pending{std::move(write), std::move(done)};
-    if (absl::Status status = worker_.Submit(std::move(pending)); !status.ok()) {
-      pending.done(std::move(status));
-    }
+    worker_.Submit(std::move(write), std::move(done));
   }
 
  private:
-  void Process(std::vector<Pending>& batch) {
-    std::vector<absl::Status> statuses = WriteBatch(batch);
-    for (size_t i = 0; i < batch.size(); ++i) {
-      try {
-        batch[i].done(std::move(statuses[i]));
-      } catch (...) {
-        // A throwing callback must not take the writer (and every later caller) down with it.
-        LogEvent(spdlog::level::err, "issuance_callback_threw");
-      }
-    }
-  }
-
-  // Writes `batch` in one transaction; one status per row. If the transaction fails for a reason
+  // Writes `writes` in one transaction; one status per row. If the transaction fails for a reason
   // that a single row can cause (a constraint, bad data, a serial or request_id stored
   // concurrently), each row is retried alone, in order, so only the rows at fault fail.
-  std::vector<absl::Status> WriteBatch(const std::vector<Pending>& batch) {
-    std::vector<const IssuanceWrite*> writes;
-    writes.reserve(batch.size());
-    for (const Pending& pending : batch) writes.push_back(&pending.write);
+  std::vector<absl::Status> WriteBatch(std::span<const IssuanceWrite* const> writes) {
     absl::StatusOr<std::vector<absl::Status>> statuses = WriteTransaction(writes);
     // A deadlock or serialization failure rolled everything back: once more is the remedy.
     if (statuses.status().code() == absl::StatusCode::kAborted) {
@@ -78,7 +56,7 @@ class IssuanceWriterImpl final : public IssuanceWriter {
     if ((writes.size() == 1 && code != absl::StatusCode::kAlreadyExists) ||
         code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kUnknown ||
         code == absl::StatusCode::kAborted) {
-      return std::vector<absl::Status>(batch.size(), statuses.status());
+      return std::vector<absl::Status>(writes.size(), statuses.status());
     }
     std::vector<absl::Status> one_by_one;
     one_by_one.reserve(writes.size());
@@ -176,7 +154,7 @@ class IssuanceWriterImpl final : public IssuanceWriter {
 
   const IssuanceWriterOptions options_;
   std::unique_ptr<pqxx::connection> connection_;  // used by the writer thread only
-  BatchWorker<Pending> worker_;                   // last: destroyed first, draining the queue
+  BatchWorker<IssuanceWrite, absl::Status> worker_;  // last: destroyed first, draining the queue
 };
 
 }  // namespace
