@@ -16,6 +16,7 @@
 #include "provisioning/grpc_status.h"
 #include "provisioning/presented_attestation_chain.h"
 #include "provisioning/proto_conversions.h"
+#include "provisioning/unary_call.h"
 #include "store/sha256.h"
 
 namespace keyline::provisioning {
@@ -385,11 +386,8 @@ grpc::ServerUnaryReactor* EnrollmentServiceImpl::BeginEnrollment(
     grpc::CallbackServerContext* context, const keyline::v1::BeginEnrollmentRequest* request,
     keyline::v1::Challenge* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  auto caller = context_.authenticator->Authorize(context->auth_context().get(), kBegin);
-  if (!caller.ok()) {
-    reactor->Finish(ToGrpcStatus(caller.status()));
-    return reactor;
-  }
+  std::optional<Caller> caller = AuthorizeOrFinish(context_, context, kBegin, reactor);
+  if (!caller) return reactor;
   auto beginning = std::make_shared<Beginning>();
   beginning->caller = *std::move(caller);
   beginning->response = response;
@@ -408,48 +406,36 @@ grpc::ServerUnaryReactor* EnrollmentServiceImpl::BeginEnrollment(
   return reactor;
 }
 
-grpc::ServerUnaryReactor* EnrollmentServiceImpl::CompleteEnrollment(
-    grpc::CallbackServerContext* context, const keyline::v1::CompleteEnrollmentRequest* request,
-    keyline::v1::EnrollmentResponse* response) {
+template <typename Request>
+grpc::ServerUnaryReactor* EnrollmentServiceImpl::StartCompletion(
+    grpc::CallbackServerContext* context, std::string_view method, ProofPurpose purpose,
+    const Request& request, keyline::v1::EnrollmentResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  auto caller = context_.authenticator->Authorize(context->auth_context().get(), kComplete);
-  if (!caller.ok()) {
-    reactor->Finish(ToGrpcStatus(caller.status()));
-    return reactor;
-  }
+  std::optional<Caller> caller = AuthorizeOrFinish(context_, context, method, reactor);
+  if (!caller) return reactor;
   auto completion = std::make_shared<Completion>();
-  completion->caller = *caller;
-  completion->purpose = ProofPurpose::kEnroll;
-  completion->challenge_id = request->challenge_id();
-  completion->csr = request->csr();
-  completion->proof = request->proof();
-  completion->request_id = request->request_id();
+  completion->caller = *std::move(caller);
+  completion->purpose = purpose;
+  completion->challenge_id = request.challenge_id();
+  completion->csr = request.csr();
+  completion->proof = request.proof();
+  completion->request_id = request.request_id();
   completion->response = response;
   completion->reactor = reactor;
   Dispatch(std::move(completion));
   return reactor;
 }
 
+grpc::ServerUnaryReactor* EnrollmentServiceImpl::CompleteEnrollment(
+    grpc::CallbackServerContext* context, const keyline::v1::CompleteEnrollmentRequest* request,
+    keyline::v1::EnrollmentResponse* response) {
+  return StartCompletion(context, kComplete, ProofPurpose::kEnroll, *request, response);
+}
+
 grpc::ServerUnaryReactor* EnrollmentServiceImpl::Renew(grpc::CallbackServerContext* context,
                                                        const keyline::v1::RenewRequest* request,
                                                        keyline::v1::EnrollmentResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  auto caller = context_.authenticator->Authorize(context->auth_context().get(), kRenew);
-  if (!caller.ok()) {
-    reactor->Finish(ToGrpcStatus(caller.status()));
-    return reactor;
-  }
-  auto completion = std::make_shared<Completion>();
-  completion->caller = *caller;
-  completion->purpose = ProofPurpose::kRenew;
-  completion->challenge_id = request->challenge_id();
-  completion->csr = request->csr();
-  completion->proof = request->proof();
-  completion->request_id = request->request_id();
-  completion->response = response;
-  completion->reactor = reactor;
-  Dispatch(std::move(completion));
-  return reactor;
+  return StartCompletion(context, kRenew, ProofPurpose::kRenew, *request, response);
 }
 
 }  // namespace keyline::provisioning

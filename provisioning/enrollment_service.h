@@ -54,6 +54,12 @@ class EnrollmentServiceImpl final : public keyline::v1::EnrollmentService::Callb
   absl::Status CheckBegin(const Caller& caller, ProofPurpose purpose,
                           const store::DeviceWithManufacturer& found,
                           const PresentedAttestationChain& chain, absl::Time now) const;
+  // CompleteEnrollment and Renew: authorizes the caller, then Dispatch.
+  template <typename Request>
+  grpc::ServerUnaryReactor* StartCompletion(grpc::CallbackServerContext* context,
+                                            std::string_view method, ProofPurpose purpose,
+                                            const Request& request,
+                                            keyline::v1::EnrollmentResponse* response);
   // Runs Complete inline or on the executor (see the definition).
   void Dispatch(std::shared_ptr<Completion> completion);
   void Complete(std::shared_ptr<Completion> completion);

@@ -3,16 +3,31 @@
 // with its status. A failed call returns an empty response.
 #pragma once
 
-#include <string_view>
-#include <utility>
-
 #include <google/protobuf/message.h>
 #include <grpcpp/support/server_callback.h>
+
+#include <optional>
+#include <string_view>
+#include <utility>
 
 #include "provisioning/grpc_status.h"
 #include "provisioning/service_context.h"
 
 namespace keyline::provisioning {
+
+// The caller of `method`, or nullopt once `reactor` has been finished with the refusal.
+inline std::optional<Caller> AuthorizeOrFinish(const ServiceContext& services,
+                                               grpc::CallbackServerContext* context,
+                                               std::string_view method,
+                                               grpc::ServerUnaryReactor* reactor) {
+  absl::StatusOr<Caller> caller =
+      services.authenticator->Authorize(context->auth_context().get(), method);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return std::nullopt;
+  }
+  return *std::move(caller);
+}
 
 // `work` is callable as absl::Status(const Caller&).
 template <typename Work>
@@ -21,11 +36,8 @@ grpc::ServerUnaryReactor* RunUnaryCall(const ServiceContext& services,
                                        std::string_view method,
                                        google::protobuf::Message* response, Work work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  auto caller = services.authenticator->Authorize(context->auth_context().get(), method);
-  if (!caller.ok()) {
-    reactor->Finish(ToGrpcStatus(caller.status()));
-    return reactor;
-  }
+  std::optional<Caller> caller = AuthorizeOrFinish(services, context, method, reactor);
+  if (!caller) return reactor;
   services.executor->Run(
       [caller = *std::move(caller), work = std::move(work), response, reactor]() mutable {
         const absl::Status status = work(caller);
