@@ -85,9 +85,6 @@ absl::StatusOr<int64_t> AppendAuditEvents(pqxx::transaction_base& transaction,
       row_hashes.emplace_back(row_hash);
     });
     if (!last.ok()) return last.status();
-    const auto views = [](const std::vector<std::string>& strings) {
-      return std::vector<std::string_view>(strings.begin(), strings.end());
-    };
     ExecPrepared(transaction, "audit.append",
                  "WITH appended AS (INSERT INTO audit_log "
                  "(seq, occurred_at, actor, action, target, details, prev_hash, row_hash) "
@@ -96,9 +93,9 @@ absl::StatusOr<int64_t> AppendAuditEvents(pqxx::transaction_base& transaction,
                  "$5::text[], $6::text[], $7::bytea[], $8::bytea[]) "
                  "AS e (seq, actor, action, target, details, prev_hash, row_hash)) "
                  "UPDATE audit_head SET seq = $9, row_hash = $10::bytea",
-                 TextArrayParam(views(seqs)), occurred_at_text, TextArrayParam(actors),
-                 TextArrayParam(actions), TextArrayParam(targets), TextArrayParam(views(details)),
-                 ByteaArrayParam(views(prev_hashes)), ByteaArrayParam(views(row_hashes)), *last,
+                 TextArrayParam(seqs), occurred_at_text, TextArrayParam(actors),
+                 TextArrayParam(actions), TextArrayParam(targets), TextArrayParam(details),
+                 ByteaArrayParam(prev_hashes), ByteaArrayParam(row_hashes), *last,
                  ByteaParam(*prev_hash));
     return first_seq;
   }

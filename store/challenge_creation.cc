@@ -71,11 +71,10 @@ std::vector<absl::StatusOr<DeviceWithChallenge>> FindDevicesAndCreateChallenges(
     expiries.push_back(FormatRfc3339Micros(challenge.expires_at));
     key_hashes.push_back(request->attestation_key_sha256);
   }
-  const pqxx::result rows =
-      ExecPrepared(transaction, "challenge.find_devices_and_create", *kFindAndCreate,
-                   ByteaArrayParam(ids), TextArrayParam(serials), ByteaArrayParam(nonces),
-                   TextArrayParam(purposes), TextArrayParam(requesters),
-                   TextArrayParam({expiries.begin(), expiries.end()}), ByteaArrayParam(key_hashes));
+  const pqxx::result rows = ExecPrepared(
+      transaction, "challenge.find_devices_and_create", *kFindAndCreate, ByteaArrayParam(ids),
+      TextArrayParam(serials), ByteaArrayParam(nonces), TextArrayParam(purposes),
+      TextArrayParam(requesters), TextArrayParam(expiries), ByteaArrayParam(key_hashes));
 
   std::vector<absl::StatusOr<DeviceWithChallenge>> results;
   results.reserve(requests.size());

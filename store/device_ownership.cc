@@ -60,7 +60,6 @@ absl::StatusOr<ClaimResult> DeviceRepository::Claim(const std::vector<VoucherRec
     expiries.push_back(FormatRfc3339Micros(voucher.expires_at));
     signed_vouchers.push_back(voucher.signed_voucher);
   }
-  const std::vector<std::string_view> expiry_views(expiries.begin(), expiries.end());
 
   return pool_.WithTransaction("claim devices", [&](pqxx::work& tx) -> absl::StatusOr<ClaimResult> {
     // In serial order, as every transaction that locks several devices does.
@@ -125,7 +124,7 @@ absl::StatusOr<ClaimResult> DeviceRepository::Claim(const std::vector<VoucherRec
         "ON CONFLICT (device_serial) DO UPDATE SET owner = EXCLUDED.owner, "
         "expires_at = EXCLUDED.expires_at, signed = EXCLUDED.signed",
         TextArrayParam(claimed_serials), TextArrayParam(claimed_owners), TextArrayParam(serials),
-        TextArrayParam(owners), TextArrayParam(expiry_views), ByteaArrayParam(signed_vouchers));
+        TextArrayParam(owners), TextArrayParam(expiries), ByteaArrayParam(signed_vouchers));
 
     std::vector<AuditEvent> events;
     for (size_t i = 0; i < vouchers.size(); ++i) {
@@ -151,7 +150,6 @@ absl::StatusOr<std::vector<VoucherRecord>> DeviceRepository::FindVouchers(
   for (size_t i = 0; i < serials.size(); ++i) {
     KEYLINE_RETURN_IF_ERROR(CheckText(serials[i], IndexedField("device_serials", i)));
   }
-  const std::vector<std::string_view> views(serials.begin(), serials.end());
   return pool_.WithTransaction(
       "find vouchers", [&](pqxx::work& tx) -> absl::StatusOr<std::vector<VoucherRecord>> {
         std::vector<VoucherRecord> vouchers;
@@ -159,7 +157,7 @@ absl::StatusOr<std::vector<VoucherRecord>> DeviceRepository::FindVouchers(
                  absl::StrCat("SELECT device_serial, owner, ", EpochMicrosSql("expires_at"),
                               ", signed FROM vouchers WHERE device_serial = ANY ($1::text[]) "
                               "ORDER BY device_serial"),
-                 TextArrayParam(views))) {
+                 TextArrayParam(serials))) {
           vouchers.push_back({row[0].as<std::string>(), row[1].as<std::string>(),
                               FromEpochMicros(row[2].as<int64_t>()),
                               pqxx::binarystring(row[3]).str()});

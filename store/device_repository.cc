@@ -282,7 +282,6 @@ absl::StatusOr<DeviceRecord> DeviceRepository::Find(std::string_view serial) {
 
 absl::StatusOr<std::vector<DeviceRecord>> DeviceRepository::FindMany(
     const std::vector<std::string>& serials) {
-  std::vector<std::string_view> views(serials.begin(), serials.end());
   for (size_t i = 0; i < serials.size(); ++i) {
     KEYLINE_RETURN_IF_ERROR(CheckText(serials[i], IndexedField("device_serials", i)));
   }
@@ -291,7 +290,7 @@ absl::StatusOr<std::vector<DeviceRecord>> DeviceRepository::FindMany(
         std::vector<DeviceRecord> devices;
         for (const pqxx::row& row : tx.exec_params(
                  SelectDevices() + " WHERE d.serial = ANY ($1::text[]) ORDER BY d.serial",
-                 TextArrayParam(views))) {
+                 TextArrayParam(serials))) {
           devices.push_back(DeviceFromRow(row));
         }
         return devices;

@@ -233,7 +233,6 @@ absl::StatusOr<RevocationResult> RevocationRepository::Revoke(const RevocationRe
           revoked_serials.push_back(revoked.serial);
           reasons.push_back(absl::StrCat(revoked.reason));
         }
-        const std::vector<std::string_view> reason_views(reasons.begin(), reasons.end());
         const std::string update_from =
             " FROM unnest($1::bytea[], $2::text[]) AS v(serial, reason) "
             "WHERE certificates.serial = v.serial";
@@ -243,13 +242,13 @@ absl::StatusOr<RevocationResult> RevocationRepository::Revoke(const RevocationRe
                            "revocation_reason = v.reason::smallint, "
                            "invalidity_date = $3::timestamptz",
                            update_from),
-              ByteaArrayParam(revoked_serials), TextArrayParam(reason_views), *invalidity);
+              ByteaArrayParam(revoked_serials), TextArrayParam(reasons), *invalidity);
         } else {
           tx.exec_params(
               absl::StrCat("UPDATE certificates SET status = 'revoked', revoked_at = now(), "
                            "revocation_reason = v.reason::smallint",
                            update_from),
-              ByteaArrayParam(revoked_serials), TextArrayParam(reason_views));
+              ByteaArrayParam(revoked_serials), TextArrayParam(reasons));
         }
         std::vector<const AuditEvent*> pointers;
         pointers.reserve(events.size());

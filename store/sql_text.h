@@ -1,13 +1,13 @@
 // Small helpers for statement text, parameters and fields (also COPY fields). Internal to store/.
 #pragma once
 
+#include <concepts>
 #include <deque>
 #include <optional>
+#include <pqxx/result>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <pqxx/result>
 
 namespace keyline::store {
 
@@ -53,6 +53,18 @@ std::string NullableTextArrayParam(const std::vector<std::optional<std::string_v
 
 // A bytea[] parameter: {"\\x0102","\\x"} (each element ByteaParam's form, quoted).
 std::string ByteaArrayParam(const std::vector<std::string_view>& elements);
+
+// The two above for a vector of owned strings.
+template <typename Strings>
+requires std::same_as<Strings, std::vector<std::string>> std::string TextArrayParam(
+    const Strings& elements) {
+  return TextArrayParam(std::vector<std::string_view>(elements.begin(), elements.end()));
+}
+template <typename Strings>
+requires std::same_as<Strings, std::vector<std::string>> std::string ByteaArrayParam(
+    const Strings& elements) {
+  return ByteaArrayParam(std::vector<std::string_view>(elements.begin(), elements.end()));
+}
 
 // "($1,$2,$3),($4,$5,$6)" for rows=2, columns=3, numbering from first_param (1-based). Each
 // placeholder is written as "$n" followed by the cast in `casts[column]` when non-empty.
