@@ -198,9 +198,9 @@ absl::StatusOr<std::vector<absl::Status>> StoreIssuances(
   const auto device_serial_of = [](const IssuanceWrite* write) {
     return write->enrollment ? std::optional(write->enrollment->device_serial) : std::nullopt;
   };
-  if (stored.empty()) {
-    // nothing to insert
-  } else if (stored.size() <= kMaxCertificatesPerInsert) {
+  // Many by COPY, which cannot notify; a few by InsertCertificates, which notifies itself.
+  const bool by_copy = stored.size() > kMaxCertificatesPerInsert;
+  if (!by_copy && !stored.empty()) {
     std::vector<const CertificateRecord*> certificates;
     std::vector<std::optional<std::string>> device_serials;
     for (const IssuanceWrite* write : stored) {
@@ -211,8 +211,8 @@ absl::StatusOr<std::vector<absl::Status>> StoreIssuances(
         !status.ok()) {
       return status;
     }
-  } else {
-    // Many: COPY costs the server far less per row than INSERT ... ON CONFLICT.
+  } else if (by_copy) {
+    // COPY costs the server far less per row than INSERT ... ON CONFLICT.
     pqxx::stream_to copy(transaction, "certificates", CertificateCopyColumns());
     for (const IssuanceWrite* write : stored) {
       absl::Status status = CopyCertificate(write->certificate, device_serial_of(write), copy);
@@ -251,8 +251,7 @@ absl::StatusOr<std::vector<absl::Status>> StoreIssuances(
   if (absl::StatusOr<int64_t> first_seq = AppendAuditEvents(transaction, events); !first_seq.ok()) {
     return first_seq.status();
   }
-  // InsertCertificates notified in its statement; COPY cannot.
-  if (stored.size() > kMaxCertificatesPerInsert) NotifyCertificatesChanged(transaction);
+  if (by_copy) NotifyCertificatesChanged(transaction);
   return statuses;
 }
 
