@@ -25,6 +25,26 @@ constexpr size_t kMaxEventsPerInsert = 64;
 
 }  // namespace
 
+const std::string& AuditHeadLockSql() {
+  // The clock is read once the lock is held: a holder that appended updated the head, and
+  // PostgreSQL then evaluates this row again (clock included) after the wait, so occurred_at never
+  // goes back along the chain.
+  static const std::string* const kLockHead =
+      new std::string("SELECT seq, encode(row_hash, 'hex'), " +
+                      EpochMicrosSql("clock_timestamp()") + " FROM audit_head FOR UPDATE");
+  return *kLockHead;
+}
+
+absl::StatusOr<AuditHead> AuditHeadFromColumns(const pqxx::field& seq,
+                                               const pqxx::field& row_hash_hex,
+                                               const pqxx::field& clock) {
+  std::optional<std::string> hash = HexDecode(row_hash_hex.as<std::string>());
+  if (!hash || hash->size() != kSha256Size) {
+    return absl::InternalError("audit_head.row_hash is not a SHA-256 digest");
+  }
+  return AuditHead{seq.as<int64_t>(), *std::move(hash), FromEpochMicros(clock.as<int64_t>())};
+}
+
 absl::StatusOr<int64_t> AppendAuditEvents(pqxx::transaction_base& transaction,
                                           std::span<const AuditEvent* const> events,
                                           const AuditProgress& progress) {
@@ -32,22 +52,27 @@ absl::StatusOr<int64_t> AppendAuditEvents(pqxx::transaction_base& transaction,
   for (const AuditEvent* event : events) {
     if (absl::Status status = ValidateAuditEvent(*event); !status.ok()) return status;
   }
-
-  // The head and the clock in one round trip. The clock is read once the lock is held: a holder
-  // that appended updated the head, and PostgreSQL then evaluates this row again (clock included)
-  // after the wait, so occurred_at never goes back along the chain.
-  static const std::string* const kLockHead =
-      new std::string("SELECT seq, encode(row_hash, 'hex'), " +
-                      EpochMicrosSql("clock_timestamp()") + " FROM audit_head FOR UPDATE");
-  const pqxx::result heads = ExecPrepared(transaction, "audit.lock_head", *kLockHead);
+  const pqxx::result heads = ExecPrepared(transaction, "audit.lock_head", AuditHeadLockSql());
   if (heads.size() != 1) return absl::InternalError("audit_head: not exactly one row");
-  const pqxx::row head = heads[0];
-  const int64_t head_seq = head[0].as<int64_t>();
-  std::optional<std::string> prev_hash = HexDecode(head[1].as<std::string>());
-  if (!prev_hash || prev_hash->size() != kSha256Size) {
-    return absl::InternalError("audit_head.row_hash is not a SHA-256 digest");
-  }
-  const absl::Time occurred_at = FromEpochMicros(head[2].as<int64_t>());
+  absl::StatusOr<AuditHead> head = AuditHeadFromColumns(heads[0][0], heads[0][1], heads[0][2]);
+  if (!head.ok()) return head.status();
+  ComposedStatement statement;
+  absl::StatusOr<int64_t> first_seq =
+      AppendAuditEventsAfter(transaction, *head, events, statement, progress);
+  if (first_seq.ok() && !statement.empty()) statement.Execute(transaction, "audit", "SELECT 1");
+  return first_seq;
+}
+
+absl::StatusOr<int64_t> AppendAuditEventsAfter(pqxx::transaction_base& transaction,
+                                               const AuditHead& head,
+                                               std::span<const AuditEvent* const> events,
+                                               ComposedStatement& statement,
+                                               const AuditProgress& progress) {
+  if (events.empty()) return 0;
+  // No separate validation pass: CanonicalAuditEvent below fails as ValidateAuditEvent would.
+  const int64_t head_seq = head.seq;
+  std::string prev_hash = head.row_hash;
+  const absl::Time occurred_at = head.now;
   const std::string occurred_at_text = FormatRfc3339Micros(occurred_at);
 
   const int64_t first_seq = head_seq + 1;
@@ -58,8 +83,8 @@ absl::StatusOr<int64_t> AppendAuditEvents(pqxx::transaction_base& transaction,
       ++seq;
       absl::StatusOr<std::string> canonical = CanonicalAuditEvent(seq, occurred_at, *event);
       if (!canonical.ok()) return canonical.status();
-      std::string row_hash = AuditRowHash(*prev_hash, *canonical);
-      write(seq, *event, *prev_hash, row_hash);
+      std::string row_hash = AuditRowHash(prev_hash, *canonical);
+      write(seq, *event, prev_hash, row_hash);
       prev_hash = std::move(row_hash);
       if (progress && (seq - head_seq) % kAuditProgressStep == 0) {
         progress(static_cast<size_t>(seq - head_seq));
@@ -69,9 +94,9 @@ absl::StatusOr<int64_t> AppendAuditEvents(pqxx::transaction_base& transaction,
   };
 
   if (events.size() <= kMaxEventsPerInsert) {
-    // A few events (an issuance batch, one admin action): the rows and the new head in one
-    // prepared statement, one round trip, where COPY and the head's UPDATE take three and COPY's
-    // setup costs more than its rows.
+    // A few events (an issuance batch, one admin action): the rows and the new head as clauses of
+    // one statement, where COPY and the head's UPDATE take three round trips and COPY's setup
+    // costs more than its rows.
     std::vector<std::string> seqs, details, prev_hashes, row_hashes;
     std::vector<std::string_view> actors, actions, targets;
     absl::StatusOr<int64_t> last = chain([&](int64_t seq, const AuditEvent& event,
@@ -85,18 +110,18 @@ absl::StatusOr<int64_t> AppendAuditEvents(pqxx::transaction_base& transaction,
       row_hashes.emplace_back(row_hash);
     });
     if (!last.ok()) return last.status();
-    ExecPrepared(transaction, "audit.append",
-                 "WITH appended AS (INSERT INTO audit_log "
-                 "(seq, occurred_at, actor, action, target, details, prev_hash, row_hash) "
-                 "SELECT e.seq, $2::timestamptz, e.actor, e.action, e.target, e.details::jsonb, "
-                 "e.prev_hash, e.row_hash FROM unnest($1::bigint[], $3::text[], $4::text[], "
-                 "$5::text[], $6::text[], $7::bytea[], $8::bytea[]) "
-                 "AS e (seq, actor, action, target, details, prev_hash, row_hash)) "
-                 "UPDATE audit_head SET seq = $9, row_hash = $10::bytea",
-                 TextArrayParam(seqs), occurred_at_text, TextArrayParam(actors),
-                 TextArrayParam(actions), TextArrayParam(targets), TextArrayParam(details),
-                 ByteaArrayParam(prev_hashes), ByteaArrayParam(row_hashes), *last,
-                 ByteaParam(*prev_hash));
+    statement.With("audit_appended",
+                   "INSERT INTO audit_log "
+                   "(seq, occurred_at, actor, action, target, details, prev_hash, row_hash) "
+                   "SELECT e.seq, $2::timestamptz, e.actor, e.action, e.target, e.details::jsonb, "
+                   "e.prev_hash, e.row_hash FROM unnest($1::bigint[], $3::text[], $4::text[], "
+                   "$5::text[], $6::text[], $7::bytea[], $8::bytea[]) "
+                   "AS e (seq, actor, action, target, details, prev_hash, row_hash)",
+                   {TextArrayParam(seqs), occurred_at_text, TextArrayParam(actors),
+                    TextArrayParam(actions), TextArrayParam(targets), TextArrayParam(details),
+                    ByteaArrayParam(prev_hashes), ByteaArrayParam(row_hashes)});
+    statement.With("audit_head_moved", "UPDATE audit_head SET seq = $1, row_hash = $2::bytea",
+                   {absl::StrCat(*last), ByteaParam(prev_hash)});
     return first_seq;
   }
 
@@ -113,7 +138,7 @@ absl::StatusOr<int64_t> AppendAuditEvents(pqxx::transaction_base& transaction,
   if (!last.ok()) return last.status();
   ExecPrepared(transaction, "audit.update_head",
                "UPDATE audit_head SET seq = $1, row_hash = $2::bytea", *last,
-               ByteaParam(*prev_hash));
+               ByteaParam(prev_hash));
   return first_seq;
 }
 

@@ -8,9 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "common/absl_compat.h"
 #include "common/hex.h"
-#include "store/certificate_status_feed.h"
 #include "store/field_checks.h"
-#include "store/prepared_statement.h"
 #include "store/sql_text.h"
 #include "store/timestamps.h"
 
@@ -116,9 +114,9 @@ absl::Status CopyCertificate(const CertificateRecord& certificate,
   return absl::OkStatus();
 }
 
-absl::Status InsertCertificates(pqxx::transaction_base& transaction,
-                                std::span<const CertificateRecord* const> certificates,
-                                std::span<const std::optional<std::string>> device_serials) {
+absl::Status AddCertificateInsert(ComposedStatement& statement,
+                                  std::span<const CertificateRecord* const> certificates,
+                                  std::span<const std::optional<std::string>> device_serials) {
   std::vector<CertificateRowText> rows;
   rows.reserve(certificates.size());
   for (size_t i = 0; i < certificates.size(); ++i) {
@@ -126,7 +124,7 @@ absl::Status InsertCertificates(pqxx::transaction_base& transaction,
     if (!row.ok()) return row.status();
     rows.push_back(*std::move(row));
   }
-  std::array<std::string, std::tuple_size_v<CertificateRowText>> columns;
+  std::vector<std::string> columns(std::tuple_size_v<CertificateRowText>);
   for (size_t column = 0; column < columns.size(); ++column) {
     std::vector<std::optional<std::string_view>> values;
     values.reserve(rows.size());
@@ -135,18 +133,12 @@ absl::Status InsertCertificates(pqxx::transaction_base& transaction,
     }
     columns[column] = NullableTextArrayParam(values);
   }
-  // A data-modifying WITH runs to completion whether or not the SELECT reads it.
   static const std::string* const kInsert = new std::string(absl::StrCat(
-      "WITH inserted AS (INSERT INTO certificates (", absl::StrJoin(CertificateCopyColumns(), ", "),
+      "INSERT INTO certificates (", absl::StrJoin(CertificateCopyColumns(), ", "),
       ") SELECT * FROM unnest($1::bytea[], $2::integer[], $3::text[], $4::text[], "
       "$5::timestamptz[], $6::timestamptz[], $7::bytea[], $8::text[], $9::timestamptz[], "
-      "$10::smallint[], $11::text[])) SELECT ",
-      NotifyCertificatesChangedCall()));
-  std::apply(
-      [&](const auto&... column) {
-        ExecPrepared(transaction, "certificates.insert", *kInsert, column...);
-      },
-      columns);
+      "$10::smallint[], $11::text[])"));
+  statement.With("certificates_inserted", *kInsert, std::move(columns));
   return absl::OkStatus();
 }
 

@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "store/composed_statement.h"
 #include "store/records.h"
 
 namespace keyline::store {
@@ -34,12 +35,13 @@ const std::vector<std::string>& CertificateCopyColumns();
                                            const std::optional<std::string>& device_serial,
                                            pqxx::stream_to& copy);
 
-// Inserts the certificates (each with its device_serial override, as CopyCertificate) in one
-// prepared INSERT ... SELECT FROM unnest(...), for a few rows, where COPY's setup and extra round
-// trip cost more than the rows; the same statement notifies (NotifyCertificatesChanged).
-// InvalidArgument for non-finite times (nothing inserted); throws what libpqxx throws.
-[[nodiscard]] absl::Status InsertCertificates(
-    pqxx::transaction_base& transaction, std::span<const CertificateRecord* const> certificates,
+// Adds the INSERT of the certificates (each with its device_serial override, as CopyCertificate)
+// to `statement`, as INSERT ... SELECT FROM unnest(...): for a few rows, where COPY's setup and
+// extra round trip cost more than the rows. The caller executes the statement, with
+// NotifyCertificatesChangedCall() in its final SELECT. InvalidArgument for non-finite times
+// (nothing added).
+[[nodiscard]] absl::Status AddCertificateInsert(
+    ComposedStatement& statement, std::span<const CertificateRecord* const> certificates,
     std::span<const std::optional<std::string>> device_serials);
 
 // Which of `serials` (raw) are stored, one index probe each.

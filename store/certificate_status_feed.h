@@ -39,7 +39,7 @@ struct CertificateStatusRow {
 // inside ConnectionPool::RunTransaction).
 void NotifyCertificatesChanged(pqxx::transaction_base& transaction);
 // The notification as an SQL expression, for a statement that changes certificates and notifies
-// in the same round trip (InsertCertificates).
+// in the same round trip (the issuance writer's, store/issuance_batch.cc).
 const std::string& NotifyCertificatesChangedCall();
 
 // Every certificate, streamed through a cursor in chunks so a million rows never sit in memory at

@@ -11,10 +11,12 @@
 #include <unordered_set>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "store/audit_appender.h"
 #include "store/audit_chain.h"
 #include "store/certificate_rows.h"
 #include "store/certificate_status_feed.h"
+#include "store/composed_statement.h"
 #include "store/field_checks.h"
 #include "store/issuance_decisions.h"
 #include "store/prepared_statement.h"
@@ -41,15 +43,30 @@ std::vector<std::string_view> Distinct(std::vector<std::string_view> values) {
   return values;
 }
 
-// Reads what DecideIssuances needs. For enrollment rows it first locks their challenges, then
-// their devices, each in key order (ORDER BY before FOR UPDATE locks rows in that order), so
-// batches of several writers and DeviceRepository's transactions (device locks, then the audit
-// head) never wait on each other in a cycle. The clock, the recorded request_ids and the stored
-// serials are read after the locks were granted, in one round trip: a retry of a request that
-// completed while this batch waited for its challenge therefore sees the recorded request_id.
-IssuanceBatchState ReadBatchState(pqxx::transaction_base& transaction,
-                                  std::span<const IssuanceWrite* const> writes) {
+// What a batch reads before deciding: the rows DecideIssuances needs, and the audit chain's head.
+struct BatchRead {
   IssuanceBatchState state;
+  AuditHead head;
+};
+
+// Reads what DecideIssuances needs and locks the audit head, in one statement (one round trip).
+// It locks the enrollment rows' challenges first, then their devices, each in key order (ORDER BY
+// before FOR UPDATE locks rows in that order), then the audit head: an Append runs its branches
+// in order. Batches of several writers and DeviceRepository's transactions (device locks, then the
+// audit head) therefore never wait on each other in a cycle. NO KEY UPDATE on devices: what an
+// UPDATE of the state takes; it conflicts with DeviceRepository's locks but not with the KEY SHARE
+// locks of rows that reference the device. The manufacturer's status comes along, unlocked: a
+// revocation committed before this batch is seen; CompleteEnrollment may have checked it from
+// BeginEnrollment's snapshot. The clock is the head's, read after every lock.
+//
+// The recorded request_ids and stored serials are read in the statement's snapshot, taken before
+// any lock wait. A retry of a request that completed while this batch waited for its challenge
+// finds the challenge used (locked rows are read as they are after the wait): its request_id is
+// then read again after the locks. A serial or request_id that slipped in otherwise fails the
+// INSERT with a unique violation, and IssuanceWriter retries the rows one by one, each reading
+// afresh.
+absl::StatusOr<BatchRead> ReadBatch(pqxx::transaction_base& transaction,
+                                    std::span<const IssuanceWrite* const> writes) {
   std::vector<std::string_view> serials;
   std::vector<std::string_view> challenge_ids;
   std::vector<std::string_view> device_serials;
@@ -63,72 +80,89 @@ IssuanceBatchState ReadBatchState(pqxx::transaction_base& transaction,
       request_ids.push_back(write->enrollment->request_id);
     }
   }
-  serials = Distinct(std::move(serials));
-  if (challenge_ids.empty()) {
-    // Plain certificates only: the serial look-up is all there is to read.
-    for (const pqxx::row& row :
-         ExecPrepared(transaction, "issuance.stored_serials",
-                      "SELECT serial FROM certificates WHERE serial = ANY ($1::bytea[])",
-                      ByteaArrayParam(serials))) {
-      state.stored_serials.insert(pqxx::binarystring(row[0]).str());
-    }
-    return state;
-  }
-
-  // One statement, one round trip: the challenges' rows are locked first (an Append runs its
-  // branches in order), then the devices'. NO KEY UPDATE: what an UPDATE of the state takes; it
-  // conflicts with DeviceRepository's locks but not with the KEY SHARE locks of rows that
-  // reference the device (a new challenge). The manufacturer's status comes along, unlocked: a
-  // revocation committed before this batch is seen; CompleteEnrollment may have checked it from
-  // BeginEnrollment's snapshot. Kind 'c': a challenge; 'd': a device.
-  static const std::string* const kLockRows = new std::string(absl::StrCat(
+  // Columns: kind, a bytea, four texts, two bigints, a boolean. Kind 'c': a challenge; 'd': a
+  // device; 'h': the audit head and the clock; 'r': a recorded request_id; 's': a stored serial.
+  static const std::string* const kRead = new std::string(absl::StrCat(
       "WITH c AS MATERIALIZED (SELECT id, device_serial, purpose, ", EpochMicrosSql("expires_at"),
       " AS expires_at, used_at IS NOT NULL AS used FROM challenges "
       "WHERE id = ANY ($1::bytea[]) ORDER BY id FOR UPDATE), "
       "d AS MATERIALIZED (SELECT d.serial, d.state, d.deployment, m.status FROM devices d "
       "JOIN manufacturers m ON m.id = d.manufacturer_id WHERE d.serial = ANY ($2::text[]) "
-      "ORDER BY d.serial FOR NO KEY UPDATE OF d) "
-      "SELECT 'c', id, device_serial, purpose, expires_at, used, NULL, NULL FROM c "
-      "UNION ALL SELECT 'd', NULL, serial, state, NULL, NULL, deployment, status FROM d"));
-  for (const pqxx::row& row : ExecPrepared(transaction, "issuance.lock_rows", *kLockRows,
+      "ORDER BY d.serial FOR NO KEY UPDATE OF d), "
+      "h (seq, row_hash, now) AS MATERIALIZED (",
+      AuditHeadLockSql(),
+      ") "
+      "SELECT 'c', id, device_serial, purpose, NULL::text, NULL::text, expires_at, NULL::bigint, "
+      "used FROM c "
+      "UNION ALL SELECT 'd', NULL, serial, state, deployment, status, NULL, NULL, NULL FROM d "
+      "UNION ALL SELECT 'h', NULL, row_hash, NULL, NULL, NULL, seq, now, NULL FROM h "
+      "UNION ALL SELECT 'r', NULL, request_id, NULL, NULL, NULL, NULL, NULL, NULL "
+      "FROM enrollments WHERE request_id = ANY ($3::text[]) "
+      "UNION ALL SELECT 's', serial, NULL, NULL, NULL, NULL, NULL, NULL, NULL "
+      "FROM certificates WHERE serial = ANY ($4::bytea[])"));
+  BatchRead read;
+  IssuanceBatchState& state = read.state;
+  bool head_read = false;
+  for (const pqxx::row& row : ExecPrepared(transaction, "issuance.read", *kRead,
                                            ByteaArrayParam(Distinct(std::move(challenge_ids))),
-                                           TextArrayParam(Distinct(std::move(device_serials))))) {
-    if (row[0].as<std::string>() == "c") {
-      state.challenges[pqxx::binarystring(row[1]).str()] =
-          LockedChallenge{row[2].as<std::string>(), row[3].as<std::string>(),
-                          FromEpochMicros(row[4].as<int64_t>()), row[5].as<bool>()};
-    } else {
-      state.devices[row[2].as<std::string>()] = LockedDevice{
-          row[3].as<std::string>(), NullableField<std::string>(row[6]), row[7].as<std::string>()};
+                                           TextArrayParam(Distinct(std::move(device_serials))),
+                                           TextArrayParam(Distinct(std::move(request_ids))),
+                                           ByteaArrayParam(Distinct(std::move(serials))))) {
+    switch (row[0].c_str()[0]) {
+      case 'c':
+        state.challenges[pqxx::binarystring(row[1]).str()] =
+            LockedChallenge{row[2].as<std::string>(), row[3].as<std::string>(),
+                            FromEpochMicros(row[6].as<int64_t>()), row[8].as<bool>()};
+        break;
+      case 'd':
+        state.devices[row[2].as<std::string>()] = LockedDevice{
+            row[3].as<std::string>(), NullableField<std::string>(row[4]), row[5].as<std::string>()};
+        break;
+      case 'h': {
+        absl::StatusOr<AuditHead> head = AuditHeadFromColumns(row[6], row[2], row[7]);
+        if (!head.ok()) return head.status();
+        read.head = *std::move(head);
+        state.now = read.head.now;
+        head_read = true;
+        break;
+      }
+      case 'r':
+        state.recorded_request_ids.insert(row[2].as<std::string>());
+        break;
+      default:
+        state.stored_serials.insert(pqxx::binarystring(row[1]).str());
     }
   }
-  // kind 'n': the clock; 'r': a recorded request_id; 's': a stored serial.
-  static const std::string* const kReadState =
-      new std::string(absl::StrCat("SELECT 'n', ", EpochMicrosSql("clock_timestamp()"),
-                                   "::text, NULL::bytea "
-                                   "UNION ALL SELECT 'r', request_id, NULL FROM enrollments "
-                                   "WHERE request_id = ANY ($1::text[]) "
-                                   "UNION ALL SELECT 's', NULL, serial FROM certificates "
-                                   "WHERE serial = ANY ($2::bytea[])"));
-  for (const pqxx::row& row :
-       ExecPrepared(transaction, "issuance.read_state", *kReadState,
-                    TextArrayParam(Distinct(std::move(request_ids))), ByteaArrayParam(serials))) {
-    const std::string kind = row[0].as<std::string>();
-    if (kind == "n") {
-      state.now = FromEpochMicros(row[1].as<int64_t>());
-    } else if (kind == "r") {
-      state.recorded_request_ids.insert(row[1].as<std::string>());
-    } else {
-      state.stored_serials.insert(pqxx::binarystring(row[2]).str());
+  if (!head_read) return absl::InternalError("audit_head: no row");
+
+  // A used challenge may be a retry's whose request completed while this batch waited for the
+  // lock, after the statement's snapshot: read those request_ids again, now, so that the retry
+  // hears "already completed" rather than "challenge: already used". Rare: retries and replays.
+  std::vector<std::string_view> recheck;
+  for (const IssuanceWrite* write : writes) {
+    if (!write->enrollment) continue;
+    const auto challenge = state.challenges.find(write->enrollment->challenge_id);
+    if (challenge != state.challenges.end() && challenge->second.used &&
+        !state.recorded_request_ids.contains(write->enrollment->request_id)) {
+      recheck.push_back(write->enrollment->request_id);
     }
   }
-  return state;
+  if (!recheck.empty()) {
+    for (const pqxx::row& row :
+         ExecPrepared(transaction, "issuance.recorded_request_ids",
+                      "SELECT request_id FROM enrollments WHERE request_id = ANY ($1::text[])",
+                      TextArrayParam(Distinct(std::move(recheck))))) {
+      state.recorded_request_ids.insert(row[0].as<std::string>());
+    }
+  }
+  return read;
 }
 
 // For the enrollment rows that are stored: their challenges become used, their devices enrolled
-// (where claimed), and their (request_id -> certificate) pairs recorded, in one statement.
-void ApplyEnrollments(pqxx::transaction_base& transaction,
-                      const std::vector<const IssuanceWrite*>& enrollments, absl::Time now) {
+// (where claimed), and their (request_id -> certificate) pairs recorded, as clauses of the batch's
+// write statement.
+void AddEnrollmentUpdates(ComposedStatement& statement,
+                          const std::vector<const IssuanceWrite*>& enrollments, absl::Time now) {
   if (enrollments.empty()) return;
   std::vector<std::string_view> challenge_ids;
   std::vector<std::string_view> device_serials;
@@ -140,17 +174,19 @@ void ApplyEnrollments(pqxx::transaction_base& transaction,
     request_ids.push_back(write->enrollment->request_id);
     certificate_serials.push_back(write->certificate.serial);
   }
-  // Data-modifying WITH clauses always run to completion, referenced or not.
-  ExecPrepared(transaction, "issuance.apply_enrollments",
-               "WITH used AS (UPDATE challenges SET used_at = $1::timestamptz WHERE id = ANY "
-               "($2::bytea[])), "
-               "enrolled AS (UPDATE devices SET state = 'enrolled' "
-               "WHERE serial = ANY ($3::text[]) AND state = 'claimed') "
-               "INSERT INTO enrollments (request_id, device_serial, certificate_serial) "
-               "SELECT * FROM unnest($4::text[], $3::text[], $5::bytea[])",
-               FormatRfc3339Micros(now), ByteaArrayParam(challenge_ids),
-               TextArrayParam(device_serials), TextArrayParam(request_ids),
-               ByteaArrayParam(certificate_serials));
+  std::string devices = TextArrayParam(device_serials);
+  statement.With("challenges_used",
+                 "UPDATE challenges SET used_at = $1::timestamptz WHERE id = ANY ($2::bytea[])",
+                 {FormatRfc3339Micros(now), ByteaArrayParam(challenge_ids)});
+  statement.With("devices_enrolled",
+                 "UPDATE devices SET state = 'enrolled' "
+                 "WHERE serial = ANY ($1::text[]) AND state = 'claimed'",
+                 {devices});
+  statement.With(
+      "enrollments_recorded",
+      "INSERT INTO enrollments (request_id, device_serial, certificate_serial) "
+      "SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[])",
+      {TextArrayParam(request_ids), std::move(devices), ByteaArrayParam(certificate_serials)});
 }
 
 }  // namespace
@@ -179,8 +215,9 @@ absl::Status ValidateIssuanceWrite(const IssuanceWrite& write) {
 
 absl::StatusOr<std::vector<absl::Status>> StoreIssuances(
     pqxx::transaction_base& transaction, std::span<const IssuanceWrite* const> writes) {
-  const IssuanceBatchState state = ReadBatchState(transaction, writes);
-  std::vector<absl::Status> statuses = DecideIssuances(writes, state);
+  absl::StatusOr<BatchRead> read = ReadBatch(transaction, writes);
+  if (!read.ok()) return read.status();
+  std::vector<absl::Status> statuses = DecideIssuances(writes, read->state);
 
   std::vector<const IssuanceWrite*> stored;
   std::vector<const IssuanceWrite*> enrollments;
@@ -190,6 +227,10 @@ absl::StatusOr<std::vector<absl::Status>> StoreIssuances(
     stored.push_back(writes[i]);
     if (writes[i]->enrollment) enrollments.push_back(writes[i]);
   }
+  if (stored.empty()) return statuses;
+
+  // Everything but COPYs and new operators goes in as one statement (composed_statement.h).
+  ComposedStatement write_statement;
 
   // An enrollment's certificate belongs to the enrolling device (ValidateEnrollment checked that
   // the record names no other). Another writer storing one of the same serials in between
@@ -198,21 +239,16 @@ absl::StatusOr<std::vector<absl::Status>> StoreIssuances(
   const auto device_serial_of = [](const IssuanceWrite* write) {
     return write->enrollment ? std::optional(write->enrollment->device_serial) : std::nullopt;
   };
-  // Many by COPY, which cannot notify; a few by InsertCertificates, which notifies itself.
-  const bool by_copy = stored.size() > kMaxCertificatesPerInsert;
-  if (!by_copy && !stored.empty()) {
+  if (stored.size() <= kMaxCertificatesPerInsert) {
     std::vector<const CertificateRecord*> certificates;
     std::vector<std::optional<std::string>> device_serials;
     for (const IssuanceWrite* write : stored) {
       certificates.push_back(&write->certificate);
       device_serials.push_back(device_serial_of(write));
     }
-    if (absl::Status status = InsertCertificates(transaction, certificates, device_serials);
-        !status.ok()) {
-      return status;
-    }
-  } else if (by_copy) {
-    // COPY costs the server far less per row than INSERT ... ON CONFLICT.
+    KEYLINE_RETURN_IF_ERROR(AddCertificateInsert(write_statement, certificates, device_serials));
+  } else {
+    // COPY costs the server far less per row than INSERT for many.
     pqxx::stream_to copy(transaction, "certificates", CertificateCopyColumns());
     for (const IssuanceWrite* write : stored) {
       absl::Status status = CopyCertificate(write->certificate, device_serial_of(write), copy);
@@ -243,15 +279,18 @@ absl::StatusOr<std::vector<absl::Status>> StoreIssuances(
         pqxx::prepare::make_dynamic_params(params.Pointers()));
   }
 
-  ApplyEnrollments(transaction, enrollments, state.now);
+  AddEnrollmentUpdates(write_statement, enrollments, read->state.now);
 
   std::vector<const AuditEvent*> events;
   events.reserve(stored.size());
   for (const IssuanceWrite* write : stored) events.push_back(&write->audit);
-  if (absl::StatusOr<int64_t> first_seq = AppendAuditEvents(transaction, events); !first_seq.ok()) {
-    return first_seq.status();
-  }
-  if (by_copy) NotifyCertificatesChanged(transaction);
+  KEYLINE_RETURN_IF_ERROR(
+      AppendAuditEventsAfter(transaction, read->head, events, write_statement).status());
+
+  // The statement notifies the status feed whichever way the certificates went in.
+  static const std::string* const kNotify =
+      new std::string(absl::StrCat("SELECT ", NotifyCertificatesChangedCall()));
+  write_statement.Execute(transaction, "issuance.write", *kNotify);
   return statuses;
 }
 
