@@ -82,7 +82,7 @@ struct Options {
   int batch_size = 5000;
   int inflight = 64;
   int channels = 4;
-  int threads = 2;
+  int threads = 1;
   int setup_threads = 0;
   double warmup_seconds = 3;
   double measure_seconds = 10;
