@@ -32,8 +32,9 @@ class ComposedStatement {
   bool empty() const { return clauses_.empty(); }
 
   // Runs the clauses, then `final_select` (a SELECT without parameters; "SELECT 1" if there is
-  // nothing to read), as a named prepared statement "<prefix>:<clause names>". Throws what
-  // libpqxx throws.
+  // nothing to read), as a named prepared statement "<prefix>:<clause names>": one prefix must
+  // always come with the same final_select (libpqxx refuses a name redefined with other SQL).
+  // Throws what libpqxx throws.
   pqxx::result Execute(pqxx::transaction_base& transaction, std::string_view prefix,
                        std::string_view final_select) const;
 
