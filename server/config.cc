@@ -58,19 +58,29 @@ absl::Status ReadDays(const YAML::Node& node, const std::string& key, absl::Dura
   return absl::OkStatus();
 }
 
+// An integer count of `unit` (e.g. "seconds") from minimum to maximum; left alone if absent.
+absl::Status ReadInRange(const YAML::Node& node, const std::string& where, const std::string& key,
+                         int minimum, int maximum, const std::string& unit, int* out) {
+  if (!node[key]) return absl::OkStatus();
+  int value = 0;
+  try {
+    value = node[key].as<int>();
+  } catch (const YAML::Exception&) {
+    return absl::InvalidArgumentError(absl::StrCat(where, ".", key, ": not a number of ", unit));
+  }
+  if (value < minimum || value > maximum) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ".", key, ": must be ", minimum, " to ", maximum, " ", unit));
+  }
+  *out = value;
+  return absl::OkStatus();
+}
+
 absl::Status ReadSeconds(const YAML::Node& node, const std::string& where, const std::string& key,
                          int minimum, int maximum, absl::Duration* out) {
-  if (!node[key]) return absl::OkStatus();
   int seconds = 0;
-  try {
-    seconds = node[key].as<int>();
-  } catch (const YAML::Exception&) {
-    return absl::InvalidArgumentError(absl::StrCat(where, ".", key, ": not a number of seconds"));
-  }
-  if (seconds < minimum || seconds > maximum) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(where, ".", key, ": must be ", minimum, " to ", maximum, " seconds"));
-  }
+  if (!node[key]) return absl::OkStatus();
+  KEYLINE_RETURN_IF_ERROR(ReadInRange(node, where, key, minimum, maximum, "seconds", &seconds));
   *out = absl::Seconds(seconds);
   return absl::OkStatus();
 }
@@ -92,10 +102,21 @@ absl::Status ApplyYaml(const YAML::Node& root, Config* config) {
     KEYLINE_RETURN_IF_ERROR(Read(hsm, "sessions", "hsm", &config->hsm.sessions));
   }
   if (const auto database = root["database"]) {
-    KEYLINE_RETURN_IF_ERROR(CheckKeys(database, "database", {"url", "migration_url", "pool_size"}));
+    KEYLINE_RETURN_IF_ERROR(CheckKeys(database, "database",
+                                      {"url", "migration_url", "pool_size",
+                                       "group_commit_wait_microseconds", "group_commit_target"}));
     KEYLINE_RETURN_IF_ERROR(Read(database, "url", "database", &config->database.url));
     KEYLINE_RETURN_IF_ERROR(Read(database, "migration_url", "database", &config->database.migration_url));
     KEYLINE_RETURN_IF_ERROR(Read(database, "pool_size", "database", &config->database.pool_size));
+    // At most 0.1 s: a longer wait would be felt by every caller of an idle server.
+    int wait = static_cast<int>(config->database.group_commit_wait.count());
+    KEYLINE_RETURN_IF_ERROR(ReadInRange(database, "database", "group_commit_wait_microseconds", 0,
+                                        100'000, "microseconds", &wait));
+    config->database.group_commit_wait = std::chrono::microseconds(wait);
+    int target = static_cast<int>(config->database.group_commit_target);
+    KEYLINE_RETURN_IF_ERROR(ReadInRange(database, "database", "group_commit_target", 1,
+                                        kMaxGroupCommitTarget, "rows", &target));
+    config->database.group_commit_target = static_cast<size_t>(target);
   }
   if (const auto grpc = root["grpc"]) {
     KEYLINE_RETURN_IF_ERROR(CheckKeys(grpc, "grpc", {"listen", "server_names", "server_ips"}));

@@ -3,6 +3,7 @@
 // that only the owner can read, least-privilege database role. See README.md for the reference.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -23,10 +24,19 @@ struct HsmConfig {
   size_t sessions = 0;  // 0: one per hardware thread
 };
 
+// The issuance writer's batches hold at most 512 rows (store::IssuanceWriterOptions::max_batch).
+inline constexpr int kMaxGroupCommitTarget = 512;
+
 struct DatabaseConfig {
   std::string url;            // the service's least-privilege login
   std::string migration_url;  // the schema owner, used by `migrate` and `init` only
   size_t pool_size = 8;
+  // The issuance writer's group commit: a batch of fewer than group_commit_target rows waits up
+  // to group_commit_wait for more before its transaction starts. Fewer, fuller transactions cost
+  // PostgreSQL less per certificate under load (bench/enroll: about 60 us of its ~370 per
+  // enrollment); an idle server's callers wait at most group_commit_wait longer. 0: no wait.
+  std::chrono::microseconds group_commit_wait{500};
+  size_t group_commit_target = 8;
 };
 
 struct GrpcConfig {

@@ -63,6 +63,36 @@ ca: {deployments: [icu, ward-7], manufacturers: [acme], device_validity_days: 7}
   EXPECT_EQ(config->StatePath("/abs/x"), "/abs/x");
 }
 
+TEST_F(ConfigTest, ReadsTheGroupCommitWaitAndTarget) {
+  auto defaults = LoadConfig(Write("organization: x\n"));
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->database.group_commit_wait, std::chrono::microseconds(500));
+  EXPECT_EQ(defaults->database.group_commit_target, 8u);
+  auto set =
+      LoadConfig(Write("database: {group_commit_wait_microseconds: 0, group_commit_target: 32}\n"));
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(set->database.group_commit_wait, std::chrono::microseconds(0));
+  EXPECT_EQ(set->database.group_commit_target, 32u);
+}
+
+TEST_F(ConfigTest, RejectsAGroupCommitWaitOrTargetOutOfRange) {
+  const auto message = [this](const std::string& yaml) {
+    const auto config = LoadConfig(Write(yaml));
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument) << yaml;
+    return std::string(config.status().message());
+  };
+  EXPECT_EQ(message("database: {group_commit_wait_microseconds: 100001}\n"),
+            "database.group_commit_wait_microseconds: must be 0 to 100000 microseconds");
+  EXPECT_EQ(message("database: {group_commit_wait_microseconds: -1}\n"),
+            "database.group_commit_wait_microseconds: must be 0 to 100000 microseconds");
+  EXPECT_EQ(message("database: {group_commit_wait_microseconds: soon}\n"),
+            "database.group_commit_wait_microseconds: not a number of microseconds");
+  EXPECT_EQ(message("database: {group_commit_target: 0}\n"),
+            "database.group_commit_target: must be 1 to 512 rows");
+  EXPECT_EQ(message("database: {group_commit_target: 513}\n"),
+            "database.group_commit_target: must be 1 to 512 rows");
+}
+
 TEST_F(ConfigTest, EnvironmentOverridesTheFile) {
   setenv("KEYLINE_DATABASE_URL", "dbname=from-env", 1);
   setenv("KEYLINE_GRPC_LISTEN", "127.0.0.1:0", 1);

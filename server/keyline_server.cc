@@ -57,6 +57,8 @@ absl::Status KeylineServer::Wire() {
 
   store::IssuanceWriterOptions writer_options;
   writer_options.database_url = config_.database.url;
+  writer_options.group_commit_wait = config_.database.group_commit_wait;
+  writer_options.group_commit_target = config_.database.group_commit_target;
   KEYLINE_ASSIGN_OR_RETURN(writer_, store::IssuanceWriter::Start(writer_options));
   KEYLINE_ASSIGN_OR_RETURN(challenge_batcher_,
                            store::ChallengeBatcher::Start({.database_url = config_.database.url}));

@@ -29,7 +29,8 @@ class IssuanceWriterImpl final : public IssuanceWriter {
         connection_(std::move(connection)),
         worker_(
             "issuance writer", "issuance_callback_threw", options_.max_batch, options_.max_queue,
-            [this](std::span<const IssuanceWrite* const> writes) { return WriteBatch(writes); }) {}
+            [this](std::span<const IssuanceWrite* const> writes) { return WriteBatch(writes); },
+            options_.group_commit_wait, options_.group_commit_target) {}
 
   void Submit(IssuanceWrite write, std::function<void(absl::Status)> done) override {
     if (absl::Status status = ValidateIssuanceWrite(write); !status.ok()) {
@@ -163,6 +164,12 @@ absl::StatusOr<std::unique_ptr<IssuanceWriter>> IssuanceWriter::Start(
     const IssuanceWriterOptions& options) {
   if (options.max_batch == 0) return absl::InvalidArgumentError("max_batch: must be > 0");
   if (options.max_queue == 0) return absl::InvalidArgumentError("max_queue: must be > 0");
+  if (options.group_commit_wait.count() < 0) {
+    return absl::InvalidArgumentError("group_commit_wait: must be >= 0");
+  }
+  if (options.group_commit_target == 0 || options.group_commit_target > options.max_batch) {
+    return absl::InvalidArgumentError("group_commit_target: must be 1 to max_batch");
+  }
   absl::StatusOr<std::unique_ptr<pqxx::connection>> connection =
       OpenKeyLookupConnection(options.database_url);
   if (!connection.ok()) return connection.status();

@@ -7,6 +7,7 @@
 // must not block.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -41,6 +42,11 @@ struct IssuanceWriterOptions {
   std::string database_url;   // the service's (least-privilege) connection string
   size_t max_batch = 512;     // rows per transaction at most
   size_t max_queue = 65536;   // Submit fails with ResourceExhausted beyond this many waiting rows
+  // A batch of fewer than group_commit_target rows waits up to group_commit_wait for more before
+  // its transaction starts (BatchWorker's fill wait). 0: what queued during the previous commit
+  // is the batch.
+  std::chrono::microseconds group_commit_wait{0};
+  size_t group_commit_target = 1;
 };
 
 class IssuanceWriter {

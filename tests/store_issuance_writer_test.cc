@@ -282,6 +282,51 @@ TEST_F(IssuanceWriterTest, FullQueueIsResourceExhausted) {
   EXPECT_GE(exhausted, kRows - 2);
 }
 
+TEST_F(IssuanceWriterTest, RowsShortOfTheGroupCommitTargetWaitAndCommitTogether) {
+  constexpr size_t kRows = 3;
+  Completions completions(kRows);
+  {
+    // Ten minutes: only reaching the target can end this wait within the test's time.
+    absl::StatusOr<std::unique_ptr<IssuanceWriter>> writer =
+        IssuanceWriter::Start({.database_url = database_.app_url,
+                               .group_commit_wait = std::chrono::minutes(10),
+                               .group_commit_target = kRows});
+    ASSERT_TRUE(writer.ok()) << writer.status();
+    (*writer)->Submit(TestIssuance(ca_id_, TestSerial(12, 0)), completions.Callback(0));
+    // Without the wait, the writer would commit the first row alone meanwhile.
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    for (size_t i = 1; i < kRows; ++i) {
+      (*writer)->Submit(TestIssuance(ca_id_, TestSerial(12, i)), completions.Callback(i));
+    }
+    for (const absl::Status& status : completions.Wait()) EXPECT_TRUE(status.ok()) << status;
+  }
+  pqxx::connection connection(database_.superuser_url);
+  pqxx::nontransaction read(connection);
+  const pqxx::row rows = read.exec1(
+      "SELECT count(*), count(DISTINCT xmin::text) FROM certificates WHERE profile = 'device'");
+  EXPECT_EQ(rows[0].as<int>(), static_cast<int>(kRows));
+  EXPECT_EQ(rows[1].as<int>(), 1) << "the rows were committed by more than one transaction";
+}
+
+TEST_F(IssuanceWriterTest, GroupCommitSettingsOutOfRangeAreInvalid) {
+  const auto start = [this](std::chrono::microseconds wait, size_t target) {
+    return IssuanceWriter::Start({.database_url = database_.app_url,
+                                  .max_batch = 16,
+                                  .group_commit_wait = wait,
+                                  .group_commit_target = target})
+        .status();
+  };
+  const absl::Status negative_wait = start(std::chrono::microseconds(-1), 1);
+  EXPECT_EQ(negative_wait.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(negative_wait.message(), "group_commit_wait: must be >= 0");
+  for (const size_t target : {size_t{0}, size_t{17}}) {
+    const absl::Status status = start(std::chrono::microseconds(100), target);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << target;
+    EXPECT_EQ(status.message(), "group_commit_target: must be 1 to max_batch") << target;
+  }
+  EXPECT_TRUE(start(std::chrono::microseconds(100), 16).ok());
+}
+
 TEST_F(IssuanceWriterTest, UnreachableDatabaseAtStartIsUnavailable) {
   const auto writer = IssuanceWriter::Start(
       {.database_url = database_.app_url + " host=" + cluster_->directory() + "/nonexistent"});

@@ -19,9 +19,19 @@
 #
 # keyline_status_yaml, when set before keyline_start, holds more keys of the status: section
 # (YAML lines indented by two spaces, e.g. "  threads: 2"), for the benchmarks of that listener.
+#
+# Environment, for every benchmark that starts a keyline-server (server defaults when unset):
+#   GROUP_COMMIT_WAIT_US, GROUP_COMMIT_TARGET   database.group_commit_wait_microseconds and
+#                           database.group_commit_target (README); GROUP_COMMIT_WAIT_US=0 measures
+#                           the issuance writer without its fill wait
 
 server_pid=''
 keyline_status_yaml=${keyline_status_yaml:-}
+keyline_database_yaml=''
+[ -z "${GROUP_COMMIT_WAIT_US:-}" ] ||
+  keyline_database_yaml+="  group_commit_wait_microseconds: $GROUP_COMMIT_WAIT_US"$'\n'
+[ -z "${GROUP_COMMIT_TARGET:-}" ] ||
+  keyline_database_yaml+="  group_commit_target: $GROUP_COMMIT_TARGET"$'\n'
 
 keyline_start() {
   grpc_port=''
@@ -41,7 +51,7 @@ hsm:
 database:
   url: "$app_url"
   migration_url: "$owner_url"
-grpc:
+${keyline_database_yaml}grpc:
   listen: 127.0.0.1:$grpc_port
 status:
   listen: 127.0.0.1:$status_port
