@@ -33,10 +33,10 @@ struct DatabaseConfig {
   size_t pool_size = 8;
   // The issuance writer's group commit: a batch of fewer than group_commit_target rows waits up
   // to group_commit_wait for more before its transaction starts. Fewer, fuller transactions cost
-  // PostgreSQL less per certificate under load (bench/enroll: about 60 us of its ~370 per
+  // PostgreSQL less per certificate under load (bench/enroll: about 70 of its ~350 us per
   // enrollment); an idle server's callers wait at most group_commit_wait longer. 0: no wait.
-  std::chrono::microseconds group_commit_wait{500};
-  size_t group_commit_target = 8;
+  std::chrono::microseconds group_commit_wait{1000};
+  size_t group_commit_target = 16;
 };
 
 struct GrpcConfig {

@@ -66,8 +66,8 @@ ca: {deployments: [icu, ward-7], manufacturers: [acme], device_validity_days: 7}
 TEST_F(ConfigTest, ReadsTheGroupCommitWaitAndTarget) {
   auto defaults = LoadConfig(Write("organization: x\n"));
   ASSERT_TRUE(defaults.ok()) << defaults.status();
-  EXPECT_EQ(defaults->database.group_commit_wait, std::chrono::microseconds(500));
-  EXPECT_EQ(defaults->database.group_commit_target, 8u);
+  EXPECT_EQ(defaults->database.group_commit_wait, std::chrono::microseconds(1000));
+  EXPECT_EQ(defaults->database.group_commit_target, 16u);
   auto set =
       LoadConfig(Write("database: {group_commit_wait_microseconds: 0, group_commit_target: 32}\n"));
   ASSERT_TRUE(set.ok()) << set.status();
