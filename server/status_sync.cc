@@ -12,11 +12,11 @@ namespace {
 constexpr absl::Duration kLookBack = absl::Seconds(10);
 constexpr absl::Duration kWaitSlice = absl::Milliseconds(250);
 // At most one change read per this long: under an issuance load every group commit notifies (a
-// few hundred a second), and each read costs PostgreSQL and this server a transaction of seven
-// statements. A notification after a quiet spell is read at once; those of a burst wait for the
-// gap and are read together, so a revocation reaches OCSP within milliseconds, and so does a
-// new certificate (whose status is "unknown" until then: a device that enrolled may be checked
-// at once; 100 ms made ca_rotation_test's immediate OCSP check fail). During the gap the thread
+// few hundred a second), and each read costs PostgreSQL and this server a statement. A
+// notification after a quiet spell is read at once; those of a burst wait for the gap and are
+// read together, so a revocation reaches OCSP within milliseconds, and so does a new
+// certificate (whose status is "unknown" until then: a device that enrolled may be checked at
+// once; 100 ms made ca_rotation_test's immediate OCSP check fail). During the gap the thread
 // sleeps rather than waking for each notification (a wake-up per group commit cost ~4% of the
 // server's CPU under enrollment load); the notifications wait in the socket meanwhile.
 constexpr absl::Duration kMinReadGap = absl::Milliseconds(20);

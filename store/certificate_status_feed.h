@@ -50,9 +50,12 @@ const std::string& NotifyCertificatesChangedCall();
     ConnectionPool& pool, absl::FunctionRef<void(const CertificateStatusRow&)> row_callback);
 
 // Certificates issued or revoked at or after `since`; returns the snapshot's database time.
+// One statement (ChangedStatusesSql), for reads of a few rows many times a second.
 [[nodiscard]] absl::StatusOr<absl::Time> ReadChangedStatuses(
     ConnectionPool& pool, absl::Time since,
     absl::FunctionRef<void(const CertificateStatusRow&)> row_callback);
+// That statement, for tests of its plan.
+std::string ChangedStatusesSql(absl::Time since);
 
 // A dedicated connection LISTENing on kCertificatesChangedChannel. Not thread-safe: one thread
 // owns it.
