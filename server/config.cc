@@ -1,10 +1,10 @@
 #include "server/config.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <set>
-
-#include <yaml-cpp/yaml.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -12,6 +12,7 @@
 #include "common/absl_compat.h"
 #include "common/status_macros.h"
 #include "hsm/pkcs11_uri.h"
+#include "store/issuance_writer.h"
 
 namespace keyline::server {
 namespace {
@@ -113,9 +114,11 @@ absl::Status ApplyYaml(const YAML::Node& root, Config* config) {
     KEYLINE_RETURN_IF_ERROR(ReadInRange(database, "database", "group_commit_wait_microseconds", 0,
                                         100'000, "microseconds", &wait));
     config->database.group_commit_wait = std::chrono::microseconds(wait);
+    // No more than the issuance writer's batches can hold.
     int target = static_cast<int>(config->database.group_commit_target);
     KEYLINE_RETURN_IF_ERROR(ReadInRange(database, "database", "group_commit_target", 1,
-                                        kMaxGroupCommitTarget, "rows", &target));
+                                        static_cast<int>(store::IssuanceWriterOptions{}.max_batch),
+                                        "rows", &target));
     config->database.group_commit_target = static_cast<size_t>(target);
   }
   if (const auto grpc = root["grpc"]) {

@@ -24,9 +24,6 @@ struct HsmConfig {
   size_t sessions = 0;  // 0: one per hardware thread
 };
 
-// The issuance writer's batches hold at most 512 rows (store::IssuanceWriterOptions::max_batch).
-inline constexpr int kMaxGroupCommitTarget = 512;
-
 struct DatabaseConfig {
   std::string url;            // the service's least-privilege login
   std::string migration_url;  // the schema owner, used by `migrate` and `init` only
