@@ -146,8 +146,8 @@ store::IssuanceWrite TestEnrollmentIssuance(int32_t issuer_id, const std::string
 }
 
 absl::StatusOr<EnrollmentWorld> SeedEnrollmentWorld(store::ConnectionPool& pool,
-                                                    const std::string& deployment,
-                                                    size_t devices) {
+                                                    const std::string& deployment, size_t devices,
+                                                    size_t attestation_certificate_bytes) {
   EnrollmentWorld world;
   absl::StatusOr<int32_t> manufacturer = store::ManufacturerRepository(pool).Add(
       TestManufacturer(absl::StrCat("maker-for-", deployment)), "system:test");
@@ -166,6 +166,10 @@ absl::StatusOr<EnrollmentWorld> SeedEnrollmentWorld(store::ConnectionPool& pool,
     for (size_t i = start; i < std::min(devices, start + kBatch); ++i) {
       std::string serial = absl::StrFormat("%s-dev-%05d", deployment, i);
       batch.push_back(TestDevice(world.manufacturer_id, serial));
+      std::string& certificate = batch.back().device.attestation_certificate_der;
+      if (certificate.size() < attestation_certificate_bytes) {
+        certificate.resize(attestation_certificate_bytes, '\x5a');
+      }
       vouchers.push_back(TestVoucher(serial, deployment));
       world.device_serials.push_back(std::move(serial));
     }

@@ -79,10 +79,11 @@ struct EnrollmentWorld {
 };
 
 // As the service would: a trusted manufacturer, a deployment CA and `devices` devices registered
-// and claimed by `deployment` (in batches of 5,000).
-[[nodiscard]] absl::StatusOr<EnrollmentWorld> SeedEnrollmentWorld(store::ConnectionPool& pool,
-                                                                  const std::string& deployment,
-                                                                  size_t devices);
+// and claimed by `deployment` (in batches of 5,000). Their attestation certificates are a few
+// dozen octets unless padded to `attestation_certificate_bytes`, for rows of a real size.
+[[nodiscard]] absl::StatusOr<EnrollmentWorld> SeedEnrollmentWorld(
+    store::ConnectionPool& pool, const std::string& deployment, size_t devices,
+    size_t attestation_certificate_bytes = 0);
 
 // The single bigint of `sql` (e.g. "SELECT count(*) FROM devices"), run through `pool`.
 [[nodiscard]] absl::StatusOr<int64_t> QueryCount(store::ConnectionPool& pool,
