@@ -69,6 +69,7 @@ run_cfssl() {
   local connections warm line rows_before=0 rows_after stored answered failed rate cpu
   local cpu_before cpu_pg_before
   for connections in $wrk_connections; do
+    [ -z "$db_config" ] || postgres_quiesce
     [ -z "$db_config" ] || rows_before=$("${psql[@]}" "$cfssl_db" -tAc "SELECT count(*) FROM certificates")
     cpu_before=$(cpu_ticks "$cfssl_pid")
     cpu_pg_before=$(postgres_cpu_ticks)
