@@ -6,6 +6,10 @@
 #                           string for psql on database keyline) and superuser_db
 #   postgres_cpu_ticks      CPU ticks used so far by the whole PostgreSQL server
 #   postgres_quiesce        VACUUM (ANALYZE) of every database, before a measured window
+#   postgres_statement_stats_enable   restarts the cluster with pg_stat_statements loaded
+#   postgres_statement_stats_reset    forgets what it counted so far
+#   postgres_statement_stats_report DB N   the statements that took PostgreSQL longest in
+#                           database DB since the reset, in us per operation of N operations
 #   "${psql[@]}" DB ...     psql that stops at the first error, quietly
 
 psql=(psql -X -q -v ON_ERROR_STOP=1)
@@ -58,4 +62,35 @@ postgres_cpu_ticks() {
   } | awk '{ postmaster = ($1 == "postmaster"); sub(/^.*\) /, "")
              ticks += $12 + $13; if (postmaster) ticks += $14 + $15 }
            END { print ticks + 0 }'
+}
+
+# Where PostgreSQL's time goes, statement by statement (PERF=1 of the benchmarks that use it).
+# Not on by default: the extension itself costs a little on every statement. Time spent in
+# nested statements (foreign-key checks, triggers) counts toward the statement that ran them.
+postgres_statement_stats_enable() {
+  "${psql[@]}" "$superuser_db" \
+    -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'" >/dev/null
+  scripts/pg-cluster stop "$pg_dir"
+  scripts/pg-cluster start "$pg_dir" "$pg_port"
+  "${psql[@]}" "$superuser_db" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+}
+
+postgres_statement_stats_reset() {
+  "${psql[@]}" "$superuser_db" -tAc "SELECT pg_stat_statements_reset()" >/dev/null
+}
+
+postgres_statement_stats_report() {
+  local database=$1 operations=$2
+  [ "$operations" -gt 0 ] || return 0
+  echo "    PostgreSQL execution time by statement (pg_stat_statements), per operation:" >&2
+  "${psql[@]}" "$superuser_db" -tA -F $'\t' -v db="$database" -v n="$operations" <<'SQL' |
+SELECT round((sum(s.total_exec_time) OVER () * 1000 / :n)::numeric, 1), s.calls, s.rows,
+       round((s.total_exec_time * 1000 / :n)::numeric, 1),
+       left(regexp_replace(s.query, '\s+', ' ', 'g'), 110)
+FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+WHERE d.datname = :'db'
+ORDER BY s.total_exec_time DESC LIMIT 8
+SQL
+    awk -F'\t' 'NR == 1 { printf "    %8s us in all statements\n", $1 }
+                 { printf "    %8s us  %7d calls  %7d rows  %s\n", $4, $2, $3, $5 }' >&2
 }
