@@ -65,8 +65,10 @@ postgres_cpu_ticks() {
 }
 
 # Where PostgreSQL's time goes, statement by statement (PERF=1 of the benchmarks that use it).
-# Not on by default: the extension itself costs a little on every statement. Time spent in
-# nested statements (foreign-key checks, triggers) counts toward the statement that ran them.
+# Not on by default: the extension itself costs a little on every statement. What it counts is
+# execution: Bind (parameter parsing), ExecutorStart and commit are outside it, so the total is
+# well below PostgreSQL's CPU. Immediate foreign-key checks count toward their statement;
+# deferred ones run at COMMIT and appear as statements of their own.
 postgres_statement_stats_enable() {
   "${psql[@]}" "$superuser_db" \
     -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'" >/dev/null
