@@ -68,6 +68,7 @@ void CertificateIssuance::Attempt(std::shared_ptr<IssuanceJob> job, Done done, i
                      return Attempt(std::move(job), std::move(done), attempt + 1);
                    }
                    if (!status.ok()) return done(status);
+                   if (stored_) stored_(issued);
                    done(std::move(issued));
                  });
 }

@@ -1,6 +1,7 @@
 // Issuance of one certificate end to end: fresh serial, template from the profile, signature in
 // the HSM (on the calling thread), then the certificate, its operator row and its audit event go
-// to the group-commit writer; `done` runs when they are durable.
+// to the group-commit writer; `done` runs when they are durable, right after `stored` (if set)
+// was told of the certificate.
 //
 // A serial that collides with a stored one (126 random bits: it does not happen, but the primary
 // key would catch it) is re-issued with a fresh serial, up to three times.
@@ -52,9 +53,14 @@ struct SignedCertificate {
 class CertificateIssuance {
  public:
   using Done = std::function<void(absl::StatusOr<IssuedCertificate>)>;
+  // Told of each certificate Issue stored, on the writer's thread, before its `done` runs: the
+  // server's OCSP status index learns of it there, so that its caller, and a relying party the
+  // caller tells, get `good` and not `unknown` from this server. Must not block.
+  using Stored = std::function<void(const IssuedCertificate&)>;
 
-  CertificateIssuance(const ca::ProfileSettings& settings, store::IssuanceWriter& writer)
-      : settings_(settings), writer_(writer) {}
+  CertificateIssuance(const ca::ProfileSettings& settings, store::IssuanceWriter& writer,
+                      Stored stored = {})
+      : settings_(settings), writer_(writer), stored_(std::move(stored)) {}
 
   // Signs now, on the calling thread; `done` runs on the writer's thread once the rows are
   // committed (or with the error that stopped them).
@@ -72,6 +78,7 @@ class CertificateIssuance {
 
   const ca::ProfileSettings& settings_;
   store::IssuanceWriter& writer_;
+  const Stored stored_;
 };
 
 }  // namespace keyline::provisioning

@@ -5,7 +5,8 @@
 //
 // About 48 bytes a certificate: a million fit in ~50 MB.
 //
-// Thread safety: Apply from one writer at a time, Lookup from any thread.
+// Thread safety: any method from any thread. Apply is atomic: of two threads applying a new
+// serial at once (the status feed and the issuing writer), one sees kIssued.
 #pragma once
 
 #include <array>

@@ -73,7 +73,16 @@ absl::Status KeylineServer::Wire() {
   audit_checkpointer_ =
       std::make_unique<AuditCheckpointer>(*audit_log_, *audit_checkpoints_, *audit_signer_.key);
 
-  issuance_ = std::make_unique<provisioning::CertificateIssuance>(config_.profiles, *writer_);
+  // Before gRPC serves: OCSP signers, status and first CRLs are ready when health says SERVING.
+  KEYLINE_ASSIGN_OR_RETURN(status_,
+                           StatusService::Start(config_, *token_, cas_, *pool_, *certificates_));
+  // What this server issues is `good` at its OCSP responder once stored, not only once the
+  // status feed reads it back (which takes milliseconds, long enough for a device that connects
+  // right after enrolling to be refused on `unknown`).
+  issuance_ = std::make_unique<provisioning::CertificateIssuance>(
+      config_.profiles, *writer_, [this](const provisioning::IssuedCertificate& issued) {
+        status_->RecordIssued(issued.issuer->id(), issued.serial);
+      });
   std::vector<provisioning::DeploymentCa> deployment_cas;
   for (const auto& [deployment, deployment_ca] : cas_.deployments) {
     deployment_cas.push_back({deployment, deployment_ca->certificate()});
@@ -122,10 +131,6 @@ absl::Status KeylineServer::Wire() {
   admin_service_ = std::make_unique<provisioning::AdminServiceImpl>(services_);
   factory_service_ = std::make_unique<provisioning::FactoryServiceImpl>(services_);
   enrollment_service_ = std::make_unique<provisioning::EnrollmentServiceImpl>(services_);
-
-  // Before gRPC serves: OCSP signers, status and first CRLs are ready when health says SERVING.
-  KEYLINE_ASSIGN_OR_RETURN(
-      status_, StatusService::Start(config_, *token_, cas_, *pool_, *certificates_));
 
   KEYLINE_ASSIGN_OR_RETURN(auto credentials, ServerCredentials(config_));
   grpc::EnableDefaultHealthCheckService(true);
@@ -211,11 +216,11 @@ void KeylineServer::Shutdown(absl::Duration grace) {
   const bool was_serving = grpc_server_ != nullptr && grpc_port_ != 0;
   if (periodic_tasks_) periodic_tasks_->Stop();
   if (grpc_server_) grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
-  status_.reset();
   // Before the executor: the batcher's callbacks may hand work to it.
   challenge_batcher_.reset();  // answers what is queued
   executor_.reset();           // finishes queued work
-  writer_.reset();    // commits what is queued
+  writer_.reset();             // commits what is queued, telling status_ of what it stored
+  status_.reset();
   if (was_serving) LogEvent(spdlog::level::info, "server.stopped");
 }
 

@@ -126,6 +126,16 @@ std::shared_ptr<const ocsp::OcspIssuer> StatusService::IssuerFor(int32_t ca_id) 
   return it == signers_.end() ? nullptr : it->second.issuer;
 }
 
+void StatusService::RecordIssued(int32_t issuer_id, std::string_view serial) {
+  store::CertificateStatusRow row;
+  row.issuer_id = issuer_id;
+  row.serial = std::string(serial);
+  // kNone when the status feed got there first.
+  if (index_->Apply(row) == CertificateStatusIndex::Change::kIssued) {
+    OnChange(row, CertificateStatusIndex::Change::kIssued, false);
+  }
+}
+
 void StatusService::OnChange(const store::CertificateStatusRow& row,
                              CertificateStatusIndex::Change change, bool initial) {
   if (change == CertificateStatusIndex::Change::kRevoked) crls_->Add(row);

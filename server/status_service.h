@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "http/http_server.h"
@@ -43,6 +44,11 @@ class StatusService {
   // must outlive the service): its OCSP signer, its CRL builder seeded with any revocation of
   // its certificates already stored, and its first CRLs.
   absl::Status AddCa(const ca::IssuingCa& ca);
+
+  // A certificate this server just stored (committed): answered `good` from now on, without
+  // waiting for the status feed to read it back. A cached `unknown` for it is dropped. Any
+  // thread; a revocation already known for the serial stays.
+  void RecordIssued(int32_t issuer_id, std::string_view serial);
   uint16_t port() const { return http_->port(); }
 
  private:

@@ -2,11 +2,11 @@
 // (a second token stands for the devices' secure elements): a factory station registers 100
 // devices, an admin claims them, each enrolls; certificates are checked by openssl; retries of
 // one request_id yield one certificate; renewal over mTLS; decommissioning.
+#include <gtest/gtest.h>
+
 #include <fstream>
 #include <set>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
 #include "ca/certificate_der.h"
@@ -14,6 +14,7 @@
 #include "ca/software_key.h"
 #include "common/hex.h"
 #include "tests/support/fleet.h"
+#include "tests/support/ocsp_answer.h"
 
 namespace keyline {
 namespace {
@@ -104,6 +105,28 @@ TEST_F(EnrollmentTest, HundredDevicesAreManufacturedClaimedAndEnrolled) {
   ASSERT_TRUE(described.ok());
   EXPECT_EQ(described->state(), "enrolled");
   EXPECT_EQ(described->deployment(), "default");
+}
+
+// A device that just enrolled is typically checked at once: it connects to a broker that asks
+// OCSP about its new certificate. The server that issued it must already say `good`, not
+// `unknown` (which relying parties cache until its nextUpdate) while its status feed catches up.
+TEST_F(EnrollmentTest, TheIssuingServerAnswersGoodAtOcspAsSoonAsEnrollmentReturns) {
+  std::vector<SimulatedDevice> devices = ManufactureAndClaim("fresh-status", 50);
+  ASSERT_EQ(devices.size(), 50u);
+  const auto channel = fleet_->Anonymous();
+  const std::string ocsp_url = fleet_->environment().status_url() + "/ocsp";
+  for (auto& device : devices) {
+    auto enrolled = testing::Enroll(channel, device, fleet_->secure_element());
+    ASSERT_TRUE(enrolled.ok()) << device.serial << ": " << enrolled.status();
+    const auto& issued = enrolled->certificate();
+    ASSERT_GE(issued.chain_size(), 1);
+    auto certificate = ca::ParseCertificateDer(issued.certificate());
+    auto issuer = ca::ParseCertificateDer(issued.chain(0));
+    ASSERT_TRUE(certificate.ok() && issuer.ok());
+    auto answer = testing::OcspAnswerOf(ocsp_url, issuer->get(), ca::SerialOf(certificate->get()));
+    ASSERT_TRUE(answer.ok()) << answer.status();
+    EXPECT_EQ(cli::OcspCertificateStatusName(*answer), "good") << device.serial;
+  }
 }
 
 TEST_F(EnrollmentTest, AGatewayRelaysEnrollmentAndTheAuditEventNamesIt) {

@@ -17,9 +17,9 @@
 #include "absl/time/clock.h"
 #include "ca/certificate_der.h"
 #include "ca/serial_number.h"
-#include "cli/ocsp_client.h"
 #include "keyline/v1/admin.grpc.pb.h"
 #include "tests/support/fleet.h"
+#include "tests/support/ocsp_answer.h"
 
 namespace keyline {
 namespace {
@@ -29,22 +29,6 @@ constexpr int kBurstThreads = 4;
 constexpr int kBurstPerThread = 10;
 constexpr absl::Duration kAllowed = absl::Seconds(1);  // DESIGN.md
 constexpr absl::Duration kGiveUp = absl::Seconds(10);
-
-// Replica B's verified, pre-signed (no nonce) answer for `serial`.
-absl::StatusOr<cli::OcspCertificateStatus> AnswerOf(const std::string& url, X509* issuer,
-                                                    const std::string& serial) {
-  cli::OcspRequestOptions options;
-  options.serial = serial;
-  options.nonce = false;
-  absl::StatusOr<cli::PreparedOcspRequest> request = cli::BuildOcspRequest(options, issuer);
-  if (!request.ok()) return request.status();
-  absl::StatusOr<std::string> response = cli::PostOcspRequest(url, request->der, absl::Seconds(5));
-  if (!response.ok()) return response.status();
-  absl::StatusOr<cli::OcspVerdict> verdict =
-      cli::VerifyOcspResponse(*response, *request, issuer, absl::Now());
-  if (!verdict.ok()) return verdict.status();
-  return verdict->status;
-}
 
 TEST(StatusPropagationTest, ARevocationThroughReplicaAIsAnsweredByReplicaBWithinOneSecond) {
   auto fleet = testing::Fleet::Create({}, "propagation-se");
@@ -76,7 +60,7 @@ TEST(StatusPropagationTest, ARevocationThroughReplicaAIsAnsweredByReplicaBWithin
     auto leaf = ca::ParseCertificateDer(device.attestation_chain.at(0));
     ASSERT_TRUE(leaf.ok()) << leaf.status();
     serials.push_back(ca::SerialOf(leaf->get()));
-    auto before = AnswerOf(replica_b_url, issuer->get(), serials.back());
+    auto before = testing::OcspAnswerOf(replica_b_url, issuer->get(), serials.back());
     ASSERT_TRUE(before.ok()) << before.status();
     ASSERT_EQ(*before, cli::OcspCertificateStatus::kGood) << device.serial;
   }
@@ -99,7 +83,7 @@ TEST(StatusPropagationTest, ARevocationThroughReplicaAIsAnsweredByReplicaBWithin
 
     absl::StatusOr<cli::OcspCertificateStatus> answer;
     do {
-      answer = AnswerOf(replica_b_url, issuer->get(), serial);
+      answer = testing::OcspAnswerOf(replica_b_url, issuer->get(), serial);
       ASSERT_TRUE(answer.ok()) << answer.status();
     } while (*answer != cli::OcspCertificateStatus::kRevoked && absl::Now() - start < kGiveUp);
     const absl::Duration seen_after = absl::Now() - start;
@@ -139,7 +123,7 @@ TEST(StatusPropagationTest, ARevocationThroughReplicaAIsAnsweredByReplicaBWithin
   for (int i = 0; i < kBurst; ++i) {
     absl::StatusOr<cli::OcspCertificateStatus> answer;
     do {
-      answer = AnswerOf(replica_b_url, issuer->get(), burst[i]);
+      answer = testing::OcspAnswerOf(replica_b_url, issuer->get(), burst[i]);
       ASSERT_TRUE(answer.ok()) << answer.status();
     } while (*answer != cli::OcspCertificateStatus::kRevoked && absl::Now() - started[i] < kGiveUp);
     ASSERT_EQ(*answer, cli::OcspCertificateStatus::kRevoked) << "burst revocation " << i;
