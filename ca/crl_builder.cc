@@ -12,6 +12,7 @@
 #include "ca/x509_signing.h"
 #include "common/absl_compat.h"
 #include "common/der_encoding.h"
+#include "common/der_writer.h"
 #include "common/digests.h"
 #include "common/openssl_error.h"
 #include "common/status_macros.h"
@@ -19,12 +20,9 @@
 namespace keyline::ca {
 namespace {
 
-constexpr uint8_t kTagBitString = 0x03;
-constexpr uint8_t kTagOctetString = 0x04;
-constexpr uint8_t kTagSequence = 0x30;
-constexpr uint8_t kTagContext0 = 0xa0;           // [0], constructed
-constexpr uint8_t kTagKeyIdentifier = 0x80;      // AuthorityKeyIdentifier [0] IMPLICIT
-constexpr uint8_t kTagUniformResourceId = 0x86;  // GeneralName [6] IMPLICIT IA5String
+constexpr uint8_t kTagContext0 = der::ContextConstructed(0);
+constexpr uint8_t kTagKeyIdentifier = der::ContextPrimitive(0);      // AuthorityKeyIdentifier
+constexpr uint8_t kTagUniformResourceId = der::ContextPrimitive(6);  // GeneralName, IA5String
 
 // Extension OIDs (id-ce, 2.5.29.x) as DER, and BOOLEAN TRUE for critical extensions.
 constexpr std::string_view kOidAuthorityKeyId = "\x06\x03\x55\x1d\x23";
@@ -43,16 +41,15 @@ constexpr std::string_view kVersion2 = "\x02\x01\x01";
 constexpr size_t kRememberedFullCrls = 16;
 
 std::string Extension(std::string_view oid, bool critical, std::string_view value) {
-  return DerTlv(kTagSequence,
-                absl::StrCat(AsAbsl(oid), critical ? AsAbsl(kCritical) : "",
-                             AsAbsl(DerTlv(kTagOctetString, value))));
+  return der::Tlv(der::kSequence, absl::StrCat(AsAbsl(oid), critical ? AsAbsl(kCritical) : "",
+                                               AsAbsl(der::Tlv(der::kOctetString, value))));
 }
 
 // DistributionPoint / IssuingDistributionPoint content: distributionPoint [0] { fullName [0]
 // { uniformResourceIdentifier [6] url } } (RFC 5280 4.2.1.13, 5.2.5; the CHOICE makes the outer
 // tag explicit).
 std::string DistributionPointName(std::string_view url) {
-  return DerTlv(kTagContext0, DerTlv(kTagContext0, DerTlv(kTagUniformResourceId, url)));
+  return der::Tlv(kTagContext0, der::Tlv(kTagContext0, der::Tlv(kTagUniformResourceId, url)));
 }
 
 // The largest DER ECDSA-Sig-Value for the key: two INTEGERs of the field size plus a sign octet.
@@ -117,15 +114,17 @@ CrlBuilder::CrlBuilder(EvpPkeyPtr ca_public_key, std::string issuer_name_der, st
       issuer_name_der_(std::move(issuer_name_der)),
       crl_url_(std::move(crl_url)),
       delta_crl_url_(DeltaCrlUrl(crl_url_)),
-      authority_key_id_extension_(Extension(
-          kOidAuthorityKeyId, false, DerTlv(kTagSequence, DerTlv(kTagKeyIdentifier, key_id)))),
+      authority_key_id_extension_(
+          Extension(kOidAuthorityKeyId, false,
+                    der::Tlv(der::kSequence, der::Tlv(kTagKeyIdentifier, key_id)))),
       distribution_point_extension_(
           self_issued ? std::string()
                       : Extension(kOidIssuingDistributionPoint, true,
-                                  DerTlv(kTagSequence, DistributionPointName(crl_url_)))),
-      freshest_crl_extension_(Extension(
-          kOidFreshestCrl, false,
-          DerTlv(kTagSequence, DerTlv(kTagSequence, DistributionPointName(delta_crl_url_))))) {}
+                                  der::Tlv(der::kSequence, DistributionPointName(crl_url_)))),
+      freshest_crl_extension_(
+          Extension(kOidFreshestCrl, false,
+                    der::Tlv(der::kSequence,
+                             der::Tlv(der::kSequence, DistributionPointName(delta_crl_url_))))) {}
 
 void CrlBuilder::Reserve(size_t entries) {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -264,7 +263,7 @@ absl::StatusOr<BuiltCrl> CrlBuilder::Build(uint64_t crl_number,
   std::string head = absl::StrCat(AsAbsl(kVersion2), AsAbsl(algorithm), issuer_name_der_);
   AppendCrlTime(head, this_update);
   AppendCrlTime(head, next_update);
-  if (entry_count > 0) AppendDerHeader(head, kTagSequence, entry_bytes);
+  if (entry_count > 0) der::AppendHeader(head, der::kSequence, entry_bytes);
 
   std::string extensions = absl::StrCat(
       authority_key_id_extension_,
@@ -273,16 +272,16 @@ absl::StatusOr<BuiltCrl> CrlBuilder::Build(uint64_t crl_number,
           ? Extension(kOidDeltaCrlIndicator, true, DerUnsignedInteger(*base_crl_number))
           : std::string(),
       distribution_point_extension_, base_crl_number.has_value() ? "" : freshest_crl_extension_);
-  const std::string tail = DerTlv(kTagContext0, DerTlv(kTagSequence, extensions));
+  const std::string tail = der::Tlv(kTagContext0, der::Tlv(der::kSequence, extensions));
 
   const size_t tbs_content = head.size() + entry_bytes + tail.size();
-  const size_t tbs_bytes = DerHeaderSize(tbs_content) + tbs_content;
+  const size_t tbs_bytes = der::HeaderSize(tbs_content) + tbs_content;
   const size_t max_signature = MaxSignatureBytes(signer.algorithm());
   const size_t max_outer_content =
-      tbs_bytes + algorithm.size() + DerHeaderSize(max_signature + 1) + 1 + max_signature;
+      tbs_bytes + algorithm.size() + der::HeaderSize(max_signature + 1) + 1 + max_signature;
   // The outer SEQUENCE's length depends on the signature's, known only after signing: leave room
   // for the longest header and fill it in last.
-  const size_t reserved_header = DerHeaderSize(max_outer_content);
+  const size_t reserved_header = der::HeaderSize(max_outer_content);
 
   std::string der;
   der.reserve(reserved_header + max_outer_content);
@@ -299,7 +298,7 @@ absl::StatusOr<BuiltCrl> CrlBuilder::Build(uint64_t crl_number,
     return EVP_DigestUpdate(digest_context.get(), bytes.data(), bytes.size()) == 1;
   };
   std::string tbs_header;
-  AppendDerHeader(tbs_header, kTagSequence, tbs_content);
+  der::AppendHeader(tbs_header, der::kSequence, tbs_content);
   bool hashed = append_hashed(tbs_header) && append_hashed(head);
   for (std::string_view piece : pieces) hashed = hashed && append_hashed(piece);
   hashed = hashed && append_hashed(tail);
@@ -316,12 +315,12 @@ absl::StatusOr<BuiltCrl> CrlBuilder::Build(uint64_t crl_number,
     return absl::InternalError("CRL signature: longer than an ECDSA-Sig-Value can be");
   }
   der.append(algorithm);
-  AppendDerHeader(der, kTagBitString, signature.size() + 1);
+  der::AppendHeader(der, der::kBitString, signature.size() + 1);
   der.push_back('\0');  // a whole number of octets: no unused bits
   der.append(signature);
 
   std::string outer_header;
-  AppendDerHeader(outer_header, kTagSequence, der.size() - reserved_header);
+  der::AppendHeader(outer_header, der::kSequence, der.size() - reserved_header);
   if (outer_header.size() == reserved_header) {
     std::memcpy(der.data(), outer_header.data(), outer_header.size());
   } else {

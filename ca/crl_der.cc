@@ -5,27 +5,17 @@
 #include "absl/strings/str_cat.h"
 #include "ca/revocation_reason.h"
 #include "common/absl_compat.h"
+#include "common/der_writer.h"
 #include "common/utc_civil_time.h"
 
 namespace keyline::ca {
 namespace {
 
-// 0001-01-01T00:00:00Z and 10000-01-01T00:00:00Z: the range a four-digit year can name.
-constexpr int64_t kFirstEncodableSecond = -62135596800;
-constexpr int64_t kPastLastEncodableSecond = 253402300800;
-
-constexpr uint8_t kTagInteger = 0x02;
-constexpr uint8_t kTagOctetString = 0x04;
-constexpr uint8_t kTagEnumerated = 0x0a;
-constexpr uint8_t kTagUtcTime = 0x17;
-constexpr uint8_t kTagGeneralizedTime = 0x18;
-constexpr uint8_t kTagSequence = 0x30;
-
 // Writes tag, length and "[YY]YYMMDDHHMMSSZ"; returns the end.
 char* WriteTime(char* out, absl::Time time, bool force_generalized) {
   const UtcCivilSecond civil = ToUtcCivil(absl::ToUnixSeconds(time));
   const bool utc = !force_generalized && civil.year >= 1950 && civil.year <= 2049;
-  *out++ = static_cast<char>(utc ? kTagUtcTime : kTagGeneralizedTime);
+  *out++ = static_cast<char>(utc ? der::kUtcTime : der::kGeneralizedTime);
   *out++ = static_cast<char>(utc ? 13 : 15);
   const auto year = static_cast<unsigned>(civil.year);
   if (!utc) out = WriteTwoDigits(out, year / 100);
@@ -55,8 +45,7 @@ absl::Status CheckCrlReason(int reason, std::string_view field) {
 }
 
 absl::Status CheckCrlTime(absl::Time time, std::string_view field) {
-  if (time < absl::FromUnixSeconds(kFirstEncodableSecond) ||
-      time >= absl::FromUnixSeconds(kPastLastEncodableSecond)) {
+  if (!der::IsEncodableTime(time)) {
     return absl::InvalidArgumentError(
         absl::StrCat(AsAbsl(field), ": outside the years 0001-9999 a Time can encode"));
   }
@@ -82,35 +71,6 @@ absl::Status SerialIntegerContent(std::string_view magnitude, std::string_view f
   return absl::OkStatus();
 }
 
-size_t DerHeaderSize(size_t content_length) {
-  if (content_length < 0x80) return 2;
-  size_t octets = 0;
-  for (size_t rest = content_length; rest > 0; rest >>= 8) ++octets;
-  return 2 + octets;
-}
-
-void AppendDerHeader(std::string& out, uint8_t tag, size_t content_length) {
-  out.push_back(static_cast<char>(tag));
-  if (content_length < 0x80) {
-    out.push_back(static_cast<char>(content_length));
-    return;
-  }
-  size_t octets = 0;
-  for (size_t rest = content_length; rest > 0; rest >>= 8) ++octets;
-  out.push_back(static_cast<char>(0x80 | octets));
-  for (size_t i = octets; i > 0; --i) {
-    out.push_back(static_cast<char>((content_length >> (8 * (i - 1))) & 0xff));
-  }
-}
-
-std::string DerTlv(uint8_t tag, std::string_view content) {
-  std::string out;
-  out.reserve(DerHeaderSize(content.size()) + content.size());
-  AppendDerHeader(out, tag, content.size());
-  out.append(content);
-  return out;
-}
-
 std::string DerUnsignedInteger(uint64_t value) {
   std::string content;
   for (int shift = 56; shift >= 0; shift -= 8) {
@@ -119,7 +79,7 @@ std::string DerUnsignedInteger(uint64_t value) {
     if (content.empty() && (static_cast<unsigned char>(byte) & 0x80)) content.push_back('\0');
     content.push_back(byte);
   }
-  return DerTlv(kTagInteger, content);
+  return der::Tlv(der::kInteger, content);
 }
 
 void AppendCrlTime(std::string& out, absl::Time time) {
@@ -132,7 +92,7 @@ size_t EncodeRevokedEntry(std::string_view serial_content, absl::Time revoked_at
                           int reason, std::optional<absl::Time> invalidity_date,
                           char (&out)[kMaxRevokedEntryBytes]) {
   char* cursor = out + 2;  // SEQUENCE header, filled in last
-  *cursor++ = static_cast<char>(kTagInteger);
+  *cursor++ = static_cast<char>(der::kInteger);
   *cursor++ = static_cast<char>(serial_content.size());
   std::memcpy(cursor, serial_content.data(), serial_content.size());
   cursor += serial_content.size();
@@ -144,19 +104,19 @@ size_t EncodeRevokedEntry(std::string_view serial_content, absl::Time revoked_at
     cursor += 2;  // SEQUENCE OF Extension header
     if (has_reason) {
       // Extension { id-ce-cRLReasons 2.5.29.21, OCTET STRING { ENUMERATED reason } }
-      cursor = WriteBytes(cursor, {kTagSequence, 10, 0x06, 3, 0x55, 0x1d, 0x15, kTagOctetString,
-                                   3, kTagEnumerated, 1, static_cast<uint8_t>(reason)});
+      cursor = WriteBytes(cursor, {der::kSequence, 10, 0x06, 3, 0x55, 0x1d, 0x15, der::kOctetString,
+                                   3, der::kEnumerated, 1, static_cast<uint8_t>(reason)});
     }
     if (invalidity_date.has_value()) {
       // Extension { id-ce-invalidityDate 2.5.29.24, OCTET STRING { GeneralizedTime } }
-      cursor = WriteBytes(cursor, {kTagSequence, 24, 0x06, 3, 0x55, 0x1d, 0x18, kTagOctetString,
-                                   17});
+      cursor = WriteBytes(cursor,
+                          {der::kSequence, 24, 0x06, 3, 0x55, 0x1d, 0x18, der::kOctetString, 17});
       cursor = WriteTime(cursor, *invalidity_date, /*force_generalized=*/true);
     }
-    extensions[0] = static_cast<char>(kTagSequence);
+    extensions[0] = static_cast<char>(der::kSequence);
     extensions[1] = static_cast<char>(cursor - extensions - 2);
   }
-  out[0] = static_cast<char>(kTagSequence);
+  out[0] = static_cast<char>(der::kSequence);
   out[1] = static_cast<char>(cursor - out - 2);
   return static_cast<size_t>(cursor - out);
 }

@@ -38,11 +38,6 @@ absl::Status CheckCrlTime(absl::Time time, std::string_view field);
 absl::Status SerialIntegerContent(std::string_view magnitude, std::string_view field,
                                   std::string* content);
 
-// DER tag and length.
-size_t DerHeaderSize(size_t content_length);
-void AppendDerHeader(std::string& out, uint8_t tag, size_t content_length);
-std::string DerTlv(uint8_t tag, std::string_view content);
-
 // INTEGER for a non-negative number (CRL numbers, RFC 5280 5.2.3).
 std::string DerUnsignedInteger(uint64_t value);
 

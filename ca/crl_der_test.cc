@@ -107,17 +107,6 @@ TEST(CrlDerTest, SerialContentRejectsEmptyZeroAndLongSerials) {
   EXPECT_EQ(content, "untouched");
 }
 
-TEST(CrlDerTest, DerHeadersUseTheShortestLength) {
-  EXPECT_EQ(DerTlv(0x04, std::string(0x7f, 'a')).substr(0, 2), "\x04\x7f");
-  EXPECT_EQ(DerTlv(0x04, std::string(0x80, 'a')).substr(0, 3), "\x04\x81\x80");
-  EXPECT_EQ(DerTlv(0x04, std::string(0x100, 'a')).substr(0, 4), std::string("\x04\x82\x01\x00", 4));
-  EXPECT_EQ(DerHeaderSize(0xffffff), 5u);
-  EXPECT_EQ(DerHeaderSize(0x1000000), 6u);
-  std::string header;
-  AppendDerHeader(header, 0x30, 0x1000000);
-  EXPECT_EQ(header, std::string("\x30\x84\x01\x00\x00\x00", 6));
-}
-
 TEST(CrlDerTest, UnsignedIntegersAreMinimalAndPositive) {
   EXPECT_EQ(DerUnsignedInteger(0), std::string("\x02\x01\x00", 3));
   EXPECT_EQ(DerUnsignedInteger(127), "\x02\x01\x7f");

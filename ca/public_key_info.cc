@@ -1,7 +1,7 @@
 #include "ca/public_key_info.h"
 
-#include "ca/crl_der.h"
 #include "common/der_encoding.h"
+#include "common/der_writer.h"
 #include "common/openssl_error.h"
 #include "common/status_macros.h"
 
@@ -58,8 +58,8 @@ absl::StatusOr<std::string> PublicKeyInfo::ToDer() const {
   bits.reserve(key_bits_.size() + 1);
   bits.push_back('\0');
   bits.append(key_bits_);
-  content.append(DerTlv(0x03, bits));
-  return DerTlv(0x30, content);
+  content.append(der::Tlv(der::kBitString, bits));
+  return der::Tlv(der::kSequence, content);
 }
 
 }  // namespace keyline::ca

@@ -13,6 +13,7 @@
 #include "ca/crl_der.h"
 #include "ca/keyline_oids.h"
 #include "common/absl_compat.h"
+#include "common/der_writer.h"
 #include "common/openssl_ptr.h"
 #include "common/status_macros.h"
 #include "common/utf8.h"
@@ -20,53 +21,33 @@
 namespace keyline::ca {
 namespace {
 
-constexpr uint8_t kBoolean = 0x01;
-constexpr uint8_t kInteger = 0x02;
-constexpr uint8_t kBitString = 0x03;
-constexpr uint8_t kOctetString = 0x04;
-constexpr uint8_t kNull = 0x05;
-constexpr uint8_t kOid = 0x06;
-constexpr uint8_t kUtf8String = 0x0c;
-constexpr uint8_t kPrintableString = 0x13;
-constexpr uint8_t kSequence = 0x30;
-constexpr uint8_t kSet = 0x31;
-constexpr uint8_t kExplicit0 = 0xa0;
-constexpr uint8_t kExplicit3 = 0xa3;
-constexpr uint8_t kImplicit0 = 0x80;  // [0] IMPLICIT OCTET STRING (keyIdentifier)
-constexpr uint8_t kDnsName = 0x82;
-constexpr uint8_t kUri = 0x86;
-constexpr uint8_t kIpAddress = 0x87;
+// GeneralName and tagged fields (RFC 5280 4.1, 4.2.1.1, 4.2.1.6).
+constexpr uint8_t kExplicit0 = der::ContextConstructed(0);
+constexpr uint8_t kExplicit3 = der::ContextConstructed(3);
+constexpr uint8_t kImplicit0 =
+    der::ContextPrimitive(0);  // [0] IMPLICIT OCTET STRING (keyIdentifier)
+constexpr uint8_t kDnsName = der::ContextPrimitive(2);
+constexpr uint8_t kUri = der::ContextPrimitive(6);
+constexpr uint8_t kIpAddress = der::ContextPrimitive(7);
 
 // X.520 upper bounds (ub-common-name and its siblings, RFC 5280 appendix A.1), in characters:
 // what OpenSSL's string table enforces for these attributes.
 constexpr size_t kMaxNameCharacters = 64;
 
-std::string Concat(std::initializer_list<std::string_view> parts) {
-  size_t size = 0;
-  for (std::string_view part : parts) size += part.size();
-  std::string out;
-  out.reserve(size);
-  for (std::string_view part : parts) out.append(part);
-  return out;
-}
-
-std::string Tlv(uint8_t tag, std::initializer_list<std::string_view> parts) {
-  return DerTlv(tag, Concat(parts));
-}
-
 // The OBJECT IDENTIFIER TLV of a NID OpenSSL knows (ours are registered by ca/keyline_oids.h).
 std::string OidTlv(int nid) {
   const ASN1_OBJECT* object = OBJ_nid2obj(nid);
   const unsigned char* data = OBJ_get0_data(object);
-  return DerTlv(kOid, std::string_view(reinterpret_cast<const char*>(data),
-                                       static_cast<size_t>(OBJ_length(object))));
+  return der::Tlv(der::kObjectIdentifier,
+                  std::string_view(reinterpret_cast<const char*>(data),
+                                   static_cast<size_t>(OBJ_length(object))));
 }
 
 // Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }.
 void AppendExtension(std::string& out, int nid, bool critical, std::string_view value) {
-  static const std::string kCritical = DerTlv(kBoolean, "\xff");
-  out.append(Tlv(kSequence, {OidTlv(nid), critical ? std::string_view(kCritical) : "",
-                             DerTlv(kOctetString, value)}));
+  static const std::string kCritical = der::Tlv(der::kBoolean, "\xff");
+  out.append(der::Tlv(der::kSequence, {OidTlv(nid), critical ? std::string_view(kCritical) : "",
+                                       der::Tlv(der::kOctetString, value)}));
 }
 
 // OpenSSL's PrintableString repertoire (X.680 41.4).
@@ -85,7 +66,7 @@ absl::Status AppendNameAttribute(std::string& out, int nid, std::string_view val
     return absl::InternalError(absl::StrCat("certificate subject name: ", AsAbsl(what),
                                             " is not UTF-8 of at most 64 characters"));
   }
-  uint8_t tag = kUtf8String;
+  uint8_t tag = der::kUtf8String;
   if (nid == NID_serialNumber) {
     for (char c : value) {
       if (!IsPrintableStringCharacter(c)) {
@@ -93,9 +74,9 @@ absl::Status AppendNameAttribute(std::string& out, int nid, std::string_view val
             "certificate subject name: serialNumber outside PrintableString");
       }
     }
-    tag = kPrintableString;
+    tag = der::kPrintableString;
   }
-  out.append(Tlv(kSet, {Tlv(kSequence, {OidTlv(nid), DerTlv(tag, value)})}));
+  out.append(der::Tlv(der::kSet, {der::Tlv(der::kSequence, {OidTlv(nid), der::Tlv(tag, value)})}));
   return absl::OkStatus();
 }
 
@@ -109,14 +90,14 @@ absl::StatusOr<std::string> EncodeName(const SubjectName& subject) {
       AppendNameAttribute(attributes, NID_commonName, subject.common_name, "CN"));
   KEYLINE_RETURN_IF_ERROR(
       AppendNameAttribute(attributes, NID_serialNumber, subject.serial_number, "serialNumber"));
-  return DerTlv(kSequence, attributes);
+  return der::Tlv(der::kSequence, attributes);
 }
 
 std::string Validity(absl::Time not_before, absl::Time not_after) {
   std::string times;
   AppendCrlTime(times, not_before);
   AppendCrlTime(times, not_after);
-  return DerTlv(kSequence, times);
+  return der::Tlv(der::kSequence, times);
 }
 
 // A KeyUsage BIT STRING in minimal form: trailing zero bits of the last octet are unused bits.
@@ -126,15 +107,15 @@ std::string KeyUsageBits(std::initializer_list<int> bits) {
   int unused = 0;
   while (unused < 7 && (octet & (1 << unused)) == 0) ++unused;
   const char content[] = {static_cast<char>(unused), static_cast<char>(octet)};
-  return DerTlv(kBitString, std::string_view(content, 2));
+  return der::Tlv(der::kBitString, std::string_view(content, 2));
 }
 
 std::string BasicConstraints(Profile profile) {
-  if (!IsCaProfile(profile)) return DerTlv(kSequence, "");
-  const std::string is_ca = DerTlv(kBoolean, "\xff");
+  if (!IsCaProfile(profile)) return der::Tlv(der::kSequence, "");
+  const std::string is_ca = der::Tlv(der::kBoolean, "\xff");
   // Intermediates issue end-entity certificates only.
-  if (profile == Profile::kRoot) return DerTlv(kSequence, is_ca);
-  return Tlv(kSequence, {is_ca, DerTlv(kInteger, std::string_view("\0", 1))});
+  if (profile == Profile::kRoot) return der::Tlv(der::kSequence, is_ca);
+  return der::Tlv(der::kSequence, {is_ca, der::Tlv(der::kInteger, std::string_view("\0", 1))});
 }
 
 std::string KeyUsage(Profile profile) {
@@ -169,19 +150,19 @@ int ExtendedKeyUsageNid(Profile profile) {
 
 absl::StatusOr<std::string> SubjectAltNames(const CertificateTemplate& request) {
   std::string names;
-  for (const std::string& uri : request.uris) names.append(DerTlv(kUri, uri));
-  for (const std::string& dns : request.dns_names) names.append(DerTlv(kDnsName, dns));
+  for (const std::string& uri : request.uris) names.append(der::Tlv(kUri, uri));
+  for (const std::string& dns : request.dns_names) names.append(der::Tlv(kDnsName, dns));
   for (const std::string& ip : request.ip_addresses) {
     OpenSslPtr<ASN1_OCTET_STRING, ASN1_OCTET_STRING_free> address(a2i_IPADDRESS(ip.c_str()));
     if (!address) {
       ERR_clear_error();
       return absl::InvalidArgumentError(absl::StrCat("subjectAltName: bad IP address ", ip));
     }
-    names.append(DerTlv(kIpAddress, std::string_view(reinterpret_cast<const char*>(
-                                                         ASN1_STRING_get0_data(address.get())),
-                                                     ASN1_STRING_length(address.get()))));
+    names.append(der::Tlv(kIpAddress, std::string_view(reinterpret_cast<const char*>(
+                                                           ASN1_STRING_get0_data(address.get())),
+                                                       ASN1_STRING_length(address.get()))));
   }
-  return DerTlv(kSequence, names);
+  return der::Tlv(der::kSequence, names);
 }
 
 absl::StatusOr<std::string> Extensions(const CertificateTemplate& request,
@@ -191,18 +172,19 @@ absl::StatusOr<std::string> Extensions(const CertificateTemplate& request,
   AppendExtension(out, NID_basic_constraints, true, BasicConstraints(profile));
   AppendExtension(out, NID_key_usage, true, KeyUsage(profile));
   if (const int purpose = ExtendedKeyUsageNid(profile); purpose != NID_undef) {
-    AppendExtension(out, NID_ext_key_usage, false, DerTlv(kSequence, OidTlv(purpose)));
+    AppendExtension(out, NID_ext_key_usage, false, der::Tlv(der::kSequence, OidTlv(purpose)));
   }
   // RFC 5280 4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits.
   const std::string& key_bits = request.public_key->key_bits();
   unsigned char key_id[SHA_DIGEST_LENGTH];
   SHA1(reinterpret_cast<const unsigned char*>(key_bits.data()), key_bits.size(), key_id);
-  AppendExtension(out, NID_subject_key_identifier, false,
-                  DerTlv(kOctetString,
-                         std::string_view(reinterpret_cast<const char*>(key_id), sizeof(key_id))));
+  AppendExtension(
+      out, NID_subject_key_identifier, false,
+      der::Tlv(der::kOctetString,
+               std::string_view(reinterpret_cast<const char*>(key_id), sizeof(key_id))));
   if (!issuer.name_der.empty()) {
     AppendExtension(out, NID_authority_key_identifier, false,
-                    DerTlv(kSequence, DerTlv(kImplicit0, issuer.key_id)));
+                    der::Tlv(der::kSequence, der::Tlv(kImplicit0, issuer.key_id)));
   }
   if (!request.uris.empty() || !request.dns_names.empty() || !request.ip_addresses.empty()) {
     KEYLINE_ASSIGN_OR_RETURN(const std::string names, SubjectAltNames(request));
@@ -212,28 +194,32 @@ absl::StatusOr<std::string> Extensions(const CertificateTemplate& request,
     // DistributionPoint { distributionPoint [0] { fullName [0] { uniformResourceIdentifier } } }
     AppendExtension(
         out, NID_crl_distribution_points, false,
-        DerTlv(kSequence,
-               DerTlv(kSequence,
-                      DerTlv(kExplicit0, DerTlv(kExplicit0, DerTlv(kUri, request.crl_url))))));
+        der::Tlv(
+            der::kSequence,
+            der::Tlv(der::kSequence,
+                     der::Tlv(kExplicit0, der::Tlv(kExplicit0, der::Tlv(kUri, request.crl_url))))));
   }
   if (!request.ocsp_url.empty()) {
     AppendExtension(
         out, NID_info_access, false,
-        DerTlv(kSequence, Tlv(kSequence, {OidTlv(NID_ad_OCSP), DerTlv(kUri, request.ocsp_url)})));
+        der::Tlv(der::kSequence, der::Tlv(der::kSequence, {OidTlv(NID_ad_OCSP),
+                                                           der::Tlv(kUri, request.ocsp_url)})));
   }
   // RFC 6960 4.2.2.2.1: the responder certificate is not itself checked for revocation.
   if (profile == Profile::kOcspSigner) {
-    AppendExtension(out, NID_id_pkix_OCSP_noCheck, false, DerTlv(kNull, ""));
+    AppendExtension(out, NID_id_pkix_OCSP_noCheck, false, der::Tlv(der::kNull, ""));
   }
   if (profile == Profile::kAttestation) {
     // certificatePolicies: attestation only.
-    AppendExtension(out, NID_certificate_policies, false,
-                    DerTlv(kSequence, DerTlv(kSequence, OidTlv(AttestationPolicyNid()))));
+    AppendExtension(
+        out, NID_certificate_policies, false,
+        der::Tlv(der::kSequence, der::Tlv(der::kSequence, OidTlv(AttestationPolicyNid()))));
     if (!request.hardware_model.empty()) {
-      AppendExtension(out, HardwareModelNid(), false, DerTlv(kUtf8String, request.hardware_model));
+      AppendExtension(out, HardwareModelNid(), false,
+                      der::Tlv(der::kUtf8String, request.hardware_model));
     }
   }
-  return DerTlv(kExplicit3, DerTlv(kSequence, out));
+  return der::Tlv(kExplicit3, der::Tlv(der::kSequence, out));
 }
 
 }  // namespace
@@ -243,24 +229,26 @@ absl::StatusOr<std::string> EncodeTbsCertificate(const CertificateTemplate& requ
                                                  std::string_view signature_algorithm,
                                                  absl::Time not_after) {
   if (request.public_key == nullptr) return absl::InvalidArgumentError("template: no public key");
-  static const std::string kVersion3 = DerTlv(kExplicit0, DerTlv(kInteger, "\x02"));
+  static const std::string kVersion3 = der::Tlv(kExplicit0, der::Tlv(der::kInteger, "\x02"));
   std::string serial;
   KEYLINE_RETURN_IF_ERROR(SerialIntegerContent(request.serial, "template serial", &serial));
   KEYLINE_ASSIGN_OR_RETURN(const std::string subject, EncodeName(request.subject));
   KEYLINE_ASSIGN_OR_RETURN(const std::string public_key, request.public_key->ToDer());
   KEYLINE_ASSIGN_OR_RETURN(const std::string extensions, Extensions(request, issuer));
   const std::string_view issuer_name = issuer.name_der.empty() ? subject : issuer.name_der;
-  return Tlv(kSequence, {kVersion3, DerTlv(kInteger, serial), signature_algorithm, issuer_name,
-                         Validity(request.not_before, not_after), subject, public_key, extensions});
+  return der::Tlv(der::kSequence,
+                  {kVersion3, der::Tlv(der::kInteger, serial), signature_algorithm, issuer_name,
+                   Validity(request.not_before, not_after), subject, public_key, extensions});
 }
 
 std::string EncodeSignedCertificate(std::string_view tbs, std::string_view signature_algorithm,
                                     std::string_view signature) {
   // A signature is a whole number of octets: no unused bits.
-  return Tlv(kSequence,
-             {tbs, signature_algorithm, Tlv(kBitString, {std::string_view("\0", 1), signature})});
+  return der::Tlv(der::kSequence,
+                  {tbs, signature_algorithm,
+                   der::Tlv(der::kBitString, {std::string_view("\0", 1), signature})});
 }
 
-std::string SignatureAlgorithmDer(int nid) { return DerTlv(kSequence, OidTlv(nid)); }
+std::string SignatureAlgorithmDer(int nid) { return der::Tlv(der::kSequence, OidTlv(nid)); }
 
 }  // namespace keyline::ca

@@ -6,9 +6,9 @@
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "common/der_writer.h"
 #include "common/digests.h"
 #include "common/hex.h"
-#include "ocsp/der_writer.h"
 
 namespace keyline::ocsp {
 namespace {

@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ca/x509_signing.h"
-#include "ocsp/der_writer.h"
+#include "common/der_writer.h"
 #include "ocsp/ocsp_request.h"
 
 namespace keyline::ocsp {
@@ -66,9 +66,10 @@ absl::Status AppendSingleResponse(std::string* out, const SingleResponseData& si
   }
   auto status = EncodeCertStatus(single.status);
   if (!status.ok()) return status.status();
-  der::AppendTlv(out, der::kSequence,
-                 {single.cert_id_der, *status, der::GeneralizedTime(single.this_update),
-                  der::Tlv(der::ContextConstructed(0), {der::GeneralizedTime(single.next_update)})});
+  der::AppendTlv(
+      *out, der::kSequence,
+      {single.cert_id_der, *status, der::GeneralizedTime(single.this_update),
+       der::Tlv(der::ContextConstructed(0), {der::GeneralizedTime(single.next_update)})});
   return absl::OkStatus();
 }
 
@@ -144,7 +145,7 @@ absl::StatusOr<std::string> SignOcspResponse(const OcspIssuer& issuer,
 
   std::string out;
   out.reserve(basic.size() + 32);
-  der::AppendTlv(&out, der::kSequence,
+  der::AppendTlv(out, der::kSequence,
                  {"\x0a\x01\x00"sv,  // responseStatus ENUMERATED successful
                   der::Tlv(der::ContextConstructed(0),
                            {der::Tlv(der::kSequence,

@@ -7,7 +7,7 @@
 // when the request had one (RFC 9654 2.1, echoed unchanged), signatureAlgorithm
 // ecdsa-with-SHA256/384 by the signer key's curve, and the signer certificate in `certs` so that
 // clients can check the delegation (RFC 6960 4.2.2.2). ResponseData is encoded here from
-// pre-encoded pieces (ocsp/der_writer.h) and its signature comes from hsm::SigningKey through
+// pre-encoded pieces (common/der_writer.h) and its signature comes from hsm::SigningKey through
 // ca::SignWithKey, so the key may live in the HSM.
 //
 // Thread-safe (no state); the cost is one signature plus a few microseconds.
