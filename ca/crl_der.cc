@@ -17,16 +17,7 @@ char* WriteTime(char* out, absl::Time time, bool force_generalized) {
   const bool utc = !force_generalized && civil.year >= 1950 && civil.year <= 2049;
   *out++ = static_cast<char>(utc ? der::kUtcTime : der::kGeneralizedTime);
   *out++ = static_cast<char>(utc ? 13 : 15);
-  const auto year = static_cast<unsigned>(civil.year);
-  if (!utc) out = WriteTwoDigits(out, year / 100);
-  out = WriteTwoDigits(out, year % 100);
-  out = WriteTwoDigits(out, civil.month);
-  out = WriteTwoDigits(out, civil.day);
-  out = WriteTwoDigits(out, civil.hour);
-  out = WriteTwoDigits(out, civil.minute);
-  out = WriteTwoDigits(out, civil.second);
-  *out++ = 'Z';
-  return out;
+  return der::WriteTimeText(out, civil, /*four_digit_year=*/!utc);
 }
 
 char* WriteBytes(char* out, std::initializer_list<uint8_t> bytes) {

@@ -1,7 +1,5 @@
 #include "common/der_writer.h"
 
-#include "common/utc_civil_time.h"
-
 namespace keyline::der {
 namespace {
 
@@ -68,21 +66,24 @@ absl::Time TruncateToSecond(absl::Time time) {
   return absl::FromUnixSeconds(absl::ToUnixSeconds(time));  // rounds toward the past
 }
 
+char* WriteTimeText(char* out, const UtcCivilSecond& civil, bool four_digit_year) {
+  const auto year = static_cast<unsigned>(civil.year);
+  if (four_digit_year) out = WriteTwoDigits(out, year / 100);
+  out = WriteTwoDigits(out, year % 100);
+  out = WriteTwoDigits(out, civil.month);
+  out = WriteTwoDigits(out, civil.day);
+  out = WriteTwoDigits(out, civil.hour);
+  out = WriteTwoDigits(out, civil.minute);
+  out = WriteTwoDigits(out, civil.second);
+  *out++ = 'Z';
+  return out;
+}
+
 std::string GeneralizedTime(absl::Time time) {
   // Digit by digit: every OCSP response carries three of these, and snprintf's format parsing
-  // cost more than the rest of the encoding. Years outside 0001-9999 are the caller's to refuse
-  // (IsEncodableTime); here they would only lose their high digits.
-  const UtcCivilSecond civil = ToUtcCivil(absl::ToUnixSeconds(time));
-  const auto year = static_cast<unsigned>(civil.year);
+  // cost more than the rest of the encoding.
   char text[15];
-  char* cursor = WriteTwoDigits(text, year / 100);
-  cursor = WriteTwoDigits(cursor, year % 100);
-  cursor = WriteTwoDigits(cursor, civil.month);
-  cursor = WriteTwoDigits(cursor, civil.day);
-  cursor = WriteTwoDigits(cursor, civil.hour);
-  cursor = WriteTwoDigits(cursor, civil.minute);
-  cursor = WriteTwoDigits(cursor, civil.second);
-  *cursor = 'Z';
+  WriteTimeText(text, ToUtcCivil(absl::ToUnixSeconds(time)), /*four_digit_year=*/true);
   return Tlv(kGeneralizedTime, std::string_view(text, sizeof(text)));
 }
 

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "absl/time/time.h"
+#include "common/utc_civil_time.h"
 
 namespace keyline::der {
 
@@ -51,6 +52,11 @@ bool IsEncodableTime(absl::Time time);
 
 // The time truncated to the second, toward the past: what reads back from a DER time.
 absl::Time TruncateToSecond(absl::Time time);
+
+// Writes the text of a time, "YYYYMMDDHHMMSSZ" (GeneralizedTime, `four_digit_year`) or
+// "YYMMDDHHMMSSZ" (UTCTime), digit by digit; returns the end. Years outside 0001-9999 lose their
+// high digits: they are the caller's to refuse (IsEncodableTime).
+char* WriteTimeText(char* out, const UtcCivilSecond& civil, bool four_digit_year);
 
 // GeneralizedTime "YYYYMMDDHHMMSSZ" (RFC 5280 4.1.2.5.2: UTC, whole seconds), truncated to the
 // second. `time` must satisfy IsEncodableTime.
