@@ -1,6 +1,8 @@
 #include "provisioning/factory_service.h"
 
+#include <map>
 #include <set>
+#include <unordered_set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -48,6 +50,49 @@ absl::Status CheckIdentity(const Entry& entry, size_t index, std::set<std::strin
     return absl::InvalidArgumentError(
         absl::StrCat(Field(index, "device_serial"), ": ", entry.device_serial(),
                      " appears twice in the batch"));
+  }
+  return absl::OkStatus();
+}
+
+// The answer for a device that is registered with the key of its entry: the attestation
+// certificate stored with it, whichever call issued it.
+absl::StatusOr<IssuedCertificate> StoredAttestationCertificate(const store::DeviceRecord& device,
+                                                               const ca::IssuingCa& issuer) {
+  KEYLINE_ASSIGN_OR_RETURN(const auto stored,
+                           ca::ParseCertificateDer(device.attestation_certificate_der));
+  return IssuedCertificate{ca::SerialOf(stored.get()), device.attestation_certificate_der,
+                           ca::NotBeforeOf(stored.get()), ca::NotAfterOf(stored.get()), &issuer};
+}
+
+// After DeviceRepository::Register: the entries of `batch` that a concurrent call registered
+// first (a station's retry while its first call ran) are answered with what that call stored,
+// as a later retry would be, and not with this call's signatures, which were not stored.
+// `batch_answers[k]` is the entry of `answers` that belongs to `batch[k]`.
+absl::Status AnswerRegisteredElsewhere(store::DeviceRepository& devices,
+                                       const std::vector<store::DeviceRegistration>& batch,
+                                       const std::vector<size_t>& batch_answers,
+                                       const std::unordered_set<std::string>& registered,
+                                       const ca::IssuingCa& issuer,
+                                       std::vector<IssuedCertificate>& answers) {
+  std::vector<std::string> elsewhere;
+  for (const store::DeviceRegistration& registration : batch) {
+    if (!registered.contains(registration.device.serial)) {
+      elsewhere.push_back(registration.device.serial);
+    }
+  }
+  if (elsewhere.empty()) return absl::OkStatus();
+  KEYLINE_ASSIGN_OR_RETURN(const auto stored, devices.FindMany(elsewhere));
+  std::map<std::string, const store::DeviceRecord*> stored_by_serial;
+  for (const auto& device : stored) stored_by_serial[device.serial] = &device;
+  for (size_t k = 0; k < batch.size(); ++k) {
+    const std::string& serial = batch[k].device.serial;
+    if (registered.contains(serial)) continue;
+    const auto it = stored_by_serial.find(serial);
+    if (it == stored_by_serial.end()) {
+      return absl::InternalError(absl::StrCat(serial, ": registered by another call, not found"));
+    }
+    KEYLINE_ASSIGN_OR_RETURN(answers[batch_answers[k]],
+                             StoredAttestationCertificate(*it->second, issuer));
   }
   return absl::OkStatus();
 }
@@ -106,6 +151,7 @@ absl::Status FactoryServiceImpl::IssueAttestation(
 
   std::vector<store::DeviceRegistration> batch;
   std::vector<IssuedCertificate> answers;  // the attestation certificate of each entry
+  std::vector<size_t> batch_answers;       // for each of `batch`, its entry in `answers`
   for (int i = 0; i < request.devices_size(); ++i) {
     const auto index = static_cast<size_t>(i);
     const auto& entry = request.devices(i);
@@ -117,12 +163,9 @@ absl::Status FactoryServiceImpl::IssueAttestation(
             absl::StrCat(Field(index, "device_serial"), ": ", entry.device_serial(),
                          " is registered with a different attestation key"));
       }
-      KEYLINE_ASSIGN_OR_RETURN(const auto stored,
-                               ca::ParseCertificateDer(device.attestation_certificate_der));
-      answers.push_back(IssuedCertificate{ca::SerialOf(stored.get()),
-                                          device.attestation_certificate_der,
-                                          ca::NotBeforeOf(stored.get()),
-                                          ca::NotAfterOf(stored.get()), &manufacturer_ca});
+      KEYLINE_ASSIGN_OR_RETURN(IssuedCertificate stored,
+                               StoredAttestationCertificate(device, manufacturer_ca));
+      answers.push_back(std::move(stored));
       continue;
     }
     IssuanceJob job;
@@ -145,6 +188,7 @@ absl::Status FactoryServiceImpl::IssueAttestation(
     registration.device.attestation_key_sha256 = key_hashes[index];
     registration.device.registered_by = caller.uri;
     registration.issued_certificate = std::move(signed_certificate.write.certificate);
+    batch_answers.push_back(answers.size());
     answers.push_back(std::move(signed_certificate.issued));
     batch.push_back(std::move(registration));
   }
@@ -152,6 +196,8 @@ absl::Status FactoryServiceImpl::IssueAttestation(
   if (!batch.empty()) {
     KEYLINE_ASSIGN_OR_RETURN(const auto result, context_.devices->Register(batch, caller.uri));
     newly_registered = result.newly_registered;
+    KEYLINE_RETURN_IF_ERROR(AnswerRegisteredElsewhere(*context_.devices, batch, batch_answers,
+                                                      result.registered, manufacturer_ca, answers));
   }
 
   for (const auto& issued : answers) ToProto(issued, response->add_certificates());

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -24,6 +25,10 @@ struct DeviceRegistration {
 struct RegistrationResult {
   int newly_registered = 0;
   int unchanged = 0;
+  // The serials this call registered, with their issued certificates. The others were registered
+  // before with the same key (or by a concurrent batch that committed first): their stored
+  // attestation certificates stand, and those of the batch were not stored.
+  std::unordered_set<std::string> registered;
 };
 
 struct VoucherRecord {

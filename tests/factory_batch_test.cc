@@ -1,14 +1,17 @@
 // Factory batches at production size: a thousand devices in one call, through FactoryService
 // directly and through keyline-station from a CSV, atomic and idempotent.
-#include <fstream>
-
 #include <gtest/gtest.h>
+
+#include <array>
+#include <fstream>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "ca/certificate_der.h"
 #include "ca/software_key.h"
 #include "common/files.h"
+#include "common/hex.h"
 #include "keyline/v1/factory.grpc.pb.h"
 #include "tests/support/fleet.h"
 
@@ -83,6 +86,56 @@ TEST_F(FactoryBatchTest, AThousandDevicesInOneCall) {
                                                            &conflict_response);
   EXPECT_EQ(conflict.error_code(), grpc::StatusCode::ALREADY_EXISTS) << conflict.error_message();
   EXPECT_NE(conflict.error_message().find("devices[0].device_serial: bulk-0007"), std::string::npos);
+}
+
+// A station that times out and sends its batch again while the first call still runs: both calls
+// sign, one of them registers the devices, and both must answer with the certificates that were
+// stored, as a retry after the first call would (same key, same result). The loser's own
+// signatures are never stored and must not be handed out.
+TEST_F(FactoryBatchTest, TwoCallsWithOneBatchAtOnceAnswerTheStoredCertificates) {
+  constexpr int kDevices = 200;
+  keyline::v1::IssueAttestationCertificatesRequest request;
+  request.set_manufacturer("keyline");
+  for (int i = 0; i < kDevices; ++i) {
+    auto key = ca::GenerateSoftwareKey(ca::SoftwareKeyType::kEcP256);
+    auto* entry = request.add_devices();
+    entry->set_device_serial(absl::StrFormat("twice-%04d", i));
+    entry->set_hardware_model("StO2-Sensor R2");
+    entry->set_csr(*ca::CreateCsr(key->get(), entry->device_serial()));
+  }
+  std::array<keyline::v1::IssueAttestationCertificatesResponse, 2> responses;
+  std::array<grpc::Status, 2> statuses;
+  std::vector<std::thread> stations;
+  for (size_t k = 0; k < 2; ++k) {
+    stations.emplace_back([&, k] {
+      grpc::ClientContext context;
+      statuses[k] = keyline::v1::FactoryService::NewStub(fleet_->Factory())
+                        ->IssueAttestationCertificates(&context, request, &responses[k]);
+    });
+  }
+  for (std::thread& station : stations) station.join();
+  for (size_t k = 0; k < 2; ++k) {
+    ASSERT_TRUE(statuses[k].ok()) << statuses[k].error_message();
+    ASSERT_EQ(responses[k].certificates_size(), kDevices);
+  }
+  EXPECT_EQ(responses[0].newly_registered() + responses[1].newly_registered(), kDevices);
+  EXPECT_EQ(fleet_->Count("SELECT count(*) FROM certificates WHERE profile = 'attestation' AND "
+                          "device_serial LIKE 'twice-%'"),
+            kDevices);
+  for (size_t k = 0; k < 2; ++k) {
+    std::string serials, certificates;
+    for (int i = 0; i < kDevices; ++i) {
+      absl::StrAppend(&serials, i > 0 ? "," : "", "'", request.devices(i).device_serial(), "'");
+      absl::StrAppend(&certificates, i > 0 ? "," : "", "'",
+                      HexEncode(responses[k].certificates(i).certificate()), "'");
+    }
+    EXPECT_EQ(fleet_->Count(absl::StrCat("SELECT count(*) FROM devices d JOIN unnest(ARRAY[",
+                                         serials, "], ARRAY[", certificates,
+                                         "]) AS a (serial, der) ON d.serial = a.serial AND "
+                                         "d.attestation_certificate = decode(a.der, 'hex')")),
+              kDevices)
+        << "call " << k << " answered certificates that are not the stored ones";
+  }
 }
 
 TEST_F(FactoryBatchTest, KeylineStationRegistersACsvAndRefusesABadLine) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "common/hex.h"
@@ -90,6 +91,7 @@ TEST_F(DeviceRepositoryTest, RegisterStoresDevicesCertificatesAndEvents) {
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->newly_registered, 2);
   EXPECT_EQ(result->unchanged, 0);
+  EXPECT_EQ(result->registered, (std::unordered_set<std::string>{"sn-1", "sn-2"}));
 
   const absl::StatusOr<DeviceRecord> found = devices.Find("sn-2");
   ASSERT_TRUE(found.ok()) << found.status();
@@ -149,6 +151,8 @@ TEST_F(DeviceRepositoryTest, SameKeyIsUnchangedDifferentKeyRefusesTheWholeBatch)
   ASSERT_TRUE(repeated.ok()) << repeated.status();
   EXPECT_EQ(repeated->newly_registered, 1);
   EXPECT_EQ(repeated->unchanged, 1);
+  // Which one is new: the factory answers the other with its stored certificate.
+  EXPECT_EQ(repeated->registered, std::unordered_set<std::string>{"sn-2"});
   EXPECT_EQ(CertificateRepository(*pool_).FindBySerial(testing::TestSerial(20, 2)).status().code(),
             absl::StatusCode::kNotFound);
   EXPECT_EQ(devices.CertificateSerials("sn-1")->size(), 1u);

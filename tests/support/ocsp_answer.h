@@ -12,7 +12,8 @@
 namespace keyline::testing {
 
 // The verified answer `url` (the responder's POST address, ".../ocsp") gives for `serial`
-// (lower-case hex, ca::SerialOf) issued by `issuer`; without a nonce, so a pre-signed answer.
+// (raw big-endian magnitude, as ca::SerialOf gives it) issued by `issuer`; without a nonce, so a
+// pre-signed answer.
 [[nodiscard]] absl::StatusOr<cli::OcspCertificateStatus> OcspAnswerOf(const std::string& url,
                                                                       X509* issuer,
                                                                       const std::string& serial);
