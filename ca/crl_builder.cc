@@ -21,8 +21,7 @@ namespace keyline::ca {
 namespace {
 
 constexpr uint8_t kTagContext0 = der::ContextConstructed(0);
-constexpr uint8_t kTagKeyIdentifier = der::ContextPrimitive(0);      // AuthorityKeyIdentifier
-constexpr uint8_t kTagUniformResourceId = der::ContextPrimitive(6);  // GeneralName, IA5String
+constexpr uint8_t kTagKeyIdentifier = der::ContextPrimitive(0);  // AuthorityKeyIdentifier
 
 // Extension OIDs (id-ce, 2.5.29.x) as DER, and BOOLEAN TRUE for critical extensions.
 constexpr std::string_view kOidAuthorityKeyId = "\x06\x03\x55\x1d\x23";
@@ -41,15 +40,8 @@ constexpr std::string_view kVersion2 = "\x02\x01\x01";
 constexpr size_t kRememberedFullCrls = 16;
 
 std::string Extension(std::string_view oid, bool critical, std::string_view value) {
-  return der::Tlv(der::kSequence, absl::StrCat(AsAbsl(oid), critical ? AsAbsl(kCritical) : "",
-                                               AsAbsl(der::Tlv(der::kOctetString, value))));
-}
-
-// DistributionPoint / IssuingDistributionPoint content: distributionPoint [0] { fullName [0]
-// { uniformResourceIdentifier [6] url } } (RFC 5280 4.2.1.13, 5.2.5; the CHOICE makes the outer
-// tag explicit).
-std::string DistributionPointName(std::string_view url) {
-  return der::Tlv(kTagContext0, der::Tlv(kTagContext0, der::Tlv(kTagUniformResourceId, url)));
+  return der::Tlv(der::kSequence,
+                  {oid, critical ? kCritical : "", der::Tlv(der::kOctetString, value)});
 }
 
 // The largest DER ECDSA-Sig-Value for the key: two INTEGERs of the field size plus a sign octet.

@@ -62,6 +62,11 @@ absl::Status SerialIntegerContent(std::string_view magnitude, std::string_view f
   return absl::OkStatus();
 }
 
+std::string DistributionPointName(std::string_view url) {
+  return der::Tlv(der::ContextConstructed(0),
+                  der::Tlv(der::ContextConstructed(0), der::Tlv(der::ContextPrimitive(6), url)));
+}
+
 std::string DerUnsignedInteger(uint64_t value) {
   std::string content;
   for (int shift = 56; shift >= 0; shift -= 8) {

@@ -38,6 +38,12 @@ absl::Status CheckCrlTime(absl::Time time, std::string_view field);
 absl::Status SerialIntegerContent(std::string_view magnitude, std::string_view field,
                                   std::string* content);
 
+// DistributionPointName of one URL: distributionPoint [0] { fullName [0] {
+// uniformResourceIdentifier [6] url } } (RFC 5280 4.2.1.13, 5.2.5; the CHOICE makes the outer tag
+// explicit). In certificates' CRL distribution points and CRLs' issuing distribution point and
+// freshest CRL.
+std::string DistributionPointName(std::string_view url);
+
 // INTEGER for a non-negative number (CRL numbers, RFC 5280 5.2.3).
 std::string DerUnsignedInteger(uint64_t value);
 

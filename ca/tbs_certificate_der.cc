@@ -24,8 +24,7 @@ namespace {
 // GeneralName and tagged fields (RFC 5280 4.1, 4.2.1.1, 4.2.1.6).
 constexpr uint8_t kExplicit0 = der::ContextConstructed(0);
 constexpr uint8_t kExplicit3 = der::ContextConstructed(3);
-constexpr uint8_t kImplicit0 =
-    der::ContextPrimitive(0);  // [0] IMPLICIT OCTET STRING (keyIdentifier)
+constexpr uint8_t kImplicit0 = der::ContextPrimitive(0);  // keyIdentifier, OCTET STRING
 constexpr uint8_t kDnsName = der::ContextPrimitive(2);
 constexpr uint8_t kUri = der::ContextPrimitive(6);
 constexpr uint8_t kIpAddress = der::ContextPrimitive(7);
@@ -191,13 +190,10 @@ absl::StatusOr<std::string> Extensions(const CertificateTemplate& request,
     AppendExtension(out, NID_subject_alt_name, false, names);
   }
   if (!request.crl_url.empty()) {
-    // DistributionPoint { distributionPoint [0] { fullName [0] { uniformResourceIdentifier } } }
+    // CRLDistributionPoints: one DistributionPoint { distributionPoint }.
     AppendExtension(
         out, NID_crl_distribution_points, false,
-        der::Tlv(
-            der::kSequence,
-            der::Tlv(der::kSequence,
-                     der::Tlv(kExplicit0, der::Tlv(kExplicit0, der::Tlv(kUri, request.crl_url))))));
+        der::Tlv(der::kSequence, der::Tlv(der::kSequence, DistributionPointName(request.crl_url))));
   }
   if (!request.ocsp_url.empty()) {
     AppendExtension(
