@@ -1,6 +1,8 @@
 // AdminService: device ownership (claims, vouchers) and decommissioning.
 #include <set>
+#include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "ca/certificate_der.h"
@@ -116,17 +118,17 @@ absl::Status AdminServiceImpl::Import(const Caller& caller,
     const std::string field = absl::StrCat("bundle.vouchers[", i, "]");
     KEYLINE_ASSIGN_OR_RETURN(const ParsedVoucher parsed,
                              ParseSignedVoucher(bundle.Get(i).SerializeAsString(), field));
-    // The trusted manufacturer whose anchor the signer is, or was issued by.
-    const store::ManufacturerRecord* signer_manufacturer = nullptr;
+    // The trusted manufacturers whose anchor the signer is, or was issued by: more than one when
+    // an admin trusts one vendor CA under two names, or a vendor's root and its intermediate.
+    std::vector<int32_t> signer_manufacturers;
     const X509* signer_anchor = nullptr;
     for (const auto& [manufacturer, anchor] : anchors) {
       if (SignerBelongsTo(parsed.signer.get(), anchor.get(), now)) {
-        signer_manufacturer = manufacturer;
+        signer_manufacturers.push_back(manufacturer->id);
         signer_anchor = anchor.get();
-        break;
       }
     }
-    if (signer_manufacturer == nullptr) {
+    if (signer_anchor == nullptr) {
       return absl::PermissionDeniedError(
           absl::StrCat(field, ": not signed by a trusted manufacturer"));
     }
@@ -142,7 +144,7 @@ absl::Status AdminServiceImpl::Import(const Caller& caller,
                                               " is not registered here"));
     }
     KEYLINE_RETURN_IF_ERROR(device.status());
-    if (device->manufacturer_id != signer_manufacturer->id ||
+    if (!absl::c_linear_search(signer_manufacturers, device->manufacturer_id) ||
         device->attestation_key_sha256 != content.attestation_key_sha256) {
       return absl::PermissionDeniedError(absl::StrCat(
           field, ": the voucher does not match the registered device ", device->serial));

@@ -1,6 +1,7 @@
 #include "provisioning/ownership_voucher.h"
 
 #include <openssl/err.h>
+#include <openssl/x509v3.h>
 
 #include "absl/strings/str_cat.h"
 #include "ca/certificate_der.h"
@@ -34,6 +35,12 @@ absl::Time FromTimestamp(const google::protobuf::Timestamp& timestamp) {
 
 absl::StatusOr<std::string> SignVoucher(const VoucherContent& content,
                                         const ca::IssuingCa& manufacturer_ca) {
+  return SignVoucherWith(content, manufacturer_ca.key(), manufacturer_ca.certificate_der());
+}
+
+absl::StatusOr<std::string> SignVoucherWith(const VoucherContent& content,
+                                            const hsm::SigningKey& key,
+                                            std::string_view signer_certificate_der) {
   keyline::v1::OwnershipVoucher voucher;
   voucher.set_device_serial(content.device_serial);
   voucher.set_attestation_key_sha256(content.attestation_key_sha256);
@@ -45,10 +52,10 @@ absl::StatusOr<std::string> SignVoucher(const VoucherContent& content,
   if (!voucher.SerializeToString(signed_voucher.mutable_voucher())) {
     return absl::InternalError("voucher: serialization failed");
   }
-  auto signature = ca::SignWithKey(manufacturer_ca.key(), SignedMessage(signed_voucher.voucher()));
+  auto signature = ca::SignWithKey(key, SignedMessage(signed_voucher.voucher()));
   if (!signature.ok()) return signature.status();
   signed_voucher.set_signature(*signature);
-  signed_voucher.set_signer_certificate(manufacturer_ca.certificate_der());
+  signed_voucher.set_signer_certificate(std::string(signer_certificate_der));
   return signed_voucher.SerializeAsString();
 }
 
@@ -79,6 +86,10 @@ absl::StatusOr<ParsedVoucher> ParseSignedVoucher(std::string_view bytes, std::st
 bool SignerBelongsTo(const X509* signer, const X509* trust_anchor, absl::Time now) {
   // Keyline-hosted manufacturers sign with their CA key: the signer is the anchor itself.
   if (X509_cmp(signer, trust_anchor) == 0) return true;
+  // Otherwise a vendor's intermediate CA. Never a device's certificate, although the anchor issued
+  // those too: whoever controls one device's secure element could otherwise sign a voucher for
+  // every other device of its manufacturer.
+  if ((X509_get_extension_flags(const_cast<X509*>(signer)) & EXFLAG_CA) == 0) return false;
   EVP_PKEY* anchor_key = X509_get0_pubkey(trust_anchor);
   const bool issued = X509_check_issued(const_cast<X509*>(trust_anchor),
                                         const_cast<X509*>(signer)) == X509_V_OK &&

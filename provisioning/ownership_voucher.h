@@ -33,6 +33,12 @@ struct VoucherContent {
 [[nodiscard]] absl::StatusOr<std::string> SignVoucher(const VoucherContent& content,
                                                       const ca::IssuingCa& manufacturer_ca);
 
+// Signs with `key` and names `signer_certificate_der` as the signer: a vendor's intermediate, or
+// in tests a signer that import must refuse.
+[[nodiscard]] absl::StatusOr<std::string> SignVoucherWith(const VoucherContent& content,
+                                                          const hsm::SigningKey& key,
+                                                          std::string_view signer_certificate_der);
+
 // A SignedVoucher taken apart, signature not yet checked.
 struct ParsedVoucher {
   std::string voucher;    // the signed bytes
@@ -46,14 +52,13 @@ struct ParsedVoucher {
                                                                std::string_view field);
 
 // Whether `signer` may sign vouchers for the manufacturer with this anchor: it is the anchor, or a
-// certificate the anchor issued that is valid at `now`.
+// CA certificate (basicConstraints cA) the anchor issued that is valid at `now`.
 bool SignerBelongsTo(const X509* signer, const X509* trust_anchor, absl::Time now);
 
-// Verifies the signer against the manufacturer's trust anchor (the anchor itself, or a
-// certificate it issued, valid at `now`), the signature, then parses the content and checks it
-// is unexpired at `now`. PermissionDenied "<field>: signature does not verify" / "... not signed
-// by manufacturer M"; FailedPrecondition "<field>: expired at ..."; InvalidArgument for content
-// that is not a well-formed OwnershipVoucher.
+// Verifies the signer against the manufacturer's trust anchor (SignerBelongsTo), the signature,
+// then parses the content and checks it is unexpired at `now`. PermissionDenied "<field>: signature
+// does not verify" / "... not signed by manufacturer M"; FailedPrecondition "<field>: expired at
+// ..."; InvalidArgument for content that is not a well-formed OwnershipVoucher.
 [[nodiscard]] absl::StatusOr<VoucherContent> VerifyVoucher(const ParsedVoucher& voucher,
                                                            const X509* trust_anchor,
                                                            absl::Time now,

@@ -65,6 +65,21 @@ TEST_F(OwnershipVoucherTest, RefusesSignersOfOtherManufacturers) {
                               absl::Now()));
 }
 
+// A device's attestation key signs whatever its host hands the secure element. Were its
+// certificate (issued by the anchor, as every device's is) a valid signer, one device's owner could
+// forge a voucher for any other device of the manufacturer.
+TEST_F(OwnershipVoucherTest, RefusesADeviceCertificateTheAnchorIssuedAsSigner) {
+  const testing::Leaf device = pki_.Attestation("SN-2");
+  auto forged = SignVoucherWith(Content(), *device.key, device.der);
+  ASSERT_TRUE(forged.ok()) << forged.status();
+  auto parsed = ParseSignedVoucher(*forged, "voucher");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_FALSE(SignerBelongsTo(parsed->signer.get(), Anchor(), absl::Now()));
+  auto verified = VerifyVoucher(*parsed, Anchor(), absl::Now(), "voucher");
+  EXPECT_EQ(verified.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(verified.status().message(), "voucher: not signed by the device's manufacturer");
+}
+
 TEST_F(OwnershipVoucherTest, ParserRejectsMalformedInput) {
   EXPECT_EQ(ParseSignedVoucher("\xff\xff", "v").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ParseSignedVoucher(std::string(40000, 'x'), "v").status().code(),

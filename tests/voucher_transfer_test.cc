@@ -44,6 +44,12 @@ TEST(VoucherTransferTest, ExportedVoucherClaimsTheDeviceOnAnotherKeyline) {
                   .ok());
   const std::string anchor_file = (*b)->directory() + "/a-manufacturer.pem";
   std::ofstream(anchor_file) << ca::DerToPem(issued.certificates(0).chain(0));
+  // B trusts the same CA under a second, earlier name too (a vendor's other product line): the
+  // voucher is checked against the device's own manufacturer, not the first whose anchor fits.
+  auto added_earlier = (*b)->Keylinectl(
+      {"manufacturer", "add", "--name", "keyline-0-sensors", "--trust-anchor", anchor_file});
+  ASSERT_TRUE(added_earlier.ok());
+  ASSERT_EQ(added_earlier->exit_code, 0) << added_earlier->err;
   auto added = (*b)->Keylinectl(
       {"manufacturer", "add", "--name", "keyline-a", "--trust-anchor", anchor_file});
   ASSERT_TRUE(added.ok());
