@@ -55,9 +55,12 @@ struct BatchRead {
 // in order. Batches of several writers and DeviceRepository's transactions (device locks, then the
 // audit head) therefore never wait on each other in a cycle. NO KEY UPDATE on devices: what an
 // UPDATE of the state takes; it conflicts with DeviceRepository's locks but not with the KEY SHARE
-// locks of rows that reference the device. The manufacturer's status comes along, unlocked: a
-// revocation committed before this batch is seen; CompleteEnrollment may have checked it from
-// BeginEnrollment's snapshot. The clock is the head's, read after every lock.
+// locks of rows that reference the device. The manufacturer's row is share-locked with its
+// device: a revocation that committed while this statement waited (for a device, or for the audit
+// head its own transaction held) is then read as it is now, not from the statement's snapshot, so
+// no certificate is audited after its manufacturer's revocation. CompleteEnrollment may have
+// checked the status from BeginEnrollment's snapshot. The clock is the head's, read after every
+// lock.
 //
 // The recorded request_ids and stored serials are read in the statement's snapshot, taken before
 // any lock wait. A retry of a request that completed while this batch waited for its challenge
@@ -88,7 +91,7 @@ absl::StatusOr<BatchRead> ReadBatch(pqxx::transaction_base& transaction,
       "WHERE id = ANY ($1::bytea[]) ORDER BY id FOR UPDATE), "
       "d AS MATERIALIZED (SELECT d.serial, d.state, d.deployment, m.status FROM devices d "
       "JOIN manufacturers m ON m.id = d.manufacturer_id WHERE d.serial = ANY ($2::text[]) "
-      "ORDER BY d.serial FOR NO KEY UPDATE OF d), "
+      "ORDER BY d.serial FOR NO KEY UPDATE OF d FOR SHARE OF m), "
       "h (seq, row_hash, now) AS MATERIALIZED (",
       AuditHeadLockSql(),
       ") "

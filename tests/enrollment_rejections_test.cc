@@ -2,9 +2,10 @@
 // unknown, unclaimed, untrusted or revoked manufacturer, expired attestation certificate,
 // replayed / expired / foreign challenges, proofs over the wrong nonce or key, a CSR for another
 // key, an attestation certificate used for TLS, bad or expired vouchers.
-#include <thread>
-
 #include <gtest/gtest.h>
+
+#include <pqxx/pqxx>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -235,6 +236,49 @@ TEST_F(EnrollmentRejectionsTest, RevokedManufacturer) {
                                                 &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << status.error_message();
   EXPECT_EQ(Take(), before);
+}
+
+// A revocation that commits while the enrollment's commit waits for it. The revoking transaction
+// (RevokeManufacturer's two writes, as the database owner) holds the manufacturer's row and the
+// audit head; the issuance batch that reads the device must wait, and once the revocation commits
+// it must see the manufacturer revoked, not the status of the snapshot it started from. Otherwise
+// the audit log shows a certificate issued after its manufacturer's revocation.
+TEST_F(EnrollmentRejectionsTest, ManufacturerRevokedWhileTheCompletionWaitsToCommit) {
+  Vendor vendor = AddVendor("racing-vendor");
+  SimulatedDevice device = VendorDevice(vendor, "race-0001", absl::Hours(24));
+  ASSERT_TRUE(Import(Voucher(vendor, device, absl::Now() + absl::Hours(24))).ok());
+  const keyline::v1::Challenge challenge = Challenge(device);
+
+  pqxx::connection revoker(fleet_->environment().database().owner_url);
+  pqxx::work revocation(revoker);
+  revocation.exec(
+      "UPDATE manufacturers SET status = 'revoked', revoked_at = now() "
+      "WHERE name = 'racing-vendor'");
+  revocation.exec("SELECT 1 FROM audit_head FOR UPDATE");
+
+  grpc::Status status;
+  keyline::v1::EnrollmentResponse response;
+  std::thread completion([&] {
+    status = testing::Complete(fleet_->Anonymous(), device, fleet_->secure_element(), challenge, {},
+                               &response);
+  });
+  // Commit only once the issuance batch waits on one of the revocation's locks.
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (fleet_->Count("SELECT count(*) FROM pg_locks WHERE NOT granted") == 0 &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_LT(absl::Now(), deadline) << "the completion never waited for the revocation";
+  revocation.commit();
+  completion.join();
+
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << status.error_message();
+  EXPECT_NE(status.error_message().find("manufacturer is revoked"), std::string::npos)
+      << status.error_message();
+  EXPECT_FALSE(response.has_certificate());
+  EXPECT_EQ(fleet_->Count("SELECT count(*) FROM certificates WHERE device_serial = 'race-0001' "
+                          "AND profile = 'device'"),
+            0);
 }
 
 TEST_F(EnrollmentRejectionsTest, DecommissionedBetweenChallengeAndCompletion) {
