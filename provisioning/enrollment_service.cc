@@ -264,10 +264,17 @@ void EnrollmentServiceImpl::Complete(std::shared_ptr<Completion> completion) {
     if (device->deployment != caller.deployment) {
       return fail(absl::PermissionDeniedError("the device belongs to another deployment"));
     }
+    // Checked again under a lock when the renewal commits (store/issuance_decisions.h).
     auto current = context_.certificates->FindBySerial(caller.certificate_serial);
+    if (!current.ok() && !absl::IsNotFound(current.status())) return fail(current.status());
     if (!current.ok() || current->status != "good") {
       return fail(absl::PermissionDeniedError(
           "client certificate is revoked or unknown: only a fresh attestation can renew"));
+    }
+    // A TLS connection outlives its handshake: a certificate can expire while it stays open.
+    if (current->not_after <= absl::Now()) {
+      return fail(absl::PermissionDeniedError(
+          "client certificate has expired: only a fresh attestation can renew"));
     }
   }
   const store::ManufacturerRecord* const manufacturer = &found->device.manufacturer;
@@ -312,8 +319,13 @@ void EnrollmentServiceImpl::Complete(std::shared_ptr<Completion> completion) {
   };
   job->subject = ca::DeviceUri(deployment, serial);
   job->device_serial = serial;
-  job->enrollment = store::EnrollmentRecord{completion->request_id, completion->challenge_id,
-                                            serial, deployment, expected_purpose};
+  job->enrollment = store::EnrollmentRecord{
+      completion->request_id,
+      completion->challenge_id,
+      serial,
+      deployment,
+      expected_purpose,
+      completion->purpose == ProofPurpose::kRenew ? caller.certificate_serial : std::string()};
   job->audit.actor = caller.kind == CallerKind::kAnonymous ? job->subject : caller.uri;
   job->audit.action =
       completion->purpose == ProofPurpose::kRenew ? "device.renewed" : "device.enrolled";

@@ -50,10 +50,13 @@ struct BatchRead {
 };
 
 // Reads what DecideIssuances needs and locks the audit head, in one statement (one round trip).
-// It locks the enrollment rows' challenges first, then their devices, each in key order (ORDER BY
-// before FOR UPDATE locks rows in that order), then the audit head: an Append runs its branches
-// in order. Batches of several writers and DeviceRepository's transactions (device locks, then the
-// audit head) therefore never wait on each other in a cycle. NO KEY UPDATE on devices: what an
+// It locks the enrollment rows' challenges first, then their devices, then the certificates
+// renewals present, each in key order (ORDER BY before FOR UPDATE locks rows in that order), then
+// the audit head: an Append runs its branches in order. Batches of several writers,
+// DeviceRepository's transactions (device locks, then certificates, then the audit head) and
+// revocations (certificates, then the audit head) therefore never wait on each other in a cycle.
+// A renewal's certificate is share-locked for the reason its manufacturer is: a revocation that
+// committed during the wait is seen. NO KEY UPDATE on devices: what an
 // UPDATE of the state takes; it conflicts with DeviceRepository's locks but not with the KEY SHARE
 // locks of rows that reference the device. The manufacturer's row is share-locked with its
 // device: a revocation that committed while this statement waited (for a device, or for the audit
@@ -74,6 +77,7 @@ absl::StatusOr<BatchRead> ReadBatch(pqxx::transaction_base& transaction,
   std::vector<std::string_view> challenge_ids;
   std::vector<std::string_view> device_serials;
   std::vector<std::string_view> request_ids;
+  std::vector<std::string_view> renewed_serials;
   serials.reserve(writes.size());
   for (const IssuanceWrite* write : writes) {
     serials.push_back(write->certificate.serial);
@@ -81,10 +85,14 @@ absl::StatusOr<BatchRead> ReadBatch(pqxx::transaction_base& transaction,
       challenge_ids.push_back(write->enrollment->challenge_id);
       device_serials.push_back(write->enrollment->device_serial);
       request_ids.push_back(write->enrollment->request_id);
+      if (!write->enrollment->renewed_certificate_serial.empty()) {
+        renewed_serials.push_back(write->enrollment->renewed_certificate_serial);
+      }
     }
   }
   // Columns: kind, a bytea, four texts, two bigints, a boolean. Kind 'c': a challenge; 'd': a
-  // device; 'h': the audit head and the clock; 'r': a recorded request_id; 's': a stored serial.
+  // device; 'k': a renewal's certificate; 'h': the audit head and the clock; 'r': a recorded
+  // request_id; 's': a stored serial.
   static const std::string* const kRead = new std::string(absl::StrCat(
       "WITH c AS MATERIALIZED (SELECT id, device_serial, purpose, ", EpochMicrosSql("expires_at"),
       " AS expires_at, used_at IS NOT NULL AS used FROM challenges "
@@ -92,12 +100,17 @@ absl::StatusOr<BatchRead> ReadBatch(pqxx::transaction_base& transaction,
       "d AS MATERIALIZED (SELECT d.serial, d.state, d.deployment, m.status FROM devices d "
       "JOIN manufacturers m ON m.id = d.manufacturer_id WHERE d.serial = ANY ($2::text[]) "
       "ORDER BY d.serial FOR NO KEY UPDATE OF d FOR SHARE OF m), "
+      "k AS MATERIALIZED (SELECT serial, status, ",
+      EpochMicrosSql("not_after"),
+      " AS not_after FROM certificates WHERE serial = ANY ($5::bytea[]) ORDER BY serial "
+      "FOR SHARE), "
       "h (seq, row_hash, now) AS MATERIALIZED (",
       AuditHeadLockSql(),
       ") "
       "SELECT 'c', id, device_serial, purpose, NULL::text, NULL::text, expires_at, NULL::bigint, "
       "used FROM c "
       "UNION ALL SELECT 'd', NULL, serial, state, deployment, status, NULL, NULL, NULL FROM d "
+      "UNION ALL SELECT 'k', serial, status, NULL, NULL, NULL, not_after, NULL, NULL FROM k "
       "UNION ALL SELECT 'h', NULL, row_hash, NULL, NULL, NULL, seq, now, NULL FROM h "
       "UNION ALL SELECT 'r', NULL, request_id, NULL, NULL, NULL, NULL, NULL, NULL "
       "FROM enrollments WHERE request_id = ANY ($3::text[]) "
@@ -110,7 +123,8 @@ absl::StatusOr<BatchRead> ReadBatch(pqxx::transaction_base& transaction,
                                            ByteaArrayParam(Distinct(std::move(challenge_ids))),
                                            TextArrayParam(Distinct(std::move(device_serials))),
                                            TextArrayParam(Distinct(std::move(request_ids))),
-                                           ByteaArrayParam(Distinct(std::move(serials))))) {
+                                           ByteaArrayParam(Distinct(std::move(serials))),
+                                           ByteaArrayParam(Distinct(std::move(renewed_serials))))) {
     switch (row[0].c_str()[0]) {
       case 'c':
         state.challenges[pqxx::binarystring(row[1]).str()] =
@@ -129,6 +143,10 @@ absl::StatusOr<BatchRead> ReadBatch(pqxx::transaction_base& transaction,
         head_read = true;
         break;
       }
+      case 'k':
+        state.renewed_certificates[pqxx::binarystring(row[1]).str()] = LockedRenewedCertificate{
+            row[2].as<std::string>(), FromEpochMicros(row[6].as<int64_t>())};
+        break;
       case 'r':
         state.recorded_request_ids.insert(row[2].as<std::string>());
         break;

@@ -15,6 +15,24 @@ absl::Status RequestIdCompleted() {
   return absl::AlreadyExistsError("request_id: already completed");
 }
 
+// A renewal's certificate, as it is when the renewal commits: revoked or expired after the RPC's
+// own check, the device must attest afresh (DESIGN.md, Enrollment).
+absl::Status CheckRenewedCertificate(const EnrollmentRecord& enrollment,
+                                     const IssuanceBatchState& state) {
+  if (enrollment.renewed_certificate_serial.empty()) return absl::OkStatus();
+  const auto certificate = state.renewed_certificates.find(enrollment.renewed_certificate_serial);
+  if (certificate == state.renewed_certificates.end()) {
+    return absl::PermissionDeniedError("client certificate: unknown");
+  }
+  if (certificate->second.status != "good") {
+    return absl::PermissionDeniedError("client certificate: revoked");
+  }
+  if (certificate->second.not_after <= state.now) {
+    return absl::PermissionDeniedError("client certificate: expired");
+  }
+  return absl::OkStatus();
+}
+
 // The challenge's and the device's rules for an enrollment row whose request_id and serial are
 // free; `taken_challenges` holds those used by earlier rows of the batch.
 absl::Status CheckChallengeAndDevice(const EnrollmentRecord& enrollment,
@@ -55,7 +73,7 @@ absl::Status CheckChallengeAndDevice(const EnrollmentRecord& enrollment,
   if (device->second.manufacturer_status != "trusted") {
     return absl::FailedPreconditionError("device: its manufacturer is revoked");
   }
-  return absl::OkStatus();
+  return CheckRenewedCertificate(enrollment, state);
 }
 
 }  // namespace
@@ -76,6 +94,10 @@ absl::Status ValidateEnrollment(const EnrollmentRecord& enrollment,
   }
   if (enrollment.purpose != "enroll" && enrollment.purpose != "renew") {
     return absl::InvalidArgumentError("enrollment.purpose: must be \"enroll\" or \"renew\"");
+  }
+  if (enrollment.renewed_certificate_serial.empty() != (enrollment.purpose == "enroll")) {
+    return absl::InvalidArgumentError(
+        "enrollment.renewed_certificate_serial: required for renewals, and only for them");
   }
   if (certificate.device_serial && *certificate.device_serial != enrollment.device_serial) {
     return absl::InvalidArgumentError(

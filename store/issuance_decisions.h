@@ -27,6 +27,12 @@ struct LockedChallenge {
   bool used = false;
 };
 
+// The certificate a renewal presented, read under FOR SHARE.
+struct LockedRenewedCertificate {
+  std::string status;
+  absl::Time not_after;
+};
+
 // A devices row, read under FOR NO KEY UPDATE.
 struct LockedDevice {
   std::string state;
@@ -42,6 +48,8 @@ struct IssuanceBatchState {
   std::unordered_set<std::string> recorded_request_ids;    // already in enrollments
   std::unordered_map<std::string, LockedChallenge> challenges;  // by raw id; absent: unknown
   std::unordered_map<std::string, LockedDevice> devices;        // by serial; absent: unknown
+  // By raw serial; absent: unknown.
+  std::unordered_map<std::string, LockedRenewedCertificate> renewed_certificates;
 };
 
 // The enrollment part of ValidateIssuanceWrite (store/issuance_batch.h): InvalidArgument naming
@@ -57,6 +65,8 @@ struct IssuanceBatchState {
 //                      by an earlier row), expired (expires_at <= now); then the device unknown,
 //                      decommissioned, not claimed, or owned by another deployment
 //                      -> FailedPrecondition "challenge: ..." / "device: ..."
+//   renewals:        the presented certificate unknown, revoked or expired (not_after <= now)
+//                      -> PermissionDenied "client certificate: ..."
 [[nodiscard]] std::vector<absl::Status> DecideIssuances(
     std::span<const IssuanceWrite* const> writes, const IssuanceBatchState& state);
 

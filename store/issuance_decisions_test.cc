@@ -22,7 +22,8 @@ IssuanceWrite Enrollment(std::string serial, std::string request_id, char challe
                          std::string device = "dev-1", std::string purpose = "enroll") {
   IssuanceWrite write = Plain(std::move(serial));
   write.enrollment = EnrollmentRecord{std::move(request_id), ChallengeId(challenge),
-                                      std::move(device), "acme", std::move(purpose)};
+                                      std::move(device),     "acme",
+                                      std::move(purpose),    ""};
   return write;
 }
 
@@ -90,6 +91,28 @@ TEST(IssuanceDecisionsTest, ChallengeRules) {
                "challenge: issued for renew, not enroll");
 }
 
+// A renewal's certificate as the batch read it under its lock: revoked or expired since the RPC
+// looked, it refuses the renewal.
+TEST(IssuanceDecisionsTest, RenewalRulesForThePresentedCertificate) {
+  IssuanceBatchState state = State();
+  for (char c : {'a', 'b', 'c', 'd'}) state.challenges[ChallengeId(c)].purpose = "renew";
+  state.renewed_certificates["good"] = {"good", kNow + absl::Hours(1)};
+  state.renewed_certificates["revoked"] = {"revoked", kNow + absl::Hours(1)};
+  state.renewed_certificates["expired"] = {"good", kNow};  // not_after <= now is expired
+  std::vector<IssuanceWrite> writes;
+  for (const auto& [challenge, presented] : std::vector<std::pair<char, std::string>>{
+           {'a', "good"}, {'b', "revoked"}, {'c', "expired"}, {'d', "unknown"}}) {
+    writes.push_back(Enrollment(std::string("s") + challenge, std::string("r") + challenge,
+                                challenge, "dev-1", "renew"));
+    writes.back().enrollment->renewed_certificate_serial = presented;
+  }
+  const std::vector<absl::Status> statuses = Decide(writes, state);
+  EXPECT_TRUE(statuses[0].ok()) << statuses[0];
+  ExpectStatus(statuses[1], absl::StatusCode::kPermissionDenied, "client certificate: revoked");
+  ExpectStatus(statuses[2], absl::StatusCode::kPermissionDenied, "client certificate: expired");
+  ExpectStatus(statuses[3], absl::StatusCode::kPermissionDenied, "client certificate: unknown");
+}
+
 TEST(IssuanceDecisionsTest, DeviceRules) {
   for (const auto& [device, message] : std::vector<std::pair<LockedDevice, std::string>>{
            {{"decommissioned", "acme"}, "device: decommissioned"},
@@ -153,7 +176,7 @@ TEST(IssuanceDecisionsTest, RecordedRequestIdComesBeforeEveryOtherCheck) {
 
 TEST(IssuanceDecisionsTest, ValidateEnrollmentNamesTheField) {
   CertificateRecord certificate;
-  EnrollmentRecord good{"r1", ChallengeId('a'), "dev-1", "acme", "enroll"};
+  EnrollmentRecord good{"r1", ChallengeId('a'), "dev-1", "acme", "enroll", ""};
   EXPECT_TRUE(ValidateEnrollment(good, certificate).ok());
   certificate.device_serial = "dev-1";
   EXPECT_TRUE(ValidateEnrollment(good, certificate).ok());
@@ -174,6 +197,14 @@ TEST(IssuanceDecisionsTest, ValidateEnrollmentNamesTheField) {
   bad.purpose = "steal";
   ExpectStatus(ValidateEnrollment(bad, certificate), absl::StatusCode::kInvalidArgument,
                "enrollment.purpose: must be \"enroll\" or \"renew\"");
+  bad = good;
+  bad.renewed_certificate_serial = "\x01";  // an enrollment presents no certificate
+  ExpectStatus(ValidateEnrollment(bad, certificate), absl::StatusCode::kInvalidArgument,
+               "enrollment.renewed_certificate_serial: required for renewals, and only for them");
+  bad = good;
+  bad.purpose = "renew";  // a renewal must name the certificate it renews with
+  ExpectStatus(ValidateEnrollment(bad, certificate), absl::StatusCode::kInvalidArgument,
+               "enrollment.renewed_certificate_serial: required for renewals, and only for them");
   bad = good;
   bad.expected_deployment.clear();
   ExpectStatus(ValidateEnrollment(bad, certificate), absl::StatusCode::kInvalidArgument,

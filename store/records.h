@@ -91,6 +91,9 @@ struct EnrollmentRecord {
   std::string device_serial;
   std::string expected_deployment;  // the device must still belong to it
   std::string purpose;              // "enroll" or "renew": the challenge's purpose
+  // Renewals: the raw serial of the client certificate the device renews with. It must still be
+  // good and unexpired when the renewal commits; empty for enrollments.
+  std::string renewed_certificate_serial;
 };
 
 struct OperatorRecord {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <pqxx/pqxx>
 #include <set>
 #include <thread>
 
@@ -237,6 +238,76 @@ TEST_F(EnrollmentTest, RenewalOverMutualTlsAndNoRenewalAfterDecommissioning) {
   auto again = testing::Enroll(fleet_->Anonymous(), device, fleet_->secure_element());
   EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition) << again.status();
   EXPECT_NE(std::string(again.status().message()).find("decommissioned"), std::string::npos);
+}
+
+// The certificate a device renews with, revoked while the renewal waits to commit (the revoking
+// transaction holds the certificate's row and the audit head, as RevocationRepository's does), or
+// expired on a connection opened before: either way no renewal.
+TEST_F(EnrollmentTest, NoRenewalWithACertificateRevokedMeanwhileOrExpiredOnAnOpenConnection) {
+  std::vector<SimulatedDevice> devices = ManufactureAndClaim("renew-late", 2);
+  ASSERT_EQ(devices.size(), 2u);
+  EnrollmentOptions renew;
+  renew.software_deployment_key = true;
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  std::vector<std::string> certificates;
+  for (SimulatedDevice& device : devices) {
+    auto enrolled = testing::Enroll(fleet_->Anonymous(), device, fleet_->secure_element(), renew);
+    ASSERT_TRUE(enrolled.ok()) << enrolled.status();
+    std::string chain = ca::DerToPem(enrolled->certificate().certificate());
+    for (int i = 0; i + 1 < enrolled->certificate().chain_size(); ++i) {
+      chain += ca::DerToPem(enrolled->certificate().chain(i));
+    }
+    channels.push_back(fleet_->environment().ChannelWithPem(
+        chain, *ca::PrivateKeyToPem(device.deployment_key->public_key())));
+    certificates.push_back(enrolled->certificate().certificate());
+  }
+  renew.renew = true;
+  const auto device_certificates = [](const std::string& serial) {
+    return fleet_->Count(
+        "SELECT count(*) FROM certificates WHERE profile = 'device' AND "
+        "device_serial = '" +
+        serial + "'");
+  };
+
+  pqxx::connection revoker(fleet_->environment().database().owner_url);
+  pqxx::work revocation(revoker);
+  revocation.exec_params0(
+      "UPDATE certificates SET status = 'revoked', revoked_at = now(), revocation_reason = 1 "
+      "WHERE der = $1",
+      pqxx::binarystring(certificates[0]));
+  revocation.exec("SELECT 1 FROM audit_head FOR UPDATE");
+  absl::StatusOr<keyline::v1::EnrollmentResponse> renewed;
+  std::thread renewal(
+      [&] { renewed = testing::Enroll(channels[0], devices[0], fleet_->secure_element(), renew); });
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (fleet_->Count("SELECT count(*) FROM pg_locks WHERE NOT granted") == 0 &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_LT(absl::Now(), deadline) << "the renewal never waited for the revocation";
+  revocation.commit();
+  renewal.join();
+  EXPECT_EQ(renewed.status().code(), absl::StatusCode::kPermissionDenied) << renewed.status();
+  EXPECT_NE(std::string(renewed.status().message()).find("client certificate: revoked"),
+            std::string::npos)
+      << renewed.status();
+  EXPECT_EQ(device_certificates(devices[0].serial), 1);
+
+  // The second device's certificate expires, as the database records it: a TLS connection opened
+  // before its notAfter stays open past it, and then only the server's own check stops a renewal.
+  pqxx::connection owner(fleet_->environment().database().owner_url);
+  pqxx::work expire(owner);
+  expire.exec_params0(
+      "UPDATE certificates SET not_after = now() - interval '1 second' "
+      "WHERE der = $1",
+      pqxx::binarystring(certificates[1]));
+  expire.commit();
+  auto expired = testing::Enroll(channels[1], devices[1], fleet_->secure_element(), renew);
+  EXPECT_EQ(expired.status().code(), absl::StatusCode::kPermissionDenied) << expired.status();
+  EXPECT_NE(std::string(expired.status().message()).find("client certificate has expired"),
+            std::string::npos)
+      << expired.status();
+  EXPECT_EQ(device_certificates(devices[1].serial), 1);
 }
 
 TEST_F(EnrollmentTest, FactoryBatchesAreIdempotentPerSerial) {

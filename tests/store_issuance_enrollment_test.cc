@@ -176,7 +176,8 @@ TEST_F(IssuanceEnrollmentTest, CompletedEnrollmentStoresEverythingTogether) {
   std::unique_ptr<IssuanceWriter> writer = StartWriter();
   ASSERT_NE(writer, nullptr);
   const Footprint before = Snapshot();
-  const IssuanceWrite write = Enroll(1, "req-1", 1, device);
+  IssuanceWrite write = Enroll(1, "req-1", 1, device);
+  write.certificate.not_after = absl::Now() + absl::Hours(1);  // renewed with below
   ASSERT_TRUE(SubmitAll(*writer, {write})[0].ok());
 
   const absl::StatusOr<CompletedEnrollment> completed =
@@ -196,8 +197,32 @@ TEST_F(IssuanceEnrollmentTest, CompletedEnrollmentStoresEverythingTogether) {
 
   // A renewal of the enrolled device (its own challenge purpose) also passes.
   CreateChallenge(TestChallenge(2, device, absl::Seconds(60), "renew"));
-  ASSERT_TRUE(SubmitAll(*writer, {Enroll(2, "req-2", 2, device, "acme", "renew")})[0].ok());
+  IssuanceWrite renewal = Enroll(2, "req-2", 2, device, "acme", "renew");
+  renewal.enrollment->renewed_certificate_serial = write.certificate.serial;
+  const absl::Status renewed = SubmitAll(*writer, {renewal})[0];
+  ASSERT_TRUE(renewed.ok()) << renewed;
   EXPECT_EQ(DeviceRepository(*pool_).CertificateSerials(device)->size(), 2u);
+
+  // The certificate a renewal presents, revoked or expired by the time the renewal commits: the
+  // renewal is refused and writes nothing.
+  for (const auto& [change, message] : std::vector<std::pair<std::string, std::string>>{
+           {"status = 'revoked', revoked_at = now()", "client certificate: revoked"},
+           {"not_after = now()", "client certificate: expired"}}) {
+    const IssuanceWrite& presented = change.starts_with("status") ? renewal : write;
+    pqxx::connection owner(database_.owner_url);
+    pqxx::work update(owner);
+    update.exec_params0("UPDATE certificates SET " + change + " WHERE serial = $1",
+                        pqxx::binarystring(presented.certificate.serial));
+    update.commit();
+    const uint64_t next = change.starts_with("status") ? 3 : 4;
+    CreateChallenge(TestChallenge(next, device, absl::Seconds(60), "renew"));
+    IssuanceWrite refused =
+        Enroll(next, "req-" + std::to_string(next), next, device, "acme", "renew");
+    refused.enrollment->renewed_certificate_serial = presented.certificate.serial;
+    const Footprint unchanged = Snapshot();
+    ExpectStatus(SubmitAll(*writer, {refused})[0], absl::StatusCode::kPermissionDenied, message);
+    EXPECT_EQ(Snapshot(), unchanged);
+  }
 }
 
 // The writer's statements are prepared once per connection. Planned while the tables are nearly
@@ -254,7 +279,7 @@ TEST_F(IssuanceEnrollmentTest, PreparedStatementsKeepIndexLookUpsPlannedOnEmptyT
   const std::map<std::string, std::string> executions = {
       {"challenge.find_devices_and_create",
        "('{\\x00}', '{x}', '{\\x00}', '{enroll}', '{device}', '{2030-01-01Z}', '{\\x00}')"},
-      {"issuance.read", "('{\\x00}', '{x}', '{x}', '{\\x00}')"},
+      {"issuance.read", "('{\\x00}', '{x}', '{x}', '{\\x00}', '{\\x00}')"},
       {"issuance.recorded_request_ids", "('{x}')"},
       {enrollment_write, absl::StrCat("(", certificate_columns,
                                       ", now(), '{\\x00}', '{x}', "

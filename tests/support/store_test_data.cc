@@ -138,7 +138,7 @@ store::IssuanceWrite TestEnrollmentIssuance(int32_t issuer_id, const std::string
   write.operator_record.reset();
   write.certificate.subject = absl::StrCat("urn:keyline:", deployment, ":device:", device_serial);
   write.enrollment =
-      store::EnrollmentRecord{request_id, challenge_id, device_serial, deployment, purpose};
+      store::EnrollmentRecord{request_id, challenge_id, device_serial, deployment, purpose, ""};
   write.audit.actor = "device";
   write.audit.action = "device.enrolled";
   write.audit.details = {{"device_serial", device_serial}, {"request_id", request_id}};
