@@ -2,10 +2,12 @@
 
 #include <iostream>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "cli/audit_inputs.h"
 #include "cli/audit_verifier.h"
 #include "cli/progress.h"
+#include "common/absl_compat.h"
 #include "common/files.h"
 #include "common/hex.h"
 #include "common/status_macros.h"
@@ -77,6 +79,25 @@ int RunTail(const GlobalOptions& globals, int count) {
   return 0;
 }
 
+// "SEQ:ROW_HASH" as verify prints the head (row_hash in hex). InvalidArgument naming the option.
+absl::StatusOr<RecordedHead> ParseRecordedHead(std::string_view text) {
+  const auto invalid = [] {
+    return absl::InvalidArgumentError(
+        "--known-head: expected SEQ:ROW_HASH as an earlier verify printed it (a seq of 1 or more, "
+        "a SHA-256 in hex)");
+  };
+  const size_t colon = text.find(':');
+  if (colon == std::string_view::npos) return invalid();
+  RecordedHead head;
+  std::optional<std::string> hash = HexDecode(text.substr(colon + 1));
+  if (!absl::SimpleAtoi(AsAbsl(text.substr(0, colon)), &head.seq) || head.seq < 1 || !hash ||
+      hash->size() != 32) {
+    return invalid();
+  }
+  head.row_hash = *std::move(hash);
+  return head;
+}
+
 // Checks the signatures of the checkpoints, then reads every row page by page (after_seq) into
 // the verifier. OK or the first problem (DataLoss naming the row).
 absl::Status VerifyLog(AdminService::Stub& stub,
@@ -114,8 +135,14 @@ absl::Status VerifyLog(AdminService::Stub& stub,
   return verifier.Finish();
 }
 
-int RunVerify(const GlobalOptions& globals) {
+int RunVerify(const GlobalOptions& globals, const std::string& known_head) {
   const OutputFormat format = globals.format();
+  std::optional<RecordedHead> recorded_head;
+  if (!known_head.empty()) {
+    auto parsed = ParseRecordedHead(known_head);
+    if (!parsed.ok()) return ReportError(parsed.status(), format);
+    recorded_head = *std::move(parsed);
+  }
   if (globals.connection.ca_file.empty()) {
     return ReportError(absl::InvalidArgumentError(
                            "--ca: the root certificate the audit signer must chain to is required"),
@@ -138,11 +165,13 @@ int RunVerify(const GlobalOptions& globals) {
     checkpoints.push_back(CheckpointFromProto(checkpoint));
   }
   AuditLogVerifier verifier(std::move(checkpoints));
+  if (recorded_head) verifier.ExpectHead(*recorded_head);
   if (auto status = VerifyLog(*stub, listed, *roots_pem, verifier); !status.ok()) {
     return ReportError(status, format);
   }
 
   const auto last_checkpoint = verifier.last_checkpoint_seq();
+  const std::string head = absl::StrCat(verifier.last_seq(), ":", HexEncode(verifier.last_hash()));
   if (format == OutputFormat::kJson) {
     std::cout << nlohmann::json{{"intact", true},
                                 {"rows", verifier.rows_verified()},
@@ -150,7 +179,8 @@ int RunVerify(const GlobalOptions& globals) {
                                 {"checkpoints", verifier.checkpoint_count()},
                                 {"last_checkpoint_seq", last_checkpoint
                                                             ? nlohmann::json(*last_checkpoint)
-                                                            : nlohmann::json(nullptr)}}
+                                                            : nlohmann::json(nullptr)},
+                                {"head", head}}
                      .dump(2)
               << "\n";
   } else {
@@ -164,6 +194,10 @@ int RunVerify(const GlobalOptions& globals) {
       std::cout << " (without a signed checkpoint, rows removed from the end cannot be "
                    "detected)\n";
     }
+    // Checkpoints live in the database they vouch for; this line, kept elsewhere, does not.
+    std::cout << "head: " << head << " (keep it outside the database; a later "
+              << "`audit verify --known-head " << head << "` fails if rows up to it were dropped "
+              << "or rewritten)\n";
   }
   return 0;
 }
@@ -184,7 +218,12 @@ void AddAuditCommands(CLI::App& app, Invocation& invocation) {
   auto* verify_command = group->add_subcommand(
       "verify",
       "recompute the hash chain and check the signed checkpoints; names the first bad row");
-  OnRun(verify_command, invocation, [&invocation] { return RunVerify(invocation.globals); });
+  auto known_head = std::make_shared<std::string>();
+  verify_command->add_option(
+      "--known-head", *known_head,
+      "SEQ:ROW_HASH, the head an earlier verify printed: the log must still hold that row");
+  OnRun(verify_command, invocation,
+        [&invocation, known_head] { return RunVerify(invocation.globals, *known_head); });
 }
 
 }  // namespace keyline::cli

@@ -41,6 +41,7 @@ absl::Status AuditLogVerifier::AddRows(std::span<const store::AuditRow> rows) {
   for (size_t i = 0; i < rows.size() && problem_.ok(); ++i) {
     problem_ = CheckRow(rows, i);
     if (problem_.ok()) problem_ = MatchCheckpoints(rows[i]);
+    if (problem_.ok()) problem_ = MatchRecordedHead(rows[i]);
   }
   return problem_;
 }
@@ -113,8 +114,23 @@ absl::Status AuditLogVerifier::MatchCheckpoints(const store::AuditRow& row) {
   return absl::OkStatus();
 }
 
+absl::Status AuditLogVerifier::MatchRecordedHead(const store::AuditRow& row) const {
+  if (!recorded_head_ || recorded_head_->seq != row.seq ||
+      recorded_head_->row_hash == row.row_hash) {
+    return absl::OkStatus();
+  }
+  return Problem(absl::StrCat("row ", row.seq, ": hash differs from the head recorded at seq ",
+                              row.seq, " (log rewritten?)"));
+}
+
 absl::Status AuditLogVerifier::Finish() {
   if (!problem_.ok()) return problem_;
+  if (recorded_head_ && last_seq_ < recorded_head_->seq) {
+    problem_ =
+        Problem(absl::StrCat("rows after ", last_seq_, " missing: the head was recorded at seq ",
+                             recorded_head_->seq, " (rows dropped?)"));
+    return problem_;
+  }
   if (next_checkpoint_ < checkpoints_.size()) {
     const SignedCheckpoint& next = checkpoints_[next_checkpoint_];
     const SignedCheckpoint& beyond = checkpoints_.back();

@@ -10,9 +10,13 @@
 //   "row 900: hash differs from the checkpoint signed at seq 900 (rows up to 900 rewritten?)"
 //   "rows after 900 missing: checkpoint at 1000 signed"
 //   "checkpoint at seq 1000: signature does not verify (forged?)"
+//   "row 900: hash differs from the head recorded at seq 900 (log rewritten?)"
+//   "rows after 850 missing: the head was recorded at seq 900 (rows dropped?)"
 //
-// Every problem is a DataLoss status with that message. Without checkpoints, rows removed from
-// the end of the log cannot be told from a log that never had them; the caller says so.
+// Every problem is a DataLoss status with that message. The checkpoints live in the database they
+// vouch for: whoever can drop the log's tail can drop the checkpoints that cover it too, and
+// without checkpoints rows removed from the end cannot be told from a log that never had them.
+// A head recorded outside the database at an earlier verify (ExpectHead) closes that gap.
 // Not thread-safe.
 #pragma once
 
@@ -37,9 +41,19 @@ struct SignedCheckpoint {
   std::string signature;  // ECDSA, DER
 };
 
+// The log's last row as an earlier verify reported it, kept by the auditor outside the database.
+struct RecordedHead {
+  int64_t seq = 0;
+  std::string row_hash;  // 32 raw bytes
+};
+
 class AuditLogVerifier {
  public:
   explicit AuditLogVerifier(std::vector<SignedCheckpoint> checkpoints);
+
+  // The row at `head.seq` must exist and have `head.row_hash`: the log still holds what an earlier
+  // verify saw.
+  void ExpectHead(RecordedHead head) { recorded_head_ = std::move(head); }
 
   // Each checkpoint's signature by `audit_key` (whose certificate the caller has verified).
   [[nodiscard]] absl::Status CheckSignatures(EVP_PKEY* audit_key) const;
@@ -53,15 +67,19 @@ class AuditLogVerifier {
 
   int64_t rows_verified() const { return rows_verified_; }
   int64_t last_seq() const { return last_seq_; }
+  // The row_hash of the last row verified (the genesis hash before any).
+  const std::string& last_hash() const { return last_hash_; }
   size_t checkpoint_count() const { return checkpoints_.size(); }
   std::optional<int64_t> last_checkpoint_seq() const;
 
  private:
   absl::Status CheckRow(std::span<const store::AuditRow> rows, size_t index);
   absl::Status MatchCheckpoints(const store::AuditRow& row);
+  absl::Status MatchRecordedHead(const store::AuditRow& row) const;
 
   std::vector<SignedCheckpoint> checkpoints_;  // ascending seq
   size_t next_checkpoint_ = 0;
+  std::optional<RecordedHead> recorded_head_;
   int64_t last_seq_ = 0;
   std::string last_hash_;
   int64_t rows_verified_ = 0;

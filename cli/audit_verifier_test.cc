@@ -172,6 +172,28 @@ TEST_F(AuditVerifierTest, NamesRowsDroppedFromTheTailAfterACheckpoint) {
   EXPECT_THAT(Verify({at8}), IsProblem("rows after 0 missing: checkpoint at 8 signed"));
 }
 
+// Whoever drops the tail can drop the checkpoints covering it, and rehash what follows: only a
+// head recorded outside the database at an earlier verify tells.
+TEST_F(AuditVerifierTest, NamesATailDroppedWithItsCheckpointsAgainstARecordedHead) {
+  const RecordedHead head{8, rows_[7].row_hash};
+  const auto verify = [&](const std::vector<store::AuditRow>& rows) {
+    AuditLogVerifier verifier({CheckpointAt(3)});
+    verifier.ExpectHead(head);
+    absl::Status status = verifier.AddRows(rows);
+    return status.ok() ? verifier.Finish() : status;
+  };
+  EXPECT_TRUE(verify(rows_).ok());  // the log grew past the head: fine
+  std::vector<store::AuditRow> dropped(rows_.begin(), rows_.begin() + 6);
+  EXPECT_THAT(verify(dropped),
+              IsProblem("rows after 6 missing: the head was recorded at seq 8 (rows dropped?)"));
+  // Dropped, then new events appended from row 6 on: seq 8 exists again, with another hash.
+  std::vector<store::AuditRow> regrown = rows_;
+  regrown[6].event.target = "SN-other";
+  Rehash(regrown, 6);
+  EXPECT_THAT(verify(regrown),
+              IsProblem("row 8: hash differs from the head recorded at seq 8 (log rewritten?)"));
+}
+
 TEST_F(AuditVerifierTest, NamesAForgedCheckpoint) {
   const auto forger = SoftwareSigningKey::Generate(hsm::KeyAlgorithm::kEcdsaP256);
   EXPECT_THAT(Verify({CheckpointAt(3), Sign(*forger, 8, rows_[7].row_hash)}),

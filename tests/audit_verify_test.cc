@@ -112,5 +112,58 @@ TEST_F(AuditVerifyTest, TheTailDroppedAfterACheckpointIsNoticed) {
       << result.out << result.err;
 }
 
+// The checkpoints live in the database they vouch for: someone who drops the tail can drop the
+// checkpoints covering it and move the head back, and the log then verifies as a shorter one. The
+// head a verify printed, kept elsewhere and handed to a later verify, exposes it.
+TEST_F(AuditVerifyTest, ATailDroppedWithItsCheckpointsIsNoticedAgainstTheRecordedHead) {
+  auto fleet = FleetWithHistory();
+  ASSERT_TRUE(fleet);
+  const auto before = Verify(*fleet);
+  ASSERT_EQ(before.exit_code, 0) << before.out << before.err;
+  const size_t at = before.out.find("head: ");
+  ASSERT_NE(at, std::string::npos) << before.out;
+  const std::string head = before.out.substr(at + 6, before.out.find(' ', at + 6) - at - 6);
+  const int64_t last = fleet->Count("SELECT max(seq) FROM audit_log");
+  EXPECT_EQ(head.substr(0, head.find(':')), std::to_string(last)) << head;
+
+  auto cluster = testing::SharedPostgresCluster();
+  ASSERT_TRUE(cluster.ok());
+  const int64_t kept = last - 3;
+  ASSERT_TRUE(
+      (*cluster)
+          ->ExecuteAsSuperuser(fleet->environment().database().name,
+                               absl::StrCat("ALTER TABLE audit_log DISABLE TRIGGER USER; "
+                                            "ALTER TABLE audit_checkpoints DISABLE TRIGGER USER; "
+                                            "DELETE FROM audit_log WHERE seq > ",
+                                            kept,
+                                            "; "
+                                            "DELETE FROM audit_checkpoints WHERE seq > ",
+                                            kept,
+                                            "; "
+                                            "UPDATE audit_head SET seq = ",
+                                            kept,
+                                            ", row_hash = (SELECT "
+                                            "row_hash FROM audit_log WHERE seq = ",
+                                            kept,
+                                            "); "
+                                            "ALTER TABLE audit_checkpoints ENABLE TRIGGER USER; "
+                                            "ALTER TABLE audit_log ENABLE TRIGGER USER;"))
+          .ok());
+  auto pinned = fleet->environment().Keylinectl({"audit", "verify", "--known-head", head});
+  ASSERT_TRUE(pinned.ok());
+  EXPECT_EQ(pinned->exit_code, 1) << pinned->out << pinned->err;
+  EXPECT_NE(pinned->err.find(absl::StrCat("rows after ", kept,
+                                          " missing: the head was recorded "
+                                          "at seq ",
+                                          last)),
+            std::string::npos)
+      << pinned->out << pinned->err;
+
+  auto malformed = fleet->environment().Keylinectl({"audit", "verify", "--known-head", "12"});
+  ASSERT_TRUE(malformed.ok());
+  EXPECT_NE(malformed->exit_code, 0);
+  EXPECT_NE(malformed->err.find("--known-head"), std::string::npos) << malformed->err;
+}
+
 }  // namespace
 }  // namespace keyline
