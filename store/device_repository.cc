@@ -332,6 +332,12 @@ absl::StatusOr<DeviceRecord> DeviceRepository::Decommission(std::string_view ser
             "UPDATE devices SET state = 'decommissioned', decommissioned_at = now() "
             "WHERE serial = $1",
             std::string(serial));
+        // Revocations lock certificates in serial order (RevocationRepository::Revoke); the UPDATE
+        // alone would lock them in the order it finds them, and the two could deadlock.
+        tx.exec_params(
+            "SELECT 1 FROM certificates WHERE device_serial = $1 AND status = 'good' "
+            "ORDER BY serial FOR UPDATE",
+            std::string(serial));
         std::vector<std::string> revoked;
         for (const pqxx::row& row : tx.exec_params(
                  "UPDATE certificates SET status = 'revoked', revoked_at = now(), "

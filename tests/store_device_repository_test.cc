@@ -5,10 +5,13 @@
 
 #include <algorithm>
 #include <memory>
+#include <pqxx/pqxx>
 #include <string>
+#include <thread>
 #include <unordered_set>
 #include <vector>
 
+#include "absl/time/clock.h"
 #include "common/hex.h"
 #include "store/ca_repository.h"
 #include "store/certificate_repository.h"
@@ -33,6 +36,7 @@ class DeviceRepositoryTest : public ::testing::Test {
     absl::StatusOr<testing::MigratedStore> store = testing::CreateMigratedStore();
     ASSERT_TRUE(store.ok()) << store.status();
     pool_ = std::move(store->pool);
+    database_ = store->database;
     absl::StatusOr<int32_t> manufacturer =
         ManufacturerRepository(*pool_).Add(testing::TestManufacturer("vendor"), kAdmin);
     ASSERT_TRUE(manufacturer.ok()) << manufacturer.status();
@@ -76,6 +80,7 @@ class DeviceRepositoryTest : public ::testing::Test {
   }
 
   std::unique_ptr<ConnectionPool> pool_;
+  testing::PostgresCluster::Database database_;
   int32_t manufacturer_id_ = 0;
   int32_t ca_id_ = 0;
   size_t baseline_events_ = 0;
@@ -342,6 +347,46 @@ TEST_F(DeviceRepositoryTest, BadClaimsAreRefusedWhole) {
   EXPECT_EQ(devices.FindVouchers({"free", "gone"})->size(), 0u);
   EXPECT_EQ(devices.FindVouchers({"theirs"})->at(0).owner, "globex");
   EXPECT_EQ(AuditLog().size(), events_before);
+}
+
+// A revocation of the device's certificates locks them in serial order; so must decommissioning.
+// Here the higher serial is stored first, so it comes first in the table: an UPDATE that locked as
+// it found rows would hold it and wait for the lower one, which the revocation holds while it
+// waits for the higher one, and PostgreSQL would abort one of them.
+TEST_F(DeviceRepositoryTest, DecommissionLocksCertificatesInSerialOrderAsRevocationsDo) {
+  DeviceRepository devices(*pool_);
+  ASSERT_TRUE(devices.Register({TestDevice(manufacturer_id_, "locked")}, kFactory).ok());
+  CertificateRepository certificates(*pool_);
+  const std::string low = testing::TestSerial(31, 1);
+  const std::string high = testing::TestSerial(31, 9);
+  ASSERT_LT(low, high);
+  for (const std::string& serial : {high, low}) {
+    IssuanceWrite write = testing::TestIssuance(ca_id_, serial);
+    write.certificate.device_serial = "locked";
+    ASSERT_TRUE(certificates.InsertWithAudit(write).ok());
+  }
+
+  pqxx::connection revoker(database_.owner_url);
+  pqxx::work revocation(revoker);
+  revocation.exec_params("SELECT 1 FROM certificates WHERE serial = $1 FOR UPDATE",
+                         pqxx::binarystring(low));
+  absl::StatusOr<DeviceRecord> decommissioned;
+  std::thread decommission(
+      [&] { decommissioned = devices.Decommission("locked", kAdmin, "recalled"); });
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (Count("SELECT count(*) FROM pg_locks WHERE NOT granted") == 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_LT(absl::Now(), deadline) << "the decommission never waited for the revocation";
+  // The revocation's next lock in serial order: free, since the decommission waits before it.
+  EXPECT_NO_THROW(revocation.exec_params("SELECT 1 FROM certificates WHERE serial = $1 FOR UPDATE",
+                                         pqxx::binarystring(high)));
+  revocation.commit();
+  decommission.join();
+  ASSERT_TRUE(decommissioned.ok()) << decommissioned.status();
+  EXPECT_EQ(Count("SELECT count(*) FROM certificates WHERE device_serial = 'locked' AND "
+                  "status = 'revoked'"),
+            2);
 }
 
 TEST_F(DeviceRepositoryTest, DecommissionRevokesExactlyTheDevicesGoodCertificates) {
