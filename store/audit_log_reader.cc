@@ -21,14 +21,21 @@ absl::StatusOr<std::vector<AuditRow>> AuditLogReader::ReadRows(int64_t after_seq
       "read audit log", [&](pqxx::work& tx) -> absl::StatusOr<std::vector<AuditRow>> {
         std::vector<AuditRow> rows;
         const pqxx::result result = tx.exec_params(
-            absl::StrCat("SELECT seq, ", EpochMicrosSql("occurred_at"),
-                         ", actor, action, target, details::text, prev_hash, row_hash "
+            // A time the appender never writes ('infinity', only by tampering) reads as NULL
+            // rather than failing the cast and the whole page without naming the row.
+            absl::StrCat("SELECT seq, CASE WHEN isfinite(occurred_at) THEN ",
+                         EpochMicrosSql("occurred_at"),
+                         " END, actor, action, target, details::text, prev_hash, row_hash "
                          "FROM audit_log WHERE seq > $1::bigint ORDER BY seq LIMIT $2::bigint"),
             after_seq, static_cast<int64_t>(limit));
         rows.reserve(result.size());
         for (const pqxx::row& row : result) {
           AuditRow audit;
           audit.seq = row[0].as<int64_t>();
+          if (row[1].is_null()) {
+            return absl::DataLossError(absl::StrCat(
+                "row ", audit.seq, ": occurred_at is not a finite time (altered?)"));
+          }
           audit.occurred_at = FromEpochMicros(row[1].as<int64_t>());
           audit.event.actor = row[2].as<std::string>();
           audit.event.action = row[3].as<std::string>();

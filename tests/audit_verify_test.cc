@@ -76,6 +76,18 @@ TEST_F(AuditVerifyTest, AnUpdatedRowIsNamed) {
   EXPECT_NE((result.out + result.err).find("row 5"), std::string::npos) << result.out << result.err;
 }
 
+// A time the appender never writes, and one the row's hash cannot even be recomputed from.
+TEST_F(AuditVerifyTest, ARowWhoseTimeIsInfinityIsNamed) {
+  auto fleet = FleetWithHistory();
+  ASSERT_TRUE(fleet);
+  Tamper(*fleet, "UPDATE audit_log SET occurred_at = 'infinity' WHERE seq = 5");
+  const auto result = Verify(*fleet);
+  EXPECT_EQ(result.exit_code, 1) << result.out;
+  EXPECT_NE((result.out + result.err).find("row 5: occurred_at is not a finite time"),
+            std::string::npos)
+      << result.out << result.err;
+}
+
 TEST_F(AuditVerifyTest, ADeletedRowIsNamed) {
   auto fleet = FleetWithHistory();
   ASSERT_TRUE(fleet);
