@@ -31,7 +31,7 @@ absl::StatusOr<std::unique_ptr<StatusSync>> StatusSync::Start(store::ConnectionP
       new StatusSync(pool, index, std::move(on_change), resync_interval));
   KEYLINE_ASSIGN_OR_RETURN(sync->listener_,
                            store::CertificateChangeListener::Connect(pool.database_url()));
-  KEYLINE_RETURN_IF_ERROR(sync->ReadAll());
+  KEYLINE_RETURN_IF_ERROR(sync->ReadAll(/*initial=*/true));
   sync->thread_ = std::thread([raw = sync.get()] { raw->Run(); });
   return sync;
 }
@@ -41,7 +41,7 @@ StatusSync::~StatusSync() {
   if (thread_.joinable()) thread_.join();
 }
 
-absl::Status StatusSync::ReadAll() {
+absl::Status StatusSync::ReadAll(bool initial) {
   const absl::Time started = absl::Now();
   size_t rows = 0;
   KEYLINE_ASSIGN_OR_RETURN(last_snapshot_,
@@ -49,7 +49,7 @@ absl::Status StatusSync::ReadAll() {
                              ++rows;
                              const auto change = index_.Apply(row);
                              if (change != CertificateStatusIndex::Change::kNone) {
-                               on_change_(row, change, true);
+                               on_change_(row, change, initial);
                              }
                            }));
   LogEvent(spdlog::level::info, "status.loaded",
@@ -80,7 +80,9 @@ void StatusSync::Run() {
       status = listener.status();
       if (listener.ok()) {
         listener_ = *std::move(listener);
-        status = ReadAll();
+        // Notifications sent while the listener was down are lost: whatever they announced is
+        // found here, and the answers cached meanwhile must hear of it.
+        status = ReadAll(/*initial=*/false);
         reload = !status.ok();
       }
     } else {

@@ -23,7 +23,8 @@ namespace keyline::server {
 class StatusSync {
  public:
   // Called on the sync thread for every row that changed the index (kIssued or kRevoked).
-  // `initial` is true for rows of a full read.
+  // `initial` is true for rows of the first full read only, before anything can have been
+  // answered or cached from the index; a full read after a lost listener reports as changes.
   using ChangeCallback = std::function<void(const store::CertificateStatusRow& row,
                                             CertificateStatusIndex::Change change, bool initial)>;
 
@@ -39,7 +40,7 @@ class StatusSync {
              absl::Duration resync_interval)
       : pool_(pool), index_(index), on_change_(std::move(on_change)),
         resync_interval_(resync_interval) {}
-  absl::Status ReadAll();
+  absl::Status ReadAll(bool initial);
   absl::Status ReadSince(absl::Time since);
   void Run();
 

@@ -135,5 +135,58 @@ TEST(StatusSyncTest, AnEarlierTransactionCommittedInsideTheReadGapIsNotLost) {
   }
 }
 
+// The listener's connection is lost (a failover, a network cut), and a revocation commits before it
+// is back: its notification went nowhere. The full read after reconnecting finds it, and must
+// report it as a change, not as part of a first load: the OCSP responder drops its cached answers
+// only for changes, and would otherwise keep signing `good` until the answer's refresh.
+TEST(StatusSyncTest, ARevocationMissedWhileTheListenerWasDownIsReportedAsAChange) {
+  absl::StatusOr<PostgresCluster*> cluster = testing::SharedPostgresCluster();
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  absl::StatusOr<PostgresCluster::Database> database = CreateMigratedDatabase(**cluster);
+  ASSERT_TRUE(database.ok()) << database.status();
+  absl::StatusOr<std::unique_ptr<store::ConnectionPool>> pool =
+      store::ConnectionPool::Create({.database_url = database->app_url, .size = 4});
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  const store::CaRecord ca = testing::TestCa("deployment/acme");
+  absl::StatusOr<int32_t> ca_id = store::CaRepository(**pool).Insert(
+      ca, {kAdmin, "ca.created", ca.name, nlohmann::json::object()});
+  ASSERT_TRUE(ca_id.ok()) << ca_id.status();
+  const std::string serial = testing::TestSerial(61, 1);
+  ASSERT_TRUE(store::CertificateRepository(**pool)
+                  .InsertWithAudit(testing::TestIssuance(*ca_id, serial))
+                  .ok());
+
+  CertificateStatusIndex index;
+  RevokedSerials revoked;
+  absl::StatusOr<std::unique_ptr<StatusSync>> sync = StatusSync::Start(
+      **pool, index,
+      [&revoked](const store::CertificateStatusRow& row, CertificateStatusIndex::Change change,
+                 bool initial) {
+        if (change == CertificateStatusIndex::Change::kRevoked && !initial) revoked.Add(row.serial);
+      },
+      absl::Hours(1));
+  ASSERT_TRUE(sync.ok()) << sync.status();
+
+  {
+    // Revoked without a notification: the one sent while the listener is down is lost anyway.
+    pqxx::connection connection(database->app_url);
+    pqxx::work transaction(connection);
+    transaction.exec_params(
+        "UPDATE certificates SET status = 'revoked', revoked_at = now(), revocation_reason = 1 "
+        "WHERE serial = $1::bytea",
+        store::ByteaParam(serial));
+    transaction.commit();
+  }
+  // The listener's session is the one whose last statement was its "SELECT 1" (Connect).
+  ASSERT_TRUE((*cluster)
+                  ->ExecuteAsSuperuser(database->name,
+                                       "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                       "WHERE datname = current_database() AND query = 'SELECT 1' "
+                                       "AND pid <> pg_backend_pid()")
+                  .ok());
+  EXPECT_TRUE(revoked.WaitFor({serial}, absl::Seconds(10)))
+      << "the revocation found after reconnecting was not reported as a change";
+}
+
 }  // namespace
 }  // namespace keyline::server
