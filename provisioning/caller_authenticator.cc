@@ -1,14 +1,16 @@
 #include "provisioning/caller_authenticator.h"
 
+#include <grpc/grpc_security_constants.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
 #include <algorithm>
-
-#include <grpc/grpc_security_constants.h>
+#include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "ca/certificate_der.h"
 #include "ca/profiles.h"
 #include "ca/serial_number.h"
 #include "common/absl_compat.h"
@@ -95,6 +97,7 @@ absl::StatusOr<Caller> CallerAuthenticator::ParseCertificate(
   Caller caller;
   caller.uri = uris.front();
   caller.certificate_serial = ca::SerialOf(leaf.get());
+  caller.certificate_not_after = ca::NotAfterOf(leaf.get());
 
   // The chain was verified during the handshake; these pin the issuer to the right CA.
   if (X509_check_issued(operator_ca_.get(), leaf.get()) == X509_V_OK) {
@@ -119,18 +122,44 @@ absl::StatusOr<Caller> CallerAuthenticator::ParseCertificate(
   return NotOurs("not issued by the operator CA or a deployment CA");
 }
 
+absl::Status CheckCurrent(const Caller& caller, absl::Time now,
+                          const RevokedCertificateCheck& revoked) {
+  if (caller.kind == CallerKind::kAnonymous) return absl::OkStatus();
+  if (caller.certificate_not_after < now) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "client certificate expired at ",
+        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", caller.certificate_not_after, absl::UTCTimeZone()),
+        " (the connection outlived it)"));
+  }
+  if (caller.kind != CallerKind::kDevice && revoked && revoked(caller.certificate_serial)) {
+    return absl::UnauthenticatedError("client certificate is revoked");
+  }
+  return absl::OkStatus();
+}
+
+void CallerAuthenticator::SetRevokedCheck(RevokedCertificateCheck revoked) {
+  revoked_ = std::move(revoked);
+}
+
 absl::StatusOr<Caller> CallerAuthenticator::Identify(const std::string& certificate_pem) {
   if (certificate_pem.empty()) return Caller{};
+  std::optional<Caller> caller;
   {
     absl::MutexLock lock(&mutex_);
-    if (auto it = cache_.find(certificate_pem); it != cache_.end()) return it->second;
+    if (auto it = cache_.find(certificate_pem); it != cache_.end()) caller = it->second;
   }
-  auto caller = ParseCertificate(certificate_pem);
-  if (!caller.ok()) return caller.status();
-  absl::MutexLock lock(&mutex_);
-  if (cache_.size() >= kMaxCachedIdentities) cache_.clear();
-  cache_.emplace(certificate_pem, *caller);
-  return caller;
+  if (!caller) {
+    auto parsed = ParseCertificate(certificate_pem);
+    if (!parsed.ok()) return parsed.status();
+    caller = *std::move(parsed);
+    absl::MutexLock lock(&mutex_);
+    if (cache_.size() >= kMaxCachedIdentities) cache_.clear();
+    cache_.emplace(certificate_pem, *caller);
+  }
+  if (absl::Status status = CheckCurrent(*caller, absl::Now(), revoked_); !status.ok()) {
+    return status;
+  }
+  return *std::move(caller);
 }
 
 absl::StatusOr<Caller> CallerAuthenticator::Authorize(const grpc::AuthContext* context,

@@ -10,20 +10,25 @@
 //   - anything else (an attestation certificate, say): refused.
 // and whether that kind of caller may call the RPC (provisioning/rpc_roles.h).
 //
-// Parsed identities are cached by certificate, so a connection's many calls parse it once.
-// Revocation of the client certificate is not checked here (handlers that must, do).
+// Parsed identities are cached by certificate, so a connection's many calls parse it once; every
+// call then checks that the certificate is still current (CheckCurrent): TLS checks it only at
+// the handshake, and a connection stays open for as long as its client likes. A revoked operator
+// certificate is refused here; a device's revoked certificate is refused by the handlers it may
+// call (Renew: only a fresh attestation renews after a revocation).
 // Thread-safe.
 #pragma once
 
+#include <grpcpp/security/auth_context.h>
+
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <grpcpp/security/auth_context.h>
-
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "ca/operator_identity.h"
 #include "common/openssl_ptr.h"
 
@@ -42,7 +47,17 @@ struct Caller {
   std::string deployment;     // devices: their deployment
   std::string device_serial;  // devices: their serial
   std::string certificate_serial;  // devices and operators: the client certificate's serial
+  absl::Time certificate_not_after = absl::InfiniteFuture();  // and its notAfter
 };
+
+// Whether the certificate with this raw serial is known to be revoked (the status index, which
+// every replica keeps current within a second).
+using RevokedCertificateCheck = std::function<bool(std::string_view serial)>;
+
+// Unauthenticated when `caller`'s certificate expired before `now`, or when it is an operator's
+// and `revoked` says it is revoked (`revoked` may be empty: no revocation check).
+[[nodiscard]] absl::Status CheckCurrent(const Caller& caller, absl::Time now,
+                                        const RevokedCertificateCheck& revoked);
 
 struct DeploymentCa {
   std::string deployment;
@@ -63,13 +78,19 @@ class CallerAuthenticator {
   // deployment CA; the CAs given at construction stay accepted).
   void AddDeploymentCa(const DeploymentCa& ca);
 
-  // The caller behind a PEM client certificate ("" for none), without the method check.
+  // Operator certificates are checked against `revoked` from now on (keyline-server sets it once
+  // its status index is loaded, before serving).
+  void SetRevokedCheck(RevokedCertificateCheck revoked);
+
+  // The caller behind a PEM client certificate ("" for none), without the method check; the
+  // certificate must be current (CheckCurrent).
   [[nodiscard]] absl::StatusOr<Caller> Identify(const std::string& certificate_pem);
 
  private:
   absl::StatusOr<Caller> ParseCertificate(const std::string& certificate_pem) const;
 
   X509Ptr operator_ca_;
+  RevokedCertificateCheck revoked_;
   mutable absl::Mutex cas_mutex_;
   std::vector<std::pair<std::string, X509Ptr>> deployment_cas_ ABSL_GUARDED_BY(cas_mutex_);
   absl::Mutex mutex_;

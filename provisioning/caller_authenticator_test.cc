@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "absl/time/clock.h"
 #include "ca/certificate_der.h"
 #include "ca/public_key_info.h"
@@ -38,6 +40,37 @@ TEST_F(CallerAuthenticatorTest, OperatorsByRole) {
     EXPECT_EQ(caller->name, "op-1");
     EXPECT_EQ(caller->uri, ca::OperatorUri(role, "op-1"));
   }
+}
+
+// A connection outlives its handshake: each call checks the certificate again. The identity comes
+// from the cache on the second call, and the check still applies.
+TEST_F(CallerAuthenticatorTest, ARevokedOperatorCertificateIsRefusedEvenWhenCached) {
+  const testing::Leaf admin = pki_.Operator(ca::OperatorRole::kAdmin, "revoked-admin");
+  const testing::Leaf device = pki_.Device("SN-9");
+  ASSERT_TRUE(authenticator_.Identify(admin.pem).ok());  // cached now
+  std::set<std::string> revoked;
+  authenticator_.SetRevokedCheck(
+      [&revoked](std::string_view serial) { return revoked.contains(std::string(serial)); });
+  ASSERT_TRUE(authenticator_.Identify(admin.pem).ok());
+  revoked.insert(authenticator_.Identify(admin.pem)->certificate_serial);
+  revoked.insert(authenticator_.Identify(device.pem)->certificate_serial);
+  const auto refused = authenticator_.Identify(admin.pem);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(refused.status().message(), "client certificate is revoked");
+  // A device's revoked certificate is its handlers' to refuse (Renew says why).
+  EXPECT_TRUE(authenticator_.Identify(device.pem).ok());
+}
+
+TEST_F(CallerAuthenticatorTest, AnExpiredCertificateIsRefused) {
+  auto caller = authenticator_.Identify(pki_.Operator(ca::OperatorRole::kGateway, "gw").pem);
+  ASSERT_TRUE(caller.ok()) << caller.status();
+  EXPECT_TRUE(CheckCurrent(*caller, caller->certificate_not_after, {}).ok());
+  const absl::Status expired =
+      CheckCurrent(*caller, caller->certificate_not_after + absl::Seconds(1), {});
+  EXPECT_EQ(expired.code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_NE(expired.message().find("client certificate expired at"), absl::string_view::npos)
+      << expired;
+  EXPECT_TRUE(CheckCurrent(Caller{}, absl::InfiniteFuture(), {}).ok());  // anonymous
 }
 
 TEST_F(CallerAuthenticatorTest, DevicesOfTheirDeployment) {

@@ -52,6 +52,14 @@ absl::StatusOr<ocsp::CertificateStatus> CertificateStatusIndex::Lookup(
   return status;
 }
 
+bool CertificateStatusIndex::IsRevoked(std::string_view serial) const {
+  const std::optional<Key> key = KeyOf(serial);
+  if (!key) return false;
+  std::shared_lock lock(mutex_);
+  const auto it = entries_.find(*key);
+  return it != entries_.end() && it->second.reason >= 0;
+}
+
 size_t CertificateStatusIndex::size() const {
   std::shared_lock lock(mutex_);
   return entries_.size();

@@ -39,6 +39,9 @@ class CertificateStatusIndex : public ocsp::StatusSource {
   absl::StatusOr<ocsp::CertificateStatus> Lookup(const ocsp::OcspIssuer& issuer,
                                                  std::string_view serial) const override;
 
+  // Whether the certificate with this serial (any CA) is known and revoked.
+  bool IsRevoked(std::string_view serial) const;
+
   size_t size() const;
 
  private:

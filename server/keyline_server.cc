@@ -94,6 +94,10 @@ absl::Status KeylineServer::Wire() {
   }
   authenticator_ = std::make_unique<provisioning::CallerAuthenticator>(
       cas_.operator_ca->certificate(), deployment_cas);
+  // A revoked operator certificate stops working within the status feed's second, on every
+  // replica, even on a connection opened before the revocation.
+  authenticator_->SetRevokedCheck(
+      [this](std::string_view serial) { return status_->IsRevoked(serial); });
   // Threads that may wait on PostgreSQL: enough to keep the pool's connections busy.
   executor_ = std::make_unique<provisioning::BlockingExecutor>(
       std::max<size_t>(4, config_.database.pool_size));

@@ -49,6 +49,9 @@ class StatusService {
   // waiting for the status feed to read it back. A cached `unknown` for it is dropped. Any
   // thread; a revocation already known for the serial stays.
   void RecordIssued(int32_t issuer_id, std::string_view serial);
+  // Whether the certificate with this serial is known to be revoked (any thread).
+  bool IsRevoked(std::string_view serial) const { return index_->IsRevoked(serial); }
+
   uint16_t port() const { return http_->port(); }
 
  private:

@@ -3,20 +3,23 @@
 // refused (UNAUTHENTICATED without a certificate, PERMISSION_DENIED otherwise) before the request
 // is looked at; an allowed caller gets past authorization (the empty request then fails
 // validation, which changes nothing).
+#include <google/protobuf/descriptor.h>
 #include <grpcpp/generic/generic_stub.h>
+#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <set>
 
-#include <gtest/gtest.h>
-
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "ca/certificate_der.h"
+#include "ca/serial_number.h"
 #include "ca/software_key.h"
 #include "common/absl_compat.h"
-#include "keyline/v1/factory.grpc.pb.h"
-#include <google/protobuf/descriptor.h>
+#include "common/files.h"
+#include "keyline/v1/admin.grpc.pb.h"
 #include "keyline/v1/enrollment.grpc.pb.h"
+#include "keyline/v1/factory.grpc.pb.h"
 #include "provisioning/rpc_roles.h"
 #include "tests/support/fleet.h"
 
@@ -149,6 +152,43 @@ TEST_F(RpcAuthorizationTest, EveryCallerKindOnEveryRpc) {
   }
   EXPECT_GT(refused, 50);
   EXPECT_EQ(fleet_->Count("SELECT count(*) FROM audit_log"), audit_rows);
+}
+
+// A revoked operator certificate stops working on every RPC, on a connection opened before the
+// revocation too (TLS checked it only at the handshake): within the status feed's second.
+TEST_F(RpcAuthorizationTest, ARevokedOperatorCertificateIsRefusedOnItsOpenConnection) {
+  auto station = fleet_->environment().IssueOperator("factory", "line-stolen");
+  ASSERT_TRUE(station.ok()) << station.status();
+  const std::shared_ptr<grpc::Channel> channel = fleet_->environment().Channel(*station);
+  const std::string method = "/keyline.v1.FactoryService/RegisterDevices";
+  const grpc::Status before = CallWithEmptyRequest(channel, method);
+  ASSERT_EQ(before.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << before.error_message();
+
+  auto pem = ReadFile(station->certificate_file);
+  ASSERT_TRUE(pem.ok()) << pem.status();
+  auto chain = ca::PemToDerChain(*pem);
+  ASSERT_TRUE(chain.ok() && !chain->empty());
+  auto leaf = ca::ParseCertificateDer(chain->front());
+  ASSERT_TRUE(leaf.ok()) << leaf.status();
+  keyline::v1::RevokeRequest revoke;
+  revoke.add_targets()->set_certificate_serial(ca::SerialOf(leaf->get()));
+  revoke.set_reason("keyCompromise");
+  keyline::v1::RevokeResponse revoked;
+  grpc::ClientContext context;
+  ASSERT_TRUE(
+      keyline::v1::AdminService::NewStub(fleet_->Admin())->Revoke(&context, revoke, &revoked).ok());
+  ASSERT_EQ(revoked.revoked_size(), 1);
+
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  grpc::Status after;
+  do {
+    after = CallWithEmptyRequest(channel, method);
+  } while (after.error_code() != grpc::StatusCode::UNAUTHENTICATED && absl::Now() < deadline);
+  EXPECT_EQ(after.error_code(), grpc::StatusCode::UNAUTHENTICATED) << after.error_message();
+  EXPECT_EQ(after.error_message(), "client certificate is revoked");
+  // The suite's own factory station is untouched.
+  EXPECT_EQ(CallWithEmptyRequest(fleet_->Factory(), method).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 }  // namespace
