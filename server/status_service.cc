@@ -1,9 +1,12 @@
 #include "server/status_service.h"
 
+#include <openssl/x509v3.h>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "ca/certificate_der.h"
+#include "ca/serial_number.h"
 #include "common/absl_compat.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
@@ -60,6 +63,7 @@ absl::StatusOr<std::unique_ptr<StatusService>> StatusService::Start(
           [raw](const store::CertificateStatusRow& row, CertificateStatusIndex::Change change,
                 bool initial) { raw->OnChange(row, change, initial); },
           config.status.resync_interval));
+  for (const ca::IssuingCa* issuing_ca : service->cas_) service->RecordCaCertificate(*issuing_ca);
   KEYLINE_RETURN_IF_ERROR(service->crls_->PublishDue(absl::Now()));
   service->next_ocsp_refresh_ = absl::Now() + config.status.ocsp_validity / 10;
 
@@ -95,6 +99,18 @@ absl::Status StatusService::InstallSigner(const ca::IssuingCa& ca) {
   return absl::OkStatus();
 }
 
+void StatusService::RecordCaCertificate(const ca::IssuingCa& issuing_ca) {
+  X509* certificate = const_cast<X509*>(issuing_ca.certificate());
+  for (const ca::IssuingCa* parent : CasNow()) {
+    if (parent == &issuing_ca ||
+        X509_check_issued(const_cast<X509*>(parent->certificate()), certificate) != X509_V_OK) {
+      continue;
+    }
+    RecordIssued(parent->id(), ca::SerialOf(certificate));
+    return;
+  }
+}
+
 absl::Status StatusService::AddCa(const ca::IssuingCa& issuing_ca) {
   KEYLINE_RETURN_IF_ERROR(InstallSigner(issuing_ca));
   KEYLINE_RETURN_IF_ERROR(crls_->AddCa(issuing_ca));
@@ -102,6 +118,7 @@ absl::Status StatusService::AddCa(const ca::IssuingCa& issuing_ca) {
     std::lock_guard lock(cas_mutex_);
     cas_.push_back(&issuing_ca);
   }
+  RecordCaCertificate(issuing_ca);
   // Rows the sync thread delivered before the publisher knew this CA (another replica may have
   // rotated, enrolled and revoked before this one noticed): nothing it issued predates its
   // certificate. Entries added twice are kept once.

@@ -60,6 +60,11 @@ class StatusService {
       : config_(config), token_(token), pool_(pool), certificates_(certificates), numbers_(pool) {}
   absl::Status InstallSigner(const ca::IssuingCa& ca);
   std::shared_ptr<const ocsp::OcspIssuer> IssuerFor(int32_t ca_id) const;
+  // The CA certificates Keyline issued (every CA's but the root's) live in certificate_authorities,
+  // not in the certificates table the status feed reads: this makes the issuing CA's responder
+  // answer `good` for them, as relying parties that check a whole chain by OCSP ask (nginx's
+  // ssl_ocsp on). Keyline has no revocation of a CA certificate, so `good` is all it can be.
+  void RecordCaCertificate(const ca::IssuingCa& issuing_ca);
   void OnChange(const store::CertificateStatusRow& row, CertificateStatusIndex::Change change,
                 bool initial);
 

@@ -14,10 +14,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "ca/certificate_der.h"
+#include "ca/serial_number.h"
 #include "ca/software_key.h"
 #include "common/files.h"
 #include "keyline/v1/admin.grpc.pb.h"
 #include "tests/support/fleet.h"
+#include "tests/support/ocsp_answer.h"
 
 namespace keyline {
 namespace {
@@ -167,6 +169,20 @@ TEST_F(CaRotationTest, DevicesBeforeAndAfterVerifyRenewalsMoveAndTheOldCaKeepsIt
                           "a.name = 'deployment/default' AND c.issued_at > (SELECT occurred_at "
                           "FROM audit_log WHERE action = 'ca.rotated')"),
             0);
+
+  // The root's responder knows the rotated-in CA's certificate (it is not in the certificates
+  // table): `good`, for relying parties that check the whole chain by OCSP.
+  {
+    auto root_pem = ReadFile(Environment().root_file());
+    ASSERT_TRUE(root_pem.ok()) << root_pem.status();
+    auto root = ca::ParseCertificateDer(ca::PemToDerChain(*root_pem)->front());
+    auto new_ca = ca::ParseCertificateDer(after.chain(0));
+    ASSERT_TRUE(root.ok() && new_ca.ok());
+    auto answer = testing::OcspAnswerOf(Environment().status_url() + "/ocsp", root->get(),
+                                        ca::SerialOf(new_ca->get()));
+    ASSERT_TRUE(answer.ok()) << answer.status();
+    EXPECT_EQ(*answer, cli::OcspCertificateStatus::kGood);
+  }
 
   // Both generations verify with an independent validator.
   for (const auto& [issued, name] :

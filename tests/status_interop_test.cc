@@ -282,6 +282,18 @@ TEST_F(StatusInteropTest, OpensslOcspGetsGoodRevokedAndUnknownAndVerifiesEachRes
   }
 }
 
+// A relying party that checks the whole chain by OCSP (nginx's `ssl_ocsp on`) asks the root's
+// responder about the deployment CA too: the CA certificates Keyline issued are `good`, not
+// `unknown`, though they live outside the certificates table.
+TEST_F(StatusInteropTest, OpensslOcspGetsGoodForTheDeploymentCaFromTheRootsResponder) {
+  for (const bool nonce : {true, false}) {
+    SCOPED_TRACE(nonce ? "with a nonce (freshly signed)" : "-no_nonce (pre-signed)");
+    const std::string answer = Ocsp({"-issuer", Good().root, "-cert", Good().issuer}, nonce);
+    EXPECT_THAT(answer, HasSubstr("Response verify OK"));
+    EXPECT_THAT(answer, HasSubstr(Good().issuer + ": good"));
+  }
+}
+
 TEST_F(StatusInteropTest, GnutlsOcsptoolAgreesOnGoodAndRevoked) {
   for (const auto& [device, expected] : {std::pair{&Good(), "Certificate Status: good"},
                                          {&Revoked(), "Certificate Status: revoked"}}) {
