@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "ca/certificate_der.h"
+#include "ca/certificate_outline.h"
 #include "ca/csr_policy.h"
 #include "ca/device_identity.h"
 #include "ca/profiles.h"
@@ -220,9 +221,7 @@ void EnrollmentServiceImpl::Complete(std::shared_ptr<Completion> completion) {
   absl::StatusOr<store::ChallengeWithDevice> found =
       completion->begun ? *std::move(completion->begun)
                         : context_.enrollments->FindChallengeWithDevice(completion->challenge_id);
-  if (absl::IsNotFound(found.status())) {
-    return fail(absl::NotFoundError("challenge_id: unknown challenge"));
-  }
+  if (absl::IsNotFound(found.status())) return CompleteWithoutChallenge(std::move(completion));
   if (!found.ok()) return fail(found.status());
   const store::ChallengeRecord* const challenge = &found->challenge;
   completion->device_serial = challenge->device_serial;
@@ -345,6 +344,30 @@ void EnrollmentServiceImpl::Complete(std::shared_ptr<Completion> completion) {
       Respond(completion, status);
     });
   });
+}
+
+void EnrollmentServiceImpl::CompleteWithoutChallenge(std::shared_ptr<Completion> completion) {
+  const auto unknown = [&completion] {
+    completion->reactor->Finish(
+        ToGrpcStatus(absl::NotFoundError("challenge_id: unknown challenge")));
+  };
+  // Challenges live in an unlogged table (migrations/0005): after a crash the challenge of a
+  // completed request is gone while its enrollment stands. The nonce went with it, so the proof
+  // cannot be checked again; the CSR's own signature shows the caller holds the certified key,
+  // which is what a device retrying its lost answer sends again. The certificate is public, and
+  // this hands it only to the holder of its key.
+  auto previous = context_.enrollments->FindByRequestId(completion->request_id);
+  if (absl::IsNotFound(previous.status())) return unknown();
+  if (!previous.ok()) return completion->reactor->Finish(ToGrpcStatus(previous.status()));
+  auto csr = ca::ParseAndCheckCsr(completion->csr, "csr");
+  if (!csr.ok()) return unknown();
+  auto requested = csr->public_key.ToDer();
+  auto certified = ca::ReadCertificateOutline(previous->certificate.der);
+  if (!requested.ok() || !certified.ok() || *requested != certified->public_key_info_der) {
+    return unknown();
+  }
+  completion->device_serial = previous->device_serial;
+  Respond(std::move(completion), absl::AlreadyExistsError("request_id: already completed"));
 }
 
 void EnrollmentServiceImpl::Respond(std::shared_ptr<Completion> completion,

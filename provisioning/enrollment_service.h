@@ -63,6 +63,9 @@ class EnrollmentServiceImpl final : public keyline::v1::EnrollmentService::Callb
   // Runs Complete inline or on the executor (see the definition).
   void Dispatch(std::shared_ptr<Completion> completion);
   void Complete(std::shared_ptr<Completion> completion);
+  // A completion whose challenge is unknown: a retry of a completed request after a database crash
+  // emptied the (unlogged) challenges table gets its certificate; anything else is NotFound.
+  void CompleteWithoutChallenge(std::shared_ptr<Completion> completion);
   void Respond(std::shared_ptr<Completion> completion, absl::StatusOr<IssuedCertificate> issued);
 
   const ServiceContext& context_;

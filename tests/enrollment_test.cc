@@ -11,8 +11,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "ca/certificate_der.h"
+#include "ca/csr_builder.h"
 #include "ca/serial_number.h"
 #include "ca/software_key.h"
+#include "ca/testing/software_signing_key.h"
 #include "common/hex.h"
 #include "tests/support/fleet.h"
 #include "tests/support/ocsp_answer.h"
@@ -196,6 +198,57 @@ TEST_F(EnrollmentTest, TenConcurrentRetriesOfOneRequestIssueOneCertificate) {
                           "AND profile = 'device'"),
             1);
   EXPECT_EQ(fleet_->Count("SELECT count(*) FROM enrollments WHERE request_id = 'retry-request-1'"),
+            1);
+}
+
+// Challenges live in an unlogged table, which a database crash empties. A device whose answer was
+// lost retries its request (same request_id, a CSR for the same key) and still gets its
+// certificate; with another key the challenge is simply unknown.
+TEST_F(EnrollmentTest, ARetryAfterTheChallengesWereLostGetsTheSameCertificate) {
+  std::vector<SimulatedDevice> devices = ManufactureAndClaim("lost-challenge", 1);
+  ASSERT_EQ(devices.size(), 1u);
+  SimulatedDevice& device = devices[0];
+  auto challenge = testing::BeginEnrollment(fleet_->Anonymous(), device);
+  ASSERT_TRUE(challenge.ok()) << challenge.status();
+  EnrollmentOptions options;
+  options.request_id = "lost-challenge-request";
+  options.software_deployment_key = true;
+  keyline::v1::EnrollmentResponse first;
+  const grpc::Status completed = testing::Complete(
+      fleet_->Anonymous(), device, fleet_->secure_element(), *challenge, options, &first);
+  ASSERT_TRUE(completed.ok()) << completed.error_message();
+  {
+    pqxx::connection owner(fleet_->environment().database().owner_url);
+    pqxx::work truncate(owner);
+    truncate.exec0("TRUNCATE challenges");  // what crash recovery does to an unlogged table
+    truncate.commit();
+  }
+
+  const auto retry = [&](const hsm::SigningKey& key, keyline::v1::EnrollmentResponse* response) {
+    keyline::v1::CompleteEnrollmentRequest request;
+    request.set_challenge_id(challenge->challenge_id());
+    request.set_csr(*ca::CreateCsrWithKey(key, device.serial));
+    request.set_proof("the nonce is gone: nothing to sign over");
+    request.set_request_id(options.request_id);
+    grpc::ClientContext context;
+    return keyline::v1::EnrollmentService::NewStub(fleet_->Anonymous())
+        ->CompleteEnrollment(&context, request, response);
+  };
+  keyline::v1::EnrollmentResponse again;
+  const grpc::Status retried = retry(*device.deployment_key, &again);
+  ASSERT_TRUE(retried.ok()) << retried.error_message();
+  EXPECT_EQ(again.certificate().serial(), first.certificate().serial());
+  EXPECT_EQ(again.certificate().certificate(), first.certificate().certificate());
+
+  const auto other_key = ca::testing::SoftwareSigningKey::Generate(hsm::KeyAlgorithm::kEcdsaP256);
+  keyline::v1::EnrollmentResponse refused;
+  const grpc::Status other = retry(*other_key, &refused);
+  EXPECT_EQ(other.error_code(), grpc::StatusCode::NOT_FOUND) << other.error_message();
+  EXPECT_EQ(other.error_message(), "challenge_id: unknown challenge");
+  EXPECT_FALSE(refused.has_certificate());
+  EXPECT_EQ(fleet_->Count("SELECT count(*) FROM certificates WHERE profile = 'device' AND "
+                          "device_serial = '" +
+                          device.serial + "'"),
             1);
 }
 
