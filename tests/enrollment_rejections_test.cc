@@ -263,12 +263,7 @@ TEST_F(EnrollmentRejectionsTest, ManufacturerRevokedWhileTheCompletionWaitsToCom
                                &response);
   });
   // Commit only once the issuance batch waits on one of the revocation's locks.
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (fleet_->Count("SELECT count(*) FROM pg_locks WHERE NOT granted") == 0 &&
-         absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  EXPECT_LT(absl::Now(), deadline) << "the completion never waited for the revocation";
+  EXPECT_TRUE(fleet_->WaitForALockWait()) << "the completion never waited for the revocation";
   revocation.commit();
   completion.join();
 

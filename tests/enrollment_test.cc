@@ -332,12 +332,7 @@ TEST_F(EnrollmentTest, NoRenewalWithACertificateRevokedMeanwhileOrExpiredOnAnOpe
   absl::StatusOr<keyline::v1::EnrollmentResponse> renewed;
   std::thread renewal(
       [&] { renewed = testing::Enroll(channels[0], devices[0], fleet_->secure_element(), renew); });
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (fleet_->Count("SELECT count(*) FROM pg_locks WHERE NOT granted") == 0 &&
-         absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  EXPECT_LT(absl::Now(), deadline) << "the renewal never waited for the revocation";
+  EXPECT_TRUE(fleet_->WaitForALockWait()) << "the renewal never waited for the revocation";
   revocation.commit();
   renewal.join();
   EXPECT_EQ(renewed.status().code(), absl::StatusCode::kPermissionDenied) << renewed.status();

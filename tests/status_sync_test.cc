@@ -76,39 +76,63 @@ class OpenRevocation {
   pqxx::work transaction_;
 };
 
-TEST(StatusSyncTest, AnEarlierTransactionCommittedInsideTheReadGapIsNotLost) {
-  absl::StatusOr<PostgresCluster*> cluster = testing::SharedPostgresCluster();
-  ASSERT_TRUE(cluster.ok()) << cluster.status();
-  absl::StatusOr<PostgresCluster::Database> database = CreateMigratedDatabase(**cluster);
-  ASSERT_TRUE(database.ok()) << database.status();
-  absl::StatusOr<std::unique_ptr<store::ConnectionPool>> pool =
-      store::ConnectionPool::Create({.database_url = database->app_url, .size = 4});
-  ASSERT_TRUE(pool.ok()) << pool.status();
-  const store::CaRecord ca = testing::TestCa("deployment/acme");
-  absl::StatusOr<int32_t> ca_id = store::CaRepository(**pool).Insert(
-      ca, {kAdmin, "ca.created", ca.name, nlohmann::json::object()});
-  ASSERT_TRUE(ca_id.ok()) << ca_id.status();
+// A migrated database of its own, the service's pool on it, and a deployment CA row.
+class StatusSyncTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<PostgresCluster*> cluster = testing::SharedPostgresCluster();
+    ASSERT_TRUE(cluster.ok()) << cluster.status();
+    cluster_ = *cluster;
+    absl::StatusOr<PostgresCluster::Database> database = CreateMigratedDatabase(*cluster_);
+    ASSERT_TRUE(database.ok()) << database.status();
+    database_ = *std::move(database);
+    absl::StatusOr<std::unique_ptr<store::ConnectionPool>> pool =
+        store::ConnectionPool::Create({.database_url = database_.app_url, .size = 4});
+    ASSERT_TRUE(pool.ok()) << pool.status();
+    pool_ = *std::move(pool);
+    const store::CaRecord ca = testing::TestCa("deployment/acme");
+    absl::StatusOr<int32_t> ca_id = store::CaRepository(*pool_).Insert(
+        ca, {kAdmin, "ca.created", ca.name, nlohmann::json::object()});
+    ASSERT_TRUE(ca_id.ok()) << ca_id.status();
+    ca_id_ = *ca_id;
+  }
 
+  // A sync an hour from its periodic resync, reporting to `revoked` the revocations it reads as
+  // changes (not those of its first full read).
+  absl::StatusOr<std::unique_ptr<StatusSync>> StartSync(CertificateStatusIndex& index,
+                                                        RevokedSerials& revoked) {
+    return StatusSync::Start(
+        *pool_, index,
+        [&revoked](const store::CertificateStatusRow& row, CertificateStatusIndex::Change change,
+                   bool initial) {
+          if (change == CertificateStatusIndex::Change::kRevoked && !initial) {
+            revoked.Add(row.serial);
+          }
+        },
+        absl::Hours(1));
+  }
+
+  PostgresCluster* cluster_ = nullptr;
+  PostgresCluster::Database database_;
+  std::unique_ptr<store::ConnectionPool> pool_;
+  int32_t ca_id_ = 0;
+};
+
+TEST_F(StatusSyncTest, AnEarlierTransactionCommittedInsideTheReadGapIsNotLost) {
   // Rounds with the late commit at different distances from the one before it, so that in most
   // of them both notifications fall inside one read gap (20 ms) but arrive one at a time.
   constexpr int kRounds = 8;
   std::vector<std::string> serials;
   for (int i = 0; i < 3 * kRounds; ++i) {
     serials.push_back(testing::TestSerial(60, static_cast<uint64_t>(i)));
-    ASSERT_TRUE(store::CertificateRepository(**pool)
-                    .InsertWithAudit(testing::TestIssuance(*ca_id, serials.back()))
+    ASSERT_TRUE(store::CertificateRepository(*pool_)
+                    .InsertWithAudit(testing::TestIssuance(ca_id_, serials.back()))
                     .ok());
   }
 
   CertificateStatusIndex index;
   RevokedSerials revoked;
-  absl::StatusOr<std::unique_ptr<StatusSync>> sync = StatusSync::Start(
-      **pool, index,
-      [&revoked](const store::CertificateStatusRow& row, CertificateStatusIndex::Change change,
-                 bool initial) {
-        if (change == CertificateStatusIndex::Change::kRevoked && !initial) revoked.Add(row.serial);
-      },
-      absl::Hours(1));
+  absl::StatusOr<std::unique_ptr<StatusSync>> sync = StartSync(index, revoked);
   ASSERT_TRUE(sync.ok()) << sync.status();
 
   for (int round = 0; round < kRounds; ++round) {
@@ -117,11 +141,11 @@ TEST(StatusSyncTest, AnEarlierTransactionCommittedInsideTheReadGapIsNotLost) {
     const std::string& trigger = serials[3 * round + 1];
     const std::string& late = serials[3 * round + 2];
     // Started in this order, so early's time < trigger's < late's.
-    OpenRevocation early_revocation(database->app_url, early);
+    OpenRevocation early_revocation(database_.app_url, early);
     absl::SleepFor(absl::Milliseconds(2));
-    OpenRevocation trigger_revocation(database->app_url, trigger);
+    OpenRevocation trigger_revocation(database_.app_url, trigger);
     absl::SleepFor(absl::Milliseconds(2));
-    OpenRevocation late_revocation(database->app_url, late);
+    OpenRevocation late_revocation(database_.app_url, late);
     // The trigger makes the sync read now; the late one arrives during or just after that read,
     // the early one a little later, inside the gap the sync keeps between reads. Reading only
     // from the late one's time would skip the early revocation until the resync.
@@ -139,37 +163,20 @@ TEST(StatusSyncTest, AnEarlierTransactionCommittedInsideTheReadGapIsNotLost) {
 // is back: its notification went nowhere. The full read after reconnecting finds it, and must
 // report it as a change, not as part of a first load: the OCSP responder drops its cached answers
 // only for changes, and would otherwise keep signing `good` until the answer's refresh.
-TEST(StatusSyncTest, ARevocationMissedWhileTheListenerWasDownIsReportedAsAChange) {
-  absl::StatusOr<PostgresCluster*> cluster = testing::SharedPostgresCluster();
-  ASSERT_TRUE(cluster.ok()) << cluster.status();
-  absl::StatusOr<PostgresCluster::Database> database = CreateMigratedDatabase(**cluster);
-  ASSERT_TRUE(database.ok()) << database.status();
-  absl::StatusOr<std::unique_ptr<store::ConnectionPool>> pool =
-      store::ConnectionPool::Create({.database_url = database->app_url, .size = 4});
-  ASSERT_TRUE(pool.ok()) << pool.status();
-  const store::CaRecord ca = testing::TestCa("deployment/acme");
-  absl::StatusOr<int32_t> ca_id = store::CaRepository(**pool).Insert(
-      ca, {kAdmin, "ca.created", ca.name, nlohmann::json::object()});
-  ASSERT_TRUE(ca_id.ok()) << ca_id.status();
+TEST_F(StatusSyncTest, ARevocationMissedWhileTheListenerWasDownIsReportedAsAChange) {
   const std::string serial = testing::TestSerial(61, 1);
-  ASSERT_TRUE(store::CertificateRepository(**pool)
-                  .InsertWithAudit(testing::TestIssuance(*ca_id, serial))
+  ASSERT_TRUE(store::CertificateRepository(*pool_)
+                  .InsertWithAudit(testing::TestIssuance(ca_id_, serial))
                   .ok());
 
   CertificateStatusIndex index;
   RevokedSerials revoked;
-  absl::StatusOr<std::unique_ptr<StatusSync>> sync = StatusSync::Start(
-      **pool, index,
-      [&revoked](const store::CertificateStatusRow& row, CertificateStatusIndex::Change change,
-                 bool initial) {
-        if (change == CertificateStatusIndex::Change::kRevoked && !initial) revoked.Add(row.serial);
-      },
-      absl::Hours(1));
+  absl::StatusOr<std::unique_ptr<StatusSync>> sync = StartSync(index, revoked);
   ASSERT_TRUE(sync.ok()) << sync.status();
 
   {
     // Revoked without a notification: the one sent while the listener is down is lost anyway.
-    pqxx::connection connection(database->app_url);
+    pqxx::connection connection(database_.app_url);
     pqxx::work transaction(connection);
     transaction.exec_params(
         "UPDATE certificates SET status = 'revoked', revoked_at = now(), revocation_reason = 1 "
@@ -178,8 +185,8 @@ TEST(StatusSyncTest, ARevocationMissedWhileTheListenerWasDownIsReportedAsAChange
     transaction.commit();
   }
   // The listener's session is the one whose last statement was its "SELECT 1" (Connect).
-  ASSERT_TRUE((*cluster)
-                  ->ExecuteAsSuperuser(database->name,
+  ASSERT_TRUE(cluster_
+                  ->ExecuteAsSuperuser(database_.name,
                                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                                        "WHERE datname = current_database() AND query = 'SELECT 1' "
                                        "AND pid <> pg_backend_pid()")

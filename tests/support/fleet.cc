@@ -1,12 +1,12 @@
 #include "tests/support/fleet.h"
 
-#include <pqxx/pqxx>
-
 #include <chrono>
 #include <cstdio>
+#include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 
 namespace keyline::testing {
 namespace {
@@ -116,6 +116,15 @@ absl::StatusOr<keyline::v1::Device> Fleet::Decommission(const std::string& seria
       context.get(), request, &device);
   if (!status.ok()) return FromGrpc(status);
   return device;
+}
+
+bool Fleet::WaitForALockWait(absl::Duration timeout) const {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (Count("SELECT count(*) FROM pg_locks WHERE NOT granted") == 0) {
+    if (absl::Now() >= deadline) return false;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return true;
 }
 
 int64_t Fleet::Count(const std::string& sql) const {

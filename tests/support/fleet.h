@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "keyline/v1/admin.grpc.pb.h"
 #include "keyline/v1/factory.grpc.pb.h"
 #include "tests/support/keyline_environment.h"
@@ -47,6 +48,9 @@ class Fleet {
 
   // A single number from SQL run as the database owner.
   int64_t Count(const std::string& sql) const;
+  // True once some session of the cluster waits for a lock (pg_locks holds a request not granted),
+  // false after `timeout`: a test holding a lock knows the server's transaction now waits for it.
+  bool WaitForALockWait(absl::Duration timeout = absl::Seconds(30)) const;
 
  private:
   Fleet() = default;
