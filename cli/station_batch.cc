@@ -134,10 +134,18 @@ StationRun IssueAttestationInBatches(std::span<const StationDevice> devices,
           files.emplace_back(AttestationCertificatePath(out_directory, batch[i].serial),
                              CertificateChainPem(response.certificates(static_cast<int>(i))));
         }
-        KEYLINE_RETURN_IF_ERROR(WriteFilesDurably(out_directory, files));
+        // Keyline has committed the batch: it counts as registered whatever happens to the files.
         totals.newly_registered += response.newly_registered();
         totals.already_registered +=
             static_cast<int64_t>(batch.size()) - response.newly_registered();
+        if (absl::Status written = WriteFilesDurably(out_directory, files); !written.ok()) {
+          return absl::Status(
+              written.code(),
+              absl::StrCat("registered by Keyline, but the certificate files were not written (",
+                           written.message(),
+                           "); run again with the same CSV to write them: Keyline answers the "
+                           "same certificates"));
+        }
         return absl::OkStatus();
       });
 }

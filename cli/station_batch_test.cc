@@ -111,6 +111,20 @@ TEST_F(StationBatchTest, StopsAtAFailedBatchAndNamesItsCsvLines) {
   EXPECT_FALSE(FileExists(AttestationCertificatePath(dir_, "SN-10")));
 }
 
+// Keyline committed the batch; only the station's files failed (a full disk, a missing
+// directory): the batch counts as registered, and the message says how to get the files.
+TEST_F(StationBatchTest, ABatchWhoseFilesCannotBeWrittenIsStillCountedAsRegistered) {
+  const auto devices = Devices(5);
+  const StationRun run =
+      IssueAttestationInBatches(devices, "keyline", 10, dir_ + "/missing", FakeIssue(1), progress_);
+  EXPECT_FALSE(run.status.ok());
+  EXPECT_THAT(run.status.ToString(),
+              HasSubstr("registered by Keyline, but the certificate files were not written"));
+  EXPECT_THAT(run.status.ToString(), HasSubstr("run again with the same CSV"));
+  EXPECT_EQ(run.totals.newly_registered, 4);
+  EXPECT_EQ(run.totals.already_registered, 1);
+}
+
 TEST_F(StationBatchTest, RefusesAResponseWithTheWrongNumberOfCertificates) {
   const auto devices = Devices(3);
   const StationRun run = IssueAttestationInBatches(
