@@ -236,7 +236,7 @@ void EnrollmentServiceImpl::Complete(std::shared_ptr<Completion> completion) {
       if (previous->device_serial != challenge->device_serial) {
         return fail(absl::AlreadyExistsError("request_id: already used by another device"));
       }
-      return Respond(completion, absl::AlreadyExistsError("request_id: already completed"));
+      return Respond(completion, RecordedCertificate(*previous));
     }
     if (!absl::IsNotFound(previous.status())) return fail(previous.status());
   }
@@ -366,8 +366,15 @@ void EnrollmentServiceImpl::CompleteWithoutChallenge(std::shared_ptr<Completion>
   if (!requested.ok() || !certified.ok() || *requested != certified->public_key_info_der) {
     return unknown();
   }
-  completion->device_serial = previous->device_serial;
-  Respond(std::move(completion), absl::AlreadyExistsError("request_id: already completed"));
+  Respond(std::move(completion), RecordedCertificate(*previous));
+}
+
+absl::StatusOr<IssuedCertificate> EnrollmentServiceImpl::RecordedCertificate(
+    const store::CompletedEnrollment& previous) const {
+  const ca::IssuingCa* issuer = context_.cas->ById(previous.certificate.issuer_id);
+  if (issuer == nullptr) return absl::InternalError("the certificate's CA is not loaded");
+  return IssuedCertificate{previous.certificate.serial, previous.certificate.der,
+                           previous.certificate.not_before, previous.certificate.not_after, issuer};
 }
 
 void EnrollmentServiceImpl::Respond(std::shared_ptr<Completion> completion,
@@ -385,14 +392,8 @@ void EnrollmentServiceImpl::Respond(std::shared_ptr<Completion> completion,
           ToGrpcStatus(absl::AlreadyExistsError("request_id: already used by another device")));
     }
     if (!previous.ok()) return completion->reactor->Finish(ToGrpcStatus(status));
-    const ca::IssuingCa* issuer = context_.cas->ById(previous->certificate.issuer_id);
-    if (issuer == nullptr) {
-      return completion->reactor->Finish(
-          ToGrpcStatus(absl::InternalError("the certificate's CA is not loaded")));
-    }
-    issued = IssuedCertificate{previous->certificate.serial, previous->certificate.der,
-                               previous->certificate.not_before, previous->certificate.not_after,
-                               issuer};
+    issued = RecordedCertificate(*previous);
+    if (!issued.ok()) return completion->reactor->Finish(ToGrpcStatus(issued.status()));
   }
   keyline::v1::EnrollmentResponse* response = completion->response;
   ToProto(*issued, response->mutable_certificate());

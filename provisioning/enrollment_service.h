@@ -67,6 +67,10 @@ class EnrollmentServiceImpl final : public keyline::v1::EnrollmentService::Callb
   // emptied the (unlogged) challenges table gets its certificate; anything else is NotFound.
   void CompleteWithoutChallenge(std::shared_ptr<Completion> completion);
   void Respond(std::shared_ptr<Completion> completion, absl::StatusOr<IssuedCertificate> issued);
+  // The certificate a completed request recorded, as an answer; Internal when its CA is not
+  // loaded here.
+  absl::StatusOr<IssuedCertificate> RecordedCertificate(
+      const store::CompletedEnrollment& previous) const;
 
   const ServiceContext& context_;
 };

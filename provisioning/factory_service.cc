@@ -195,7 +195,7 @@ absl::Status FactoryServiceImpl::IssueAttestation(
   int newly_registered = 0;
   if (!batch.empty()) {
     KEYLINE_ASSIGN_OR_RETURN(const auto result, context_.devices->Register(batch, caller.uri));
-    newly_registered = result.newly_registered;
+    newly_registered = result.newly_registered();
     KEYLINE_RETURN_IF_ERROR(AnswerRegisteredElsewhere(*context_.devices, batch, batch_answers,
                                                       result.registered, manufacturer_ca, answers));
   }
@@ -248,7 +248,7 @@ absl::Status FactoryServiceImpl::Register(const Caller& caller,
     batch.push_back(std::move(registration));
   }
   KEYLINE_ASSIGN_OR_RETURN(const auto result, context_.devices->Register(batch, caller.uri));
-  response->set_newly_registered(result.newly_registered);
+  response->set_newly_registered(result.newly_registered());
   response->set_unchanged(result.unchanged);
   return absl::OkStatus();
 }

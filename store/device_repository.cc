@@ -269,8 +269,7 @@ absl::StatusOr<RegistrationResult> DeviceRepository::Register(
         std::vector<const AuditEvent*> event_pointers;
         for (const AuditEvent& event : events) event_pointers.push_back(&event);
         KEYLINE_RETURN_IF_ERROR(AppendAuditEvents(tx, event_pointers).status());
-        return RegistrationResult{static_cast<int>(inserted.size()),
-                                  static_cast<int>(batch.size() - inserted.size()), inserted};
+        return RegistrationResult{static_cast<int>(batch.size() - inserted.size()), inserted};
       });
 }
 

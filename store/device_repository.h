@@ -23,7 +23,7 @@ struct DeviceRegistration {
 };
 
 struct RegistrationResult {
-  int newly_registered = 0;
+  int newly_registered() const { return static_cast<int>(registered.size()); }
   int unchanged = 0;
   // The serials this call registered, with their issued certificates. The others were registered
   // before with the same key (or by a concurrent batch that committed first): their stored

@@ -94,7 +94,7 @@ TEST_F(DeviceRepositoryTest, RegisterStoresDevicesCertificatesAndEvents) {
   batch[1].device.attestation_chain_der = {std::string("\x30\x01\x00", 3), "\x30\x02second"};
   const absl::StatusOr<RegistrationResult> result = devices.Register(batch, kFactory);
   ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_EQ(result->newly_registered, 2);
+  EXPECT_EQ(result->newly_registered(), 2);
   EXPECT_EQ(result->unchanged, 0);
   EXPECT_EQ(result->registered, (std::unordered_set<std::string>{"sn-1", "sn-2"}));
 
@@ -154,7 +154,7 @@ TEST_F(DeviceRepositoryTest, SameKeyIsUnchangedDifferentKeyRefusesTheWholeBatch)
   const absl::StatusOr<RegistrationResult> repeated =
       devices.Register({retry, TestDevice(manufacturer_id_, "sn-2")}, kFactory);
   ASSERT_TRUE(repeated.ok()) << repeated.status();
-  EXPECT_EQ(repeated->newly_registered, 1);
+  EXPECT_EQ(repeated->newly_registered(), 1);
   EXPECT_EQ(repeated->unchanged, 1);
   // Which one is new: the factory answers the other with its stored certificate.
   EXPECT_EQ(repeated->registered, std::unordered_set<std::string>{"sn-2"});
