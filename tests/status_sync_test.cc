@@ -83,13 +83,10 @@ class StatusSyncTest : public ::testing::Test {
     absl::StatusOr<PostgresCluster*> cluster = testing::SharedPostgresCluster();
     ASSERT_TRUE(cluster.ok()) << cluster.status();
     cluster_ = *cluster;
-    absl::StatusOr<PostgresCluster::Database> database = CreateMigratedDatabase(*cluster_);
-    ASSERT_TRUE(database.ok()) << database.status();
-    database_ = *std::move(database);
-    absl::StatusOr<std::unique_ptr<store::ConnectionPool>> pool =
-        store::ConnectionPool::Create({.database_url = database_.app_url, .size = 4});
-    ASSERT_TRUE(pool.ok()) << pool.status();
-    pool_ = *std::move(pool);
+    absl::StatusOr<testing::MigratedStore> store = testing::CreateMigratedStore();
+    ASSERT_TRUE(store.ok()) << store.status();
+    database_ = store->database;
+    pool_ = std::move(store->pool);
     const store::CaRecord ca = testing::TestCa("deployment/acme");
     absl::StatusOr<int32_t> ca_id = store::CaRepository(*pool_).Insert(
         ca, {kAdmin, "ca.created", ca.name, nlohmann::json::object()});
