@@ -122,10 +122,14 @@ absl::Status ApplyYaml(const YAML::Node& root, Config* config) {
     config->database.group_commit_target = static_cast<size_t>(target);
   }
   if (const auto grpc = root["grpc"]) {
-    KEYLINE_RETURN_IF_ERROR(CheckKeys(grpc, "grpc", {"listen", "server_names", "server_ips"}));
+    KEYLINE_RETURN_IF_ERROR(
+        CheckKeys(grpc, "grpc", {"listen", "server_names", "server_ips", "memory_limit_mb"}));
     KEYLINE_RETURN_IF_ERROR(Read(grpc, "listen", "grpc", &config->grpc.listen));
     KEYLINE_RETURN_IF_ERROR(Read(grpc, "server_names", "grpc", &config->grpc.server_names));
     KEYLINE_RETURN_IF_ERROR(Read(grpc, "server_ips", "grpc", &config->grpc.server_ips));
+    KEYLINE_RETURN_IF_ERROR(ReadInRange(grpc, "grpc", "memory_limit_mb",
+                                        2 * GrpcConfig::kMaxMessageMegabytes, 1 << 20, "MiB",
+                                        &config->grpc.memory_limit_megabytes));
   }
   if (const auto ca = root["ca"]) {
     KEYLINE_RETURN_IF_ERROR(CheckKeys(ca, "ca", {"deployments", "manufacturers", "bootstrap_admin",

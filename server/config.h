@@ -37,9 +37,19 @@ struct DatabaseConfig {
 };
 
 struct GrpcConfig {
+  // The largest request message. Factory batches of 5,000 devices with their CSRs or chains are a
+  // few megabytes.
+  static constexpr int kMaxMessageMegabytes = 64;
+
   std::string listen = "127.0.0.1:8443";
   std::vector<std::string> server_names = {"localhost"};  // SAN DNS names of the TLS certificate
   std::vector<std::string> server_ips = {"127.0.0.1"};    // SAN IP addresses
+  // What gRPC may hold in buffers for all calls together. gRPC reads a whole message before it
+  // compares its length with the limit above, so without this bound any caller, one without a
+  // certificate too, could make the server buffer 64 MiB per stream, as many streams as it opens.
+  // Over the bound gRPC resets streams (RESOURCE_EXHAUSTED) instead of growing. At least twice
+  // the largest message, so that one always fits.
+  int memory_limit_megabytes = 256;
 };
 
 struct CaConfig {

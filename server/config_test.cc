@@ -93,6 +93,27 @@ TEST_F(ConfigTest, RejectsAGroupCommitWaitOrTargetOutOfRange) {
             "database.group_commit_target: must be 1 to 512 rows");
 }
 
+TEST_F(ConfigTest, ReadsTheGrpcMemoryLimit) {
+  auto defaults = LoadConfig(Write("organization: x\n"));
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->grpc.memory_limit_megabytes, 256);
+  auto set = LoadConfig(Write("grpc: {memory_limit_mb: 1024}\n"));
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(set->grpc.memory_limit_megabytes, 1024);
+}
+
+TEST_F(ConfigTest, RejectsAGrpcMemoryLimitThatCannotHoldTwoLargestMessages) {
+  const auto message = [this](const std::string& yaml) {
+    const auto config = LoadConfig(Write(yaml));
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument) << yaml;
+    return std::string(config.status().message());
+  };
+  EXPECT_EQ(message("grpc: {memory_limit_mb: 127}\n"),
+            "grpc.memory_limit_mb: must be 128 to 1048576 MiB");
+  EXPECT_EQ(message("grpc: {memory_limit_mb: plenty}\n"),
+            "grpc.memory_limit_mb: not a number of MiB");
+}
+
 TEST_F(ConfigTest, EnvironmentOverridesTheFile) {
   setenv("KEYLINE_DATABASE_URL", "dbname=from-env", 1);
   setenv("KEYLINE_GRPC_LISTEN", "127.0.0.1:0", 1);

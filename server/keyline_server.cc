@@ -2,6 +2,7 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
@@ -143,8 +144,10 @@ absl::Status KeylineServer::Wire() {
   // gRPC sets SO_REUSEPORT by default, so a second server on the same port would start and
   // silently take half the connections; a port in use must be an error instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  // Factory batches of 5,000 devices with their CSRs or chains are a few megabytes.
-  builder.SetMaxReceiveMessageSize(64 << 20);
+  builder.SetMaxReceiveMessageSize(GrpcConfig::kMaxMessageMegabytes << 20);
+  grpc::ResourceQuota quota("keyline-grpc");
+  quota.Resize(static_cast<size_t>(config_.grpc.memory_limit_megabytes) << 20);
+  builder.SetResourceQuota(quota);
   builder.AddListeningPort(config_.grpc.listen, credentials, &grpc_port_);
   builder.RegisterService(admin_service_.get());
   builder.RegisterService(factory_service_.get());

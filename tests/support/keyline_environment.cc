@@ -61,11 +61,10 @@ absl::StatusOr<std::unique_ptr<KeylineEnvironment>> KeylineEnvironment::Create(
       << "  migration_url: \"" << environment->database_.owner_url << "\"\n"
       << "grpc:\n"
       << "  listen: 127.0.0.1:" << environment->grpc_port_ << "\n"
-      << "status:\n"
+      << options.grpc_yaml << "status:\n"
       << "  listen: 127.0.0.1:" << environment->status_port_ << "\n"
       << "  threads: 2\n"
-      << options.status_yaml
-      << "ca:\n"
+      << options.status_yaml << "ca:\n"
       << "  deployments: [" << deployments << "]\n"
       << options.extra_yaml;
 

@@ -30,6 +30,8 @@ class KeylineEnvironment {
     // More lines under `status:` (which the file already has), indented by two spaces, e.g.
     // "  crl_full_interval_seconds: 1\n".
     std::string status_yaml;
+    // More lines under `grpc:`, likewise, e.g. "  memory_limit_mb: 128\n".
+    std::string grpc_yaml;
   };
 
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<KeylineEnvironment>> Create(
@@ -56,6 +58,8 @@ class KeylineEnvironment {
   // Starts `keyline-server serve` and waits until its gRPC health check answers SERVING.
   [[nodiscard]] absl::Status StartServer();
   void StopServer();
+  // The process id of the server StartServer started; 0 when none runs.
+  pid_t server_pid() const { return server_ ? server_->pid() : 0; }
 
   // Another `keyline-server serve` on the same database, HSM token and configuration, with ports
   // of its own (KEYLINE_GRPC_LISTEN, KEYLINE_STATUS_LISTEN): a replica, as several would run
