@@ -37,6 +37,14 @@ absl::StatusOr<std::unique_ptr<CrlPublisher>> CrlPublisher::Create(
 }
 
 absl::Status CrlPublisher::AddCa(const ca::IssuingCa& issuing_ca) {
+  {
+    std::shared_lock lock(cas_mutex_);
+    if (const auto it = cas_.find(issuing_ca.id()); it != cas_.end()) {
+      if (it->second.ca == &issuing_ca) return absl::OkStatus();
+      return absl::FailedPreconditionError(
+          absl::StrCat("CA ", issuing_ca.name(), ": another object with its id is published"));
+    }
+  }
   PerCa per_ca;
   per_ca.ca = &issuing_ca;
   KEYLINE_ASSIGN_OR_RETURN(

@@ -44,7 +44,8 @@ class CrlPublisher {
       store::CrlNumberRepository& numbers, CrlPublisherOptions options);
 
   // Publishes `ca`'s CRLs too from now on (a rotated-in deployment CA); it must outlive the
-  // publisher. Its first CRL comes with the next PublishDue.
+  // publisher. Its first CRL comes with the next PublishDue. Adding the same CA again changes
+  // nothing; another object with the id of one already added is FailedPrecondition.
   absl::Status AddCa(const ca::IssuingCa& ca);
 
   // A revoked row of the status feed; rows of CAs this publisher does not know are ignored.

@@ -182,7 +182,16 @@ absl::StatusOr<provisioning::CaRotation> KeylineServer::RotateDeploymentCa(
   KEYLINE_ASSIGN_OR_RETURN(
       RotatedCa rotated,
       server::RotateDeploymentCa(config_, *token_, *cas_.root, *ca_repository_, deployment, actor));
-  KEYLINE_RETURN_IF_ERROR(SyncDeploymentCas());
+  if (absl::Status synced = SyncDeploymentCas(); !synced.ok()) {
+    // An operator who reads only "failed" would rotate again and retire a CA that never issued.
+    return absl::Status(
+        synced.code(),
+        absl::StrCat("the rotation is committed (", rotated.active.name, " is active, ",
+                     rotated.retired.name,
+                     " retired): do not rotate again. This server has not "
+                     "taken the new CA into service yet and retries at every status resync: ",
+                     synced.message()));
+  }
   return provisioning::CaRotation{std::move(rotated.active), std::move(rotated.retired)};
 }
 
@@ -198,14 +207,20 @@ absl::Status KeylineServer::SyncDeploymentCas() {
     const bool active = record.status == "active";
     const ca::IssuingCa* known = ca_registry_.ById(record.id);
     if (known == nullptr) {
-      KEYLINE_ASSIGN_OR_RETURN(std::unique_ptr<ca::IssuingCa> loaded,
-                               LoadCa(*token_, record, by_id));
+      // Loaded once and kept for the server's life from here on: if a step below fails, what
+      // the steps before it gave the CA to still points at it, and the next sync retries with it.
+      ca::IssuingCa* loaded = AdoptedCa(record.id);
+      if (loaded == nullptr) {
+        KEYLINE_ASSIGN_OR_RETURN(std::unique_ptr<ca::IssuingCa> fresh,
+                                 LoadCa(*token_, record, by_id));
+        loaded = fresh.get();
+        adopted_cas_.push_back(std::move(fresh));
+      }
       // Status first, so the first certificate the new CA signs already has OCSP and a CRL.
       KEYLINE_RETURN_IF_ERROR(status_->AddCa(*loaded));
       authenticator_->AddDeploymentCa({*record.deployment, loaded->certificate()});
-      known = loaded.get();
+      known = loaded;
       ca_registry_.Add(known);
-      adopted_cas_.push_back(std::move(loaded));
       LogEvent(spdlog::level::info, "ca.adopted", {{"ca", record.name}, {"status", record.status}});
     }
     if (active && ca_registry_.CurrentFor(*record.deployment) != known) {
@@ -215,6 +230,13 @@ absl::Status KeylineServer::SyncDeploymentCas() {
     }
   }
   return absl::OkStatus();
+}
+
+ca::IssuingCa* KeylineServer::AdoptedCa(int32_t id) const {
+  for (const std::unique_ptr<ca::IssuingCa>& adopted : adopted_cas_) {
+    if (adopted->id() == id) return adopted.get();
+  }
+  return nullptr;
 }
 
 void KeylineServer::Shutdown(absl::Duration grace) {

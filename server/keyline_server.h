@@ -58,6 +58,8 @@ class KeylineServer {
   // Adopts deployment CAs the database has and this server has not loaded (a rotation here or
   // on another replica), and makes each deployment's active CA its current one.
   absl::Status SyncDeploymentCas();
+  // The rotated-in CA with this id that SyncDeploymentCas loaded, adopted or not; null if none.
+  ca::IssuingCa* AdoptedCa(int32_t id) const;
 
   Config config_;
   std::unique_ptr<hsm::Token> token_;
@@ -66,7 +68,8 @@ class KeylineServer {
   std::unique_ptr<store::CaRepository> ca_repository_;
   provisioning::CaRegistry ca_registry_;
   std::mutex adopt_mutex_;                                   // one rotation or sync at a time
-  std::vector<std::unique_ptr<ca::IssuingCa>> adopted_cas_;  // rotated in while running
+  // Rotated in while running, once loaded (adopted or not yet: see SyncDeploymentCas).
+  std::vector<std::unique_ptr<ca::IssuingCa>> adopted_cas_;
   std::unique_ptr<store::IssuanceWriter> writer_;
   std::unique_ptr<store::ChallengeBatcher> challenge_batcher_;  // BeginEnrollment's look-ups
 

@@ -2,6 +2,8 @@
 
 #include <openssl/x509v3.h>
 
+#include <algorithm>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -112,11 +114,18 @@ void StatusService::RecordCaCertificate(const ca::IssuingCa& issuing_ca) {
 }
 
 absl::Status StatusService::AddCa(const ca::IssuingCa& issuing_ca) {
-  KEYLINE_RETURN_IF_ERROR(InstallSigner(issuing_ca));
+  bool has_signer = false;
+  {
+    std::lock_guard lock(signers_mutex_);
+    has_signer = signers_.contains(issuing_ca.id());
+  }
+  if (!has_signer) KEYLINE_RETURN_IF_ERROR(InstallSigner(issuing_ca));
   KEYLINE_RETURN_IF_ERROR(crls_->AddCa(issuing_ca));
   {
     std::lock_guard lock(cas_mutex_);
-    cas_.push_back(&issuing_ca);
+    if (std::find(cas_.begin(), cas_.end(), &issuing_ca) == cas_.end()) {
+      cas_.push_back(&issuing_ca);
+    }
   }
   RecordCaCertificate(issuing_ca);
   // Rows the sync thread delivered before the publisher knew this CA (another replica may have

@@ -40,9 +40,10 @@ class StatusService {
 
   absl::Status Tick(absl::Time now);
 
-  // Answers OCSP and publishes CRLs for `ca` too from now on (a rotated-in deployment CA, which
-  // must outlive the service): its OCSP signer, its CRL builder seeded with any revocation of
-  // its certificates already stored, and its first CRLs.
+  // Answers OCSP and publishes CRLs for `ca` too from now on (a rotated-in deployment CA): its
+  // OCSP signer, its CRL builder seeded with any revocation of its certificates already stored,
+  // and its first CRLs. `ca` must outlive the service even when this fails: the steps before the
+  // failing one keep it. Calling again with the same `ca` (a retry) repeats only what is left.
   absl::Status AddCa(const ca::IssuingCa& ca);
 
   // A certificate this server just stored (committed): answered `good` from now on, without

@@ -7,9 +7,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -262,6 +265,64 @@ TEST_F(CaRotationTest, BadRotationsAreRefusedAndChangeNothing) {
 
   EXPECT_EQ(fleet_->Count("SELECT count(*) FROM certificate_authorities"), cas);
   EXPECT_EQ(fleet_->Count("SELECT count(*) FROM audit_log"), events);
+}
+
+// A rotated-in CA whose pickup fails part way (here: its first CRL number cannot be taken) is
+// picked up by a later sync, with the CA object the failed attempt loaded. Before, the failed
+// attempt freed that object while the CRL publisher and the status service still pointed at it,
+// and the retry published through the freed one.
+TEST_F(CaRotationTest, APickupThatFailedPartWayIsCompletedByALaterSync) {
+  const auto as_owner = [](const std::string& sql) {
+    pqxx::connection owner(Environment().database().owner_url);
+    pqxx::work work(owner);
+    work.exec0(sql);
+    work.commit();
+  };
+  const auto active_ca = [] {
+    pqxx::connection owner(Environment().database().owner_url);
+    pqxx::read_transaction read(owner);
+    const pqxx::row row = read.exec1(
+        "SELECT id, name FROM certificate_authorities WHERE deployment = 'default' AND "
+        "status = 'active'");
+    return std::pair{row[0].as<int>(), row[1].as<std::string>()};
+  };
+  const auto [old_id, old_name] = active_ca();
+
+  as_owner("REVOKE INSERT ON crl_numbers FROM keyline_service");
+  auto rotated = Environment().Keylinectl({"ca", "rotate", "--deployment", "default"});
+  as_owner("GRANT INSERT ON crl_numbers TO keyline_service");
+  ASSERT_TRUE(rotated.ok()) << rotated.status();
+  // The rotation committed; taking the new CA into service did not.
+  EXPECT_NE(rotated->exit_code, 0) << rotated->out;
+  EXPECT_THAT(rotated->err, HasSubstr("crl_numbers"));
+  const auto [new_id, new_name] = active_ca();
+  ASSERT_NE(new_id, old_id);
+  // Said so, so that the operator does not rotate again.
+  EXPECT_THAT(rotated->err, HasSubstr("the rotation is committed (" + new_name + " is active, " +
+                                      old_name + " retired): do not rotate again"));
+
+  // The periodic sync (every second here) completes the pickup: the new CA's CRL is served and
+  // signed by it, and devices enroll under it.
+  std::string file = new_name;
+  std::replace(file.begin(), file.end(), '/', '-');
+  file += ".crl";
+  const std::string generation = new_name.substr(new_name.rfind(':') + 1);
+  const absl::Time deadline = absl::Now() + absl::Seconds(15);
+  std::string crl = CrlText(file);
+  while (crl.empty() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(200));
+    crl = CrlText(file);
+  }
+  EXPECT_THAT(crl, ContainsRegex("Issuer: .*Deployment CA default G" + generation + "\n"));
+  std::vector<SimulatedDevice> devices = ManufactureAndClaim("pickup-retried", 1);
+  ASSERT_EQ(devices.size(), 1u);
+  const keyline::v1::IssuedCertificate issued = Enroll(devices[0], nullptr);
+  ASSERT_GT(issued.chain_size(), 0);
+  EXPECT_EQ(fleet_->Count(absl::StrCat("SELECT count(*) FROM certificate_authorities WHERE id = ",
+                                       new_id, " AND certificate = decode('",
+                                       absl::BytesToHexString(issued.chain(0)), "', 'hex')")),
+            1);
+  EXPECT_EQ(OpensslVerify(issued, "pickup-retried").exit_code, 0);
 }
 
 }  // namespace
