@@ -177,7 +177,9 @@ TEST_F(EnrollmentRepositoryTest, FindDeviceAndCreateChallengeStoresOnlyWhatMayBe
   ASSERT_TRUE(found.ok()) << found.status();
   EXPECT_FALSE(found->challenge_created);
   EXPECT_EQ(found->device.device.state, "decommissioned");
+  // Undone for the next case, past the trigger that keeps decommissioning permanent (schema 8).
   as_superuser(
+      "SET LOCAL session_replication_role = replica; "
       "UPDATE devices SET state = 'enrolled', decommissioned_at = NULL "
       "WHERE serial = '" +
       serial + "'");
@@ -187,7 +189,9 @@ TEST_F(EnrollmentRepositoryTest, FindDeviceAndCreateChallengeStoresOnlyWhatMayBe
   EXPECT_FALSE(found->challenge_created);
   EXPECT_EQ(found->device.manufacturer.status, "revoked");
   EXPECT_EQ(challenges(), 0);
-  as_superuser("UPDATE manufacturers SET status = 'trusted', revoked_at = NULL");
+  as_superuser(
+      "SET LOCAL session_replication_role = replica; "
+      "UPDATE manufacturers SET status = 'trusted', revoked_at = NULL");
   found = enrollments.FindDeviceAndCreateChallenge(TestChallenge(5, serial), key_hash);
   ASSERT_TRUE(found.ok()) << found.status();
   EXPECT_TRUE(found->challenge_created);  // enrolled devices renew

@@ -171,6 +171,66 @@ TEST_F(EnrollmentPrivilegesTest, ServiceCannotDeleteOrRewriteEnrollmentState) {
   EXPECT_EQ(*challenges, 0);
 }
 
+// Schema 8: what is revoked, decommissioned or retired stays so, whoever asks. Setting the same
+// values again is allowed (the service's own statements may touch such rows).
+TEST_F(EnrollmentPrivilegesTest, RevocationDecommissioningAndRetirementCannotBeUndone) {
+  for (const char* sql :
+       {"UPDATE certificates SET status = 'revoked', revoked_at = now(), revocation_reason = 1",
+        "UPDATE manufacturers SET status = 'revoked', revoked_at = now()",
+        "UPDATE devices SET state = 'decommissioned', decommissioned_at = now()",
+        "UPDATE certificate_authorities SET status = 'retired'"}) {
+    const absl::Status status = Execute(*app_, sql);
+    ASSERT_TRUE(status.ok()) << sql << ": " << status;
+  }
+  const auto snapshot = [this] {
+    absl::StatusOr<std::string> rows =
+        superuser_->WithTransaction("snapshot", [](pqxx::work& tx) -> absl::StatusOr<std::string> {
+          return tx
+              .exec1(
+                  "SELECT (SELECT string_agg(status || revoked_at || revocation_reason || "
+                  "coalesce(invalidity_date::text, '-'), ',') FROM certificates) || "
+                  "(SELECT string_agg(status || revoked_at, ',') FROM manufacturers) || "
+                  "(SELECT string_agg(state || decommissioned_at || coalesce(deployment, "
+                  "'-'), ',') FROM devices) || "
+                  "(SELECT string_agg(status, ',') FROM certificate_authorities)")[0]
+              .as<std::string>();
+        });
+    EXPECT_TRUE(rows.ok()) << rows.status();
+    return rows.ok() ? *rows : std::string();
+  };
+  const std::string before = snapshot();
+  ASSERT_FALSE(before.empty());
+
+  for (ConnectionPool* pool : {app_.get(), superuser_.get()}) {
+    for (const char* sql :
+         {"UPDATE certificates SET status = 'good', revoked_at = NULL, revocation_reason = NULL",
+          "UPDATE certificates SET revoked_at = revoked_at + interval '1 day'",
+          "UPDATE certificates SET revocation_reason = 0",
+          "UPDATE certificates SET invalidity_date = now() - interval '1 day'",
+          "UPDATE manufacturers SET status = 'trusted', revoked_at = NULL",
+          "UPDATE manufacturers SET revoked_at = revoked_at - interval '1 day'",
+          "UPDATE devices SET state = 'enrolled', decommissioned_at = NULL",
+          "UPDATE devices SET state = 'claimed'", "UPDATE devices SET deployment = 'elsewhere'",
+          "UPDATE certificate_authorities SET status = 'active'"}) {
+      const absl::Status status = Execute(*pool, sql);
+      EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied) << sql << ": " << status;
+    }
+  }
+  EXPECT_EQ(snapshot(), before);
+
+  // Unchanged values, and a retired CA revoked, are allowed.
+  for (const char* sql : {"UPDATE certificates SET status = status, revoked_at = revoked_at",
+                          "UPDATE manufacturers SET status = status, revoked_at = revoked_at",
+                          "UPDATE devices SET state = state, decommissioned_at = decommissioned_at",
+                          "UPDATE certificate_authorities SET status = 'revoked'"}) {
+    const absl::Status status = Execute(*app_, sql);
+    EXPECT_TRUE(status.ok()) << sql << ": " << status;
+  }
+  const absl::Status back = Execute(*app_, "UPDATE certificate_authorities SET status = 'retired'");
+  EXPECT_EQ(back.code(), absl::StatusCode::kPermissionDenied) << back;
+  EXPECT_NE(back.message().find("it cannot become retired"), absl::string_view::npos) << back;
+}
+
 TEST_F(EnrollmentPrivilegesTest, EvenTheSuperuserCannotChangeAuditCheckpoints) {
   for (const char* sql : {"UPDATE audit_checkpoints SET signature = '\\x00'",
                           "DELETE FROM audit_checkpoints", "TRUNCATE audit_checkpoints"}) {
