@@ -40,7 +40,7 @@ absl::StatusOr<AuditSigner> LoadAuditSigner(hsm::Token& token,
     return absl::FailedPreconditionError("no audit signer yet: run `keyline-server init`");
   }
   if (!certificate.ok()) return certificate.status();
-  KEYLINE_ASSIGN_OR_RETURN(auto key, token.FindSigningKey(kAuditSignerKeyLabel));
+  KEYLINE_ASSIGN_OR_RETURN(auto key, FindServiceKey(token, kAuditSignerKeyLabel));
   return AuditSigner{std::move(key), certificate->der};
 }
 

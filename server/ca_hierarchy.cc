@@ -111,7 +111,7 @@ absl::StatusOr<std::unique_ptr<ca::IssuingCa>> LoadCa(
     chain.push_back(it->second.certificate_der);
     parent = it->second.parent_id;
   }
-  auto key = token.FindSigningKey(record.key_label);
+  auto key = FindServiceKey(token, record.key_label);
   if (!key.ok()) {
     return absl::FailedPreconditionError(absl::StrCat(
         record.name, ": key ", record.key_label, " not usable on the token: ",
@@ -130,7 +130,7 @@ absl::Status EnsureCaHierarchy(const Config& config, hsm::Token& token,
     root_record = repository.FindByName("root");
   }
   if (!root_record.ok()) return root_record.status();
-  KEYLINE_ASSIGN_OR_RETURN(auto root_key, token.FindSigningKey(root_record->key_label));
+  KEYLINE_ASSIGN_OR_RETURN(auto root_key, FindServiceKey(token, root_record->key_label));
   KEYLINE_ASSIGN_OR_RETURN(auto root, ca::IssuingCa::Create("root", root_record->id,
                                                             {root_record->certificate_der},
                                                             std::move(root_key)));

@@ -82,10 +82,23 @@ absl::StatusOr<std::unique_ptr<hsm::Token>> OpenToken(const Config& config) {
   return hsm::Token::Open(token_config);
 }
 
+absl::StatusOr<std::unique_ptr<hsm::SigningKey>> FindServiceKey(hsm::Token& token,
+                                                                const std::string& label) {
+  KEYLINE_ASSIGN_OR_RETURN(const hsm::KeyInfo info, token.DescribeKey(label));
+  if (!info.sensitive || info.extractable || !info.always_sensitive || !info.never_extractable) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "key \"", label, "\": its attributes do not show that it never left the HSM (sensitive ",
+        info.sensitive, ", extractable ", info.extractable, ", always sensitive ",
+        info.always_sensitive, ", never extractable ", info.never_extractable,
+        "); Keyline signs only with keys generated non-extractable in the token"));
+  }
+  return token.FindSigningKey(label);
+}
+
 absl::StatusOr<std::unique_ptr<hsm::SigningKey>> FindOrGenerateKey(hsm::Token& token,
                                                                    const std::string& label,
                                                                    hsm::KeyAlgorithm algorithm) {
-  auto existing = token.FindSigningKey(label);
+  auto existing = FindServiceKey(token, label);
   if (existing.ok() || !absl::IsNotFound(existing.status())) return existing;
   unsigned char id[16];
   if (RAND_bytes(id, sizeof(id)) != 1) return absl::InternalError("key id: CSPRNG failed");
@@ -93,7 +106,7 @@ absl::StatusOr<std::unique_ptr<hsm::SigningKey>> FindOrGenerateKey(hsm::Token& t
       token.GenerateKeyPair(algorithm, label, std::string(reinterpret_cast<char*>(id), sizeof(id)))
           .status());
   LogEvent(spdlog::level::info, "hsm.key.generated", {{"label", label}});
-  return token.FindSigningKey(label);
+  return FindServiceKey(token, label);
 }
 
 }  // namespace keyline::server

@@ -21,8 +21,16 @@ namespace keyline::server {
 
 [[nodiscard]] absl::StatusOr<std::unique_ptr<hsm::Token>> OpenToken(const Config& config);
 
-// The private key with this label, generated in the token (random CKA_ID) if there is none yet,
-// so that an init interrupted after key generation reuses the key when it runs again.
+// The private key with this label, for Keyline's own signing (CAs, OCSP signers, the audit key),
+// once its attributes show it never left the token: CKA_SENSITIVE, CKA_ALWAYS_SENSITIVE and
+// CKA_NEVER_EXTRACTABLE true, CKA_EXTRACTABLE false. Otherwise FailedPrecondition naming the
+// label: a key someone placed on the token under one of Keyline's labels, or made by a module
+// that ignored the template, could have been copied out. NotFound when there is no such key.
+[[nodiscard]] absl::StatusOr<std::unique_ptr<hsm::SigningKey>> FindServiceKey(
+    hsm::Token& token, const std::string& label);
+
+// FindServiceKey, generating the key in the token (random CKA_ID) if there is none yet, so that
+// an init interrupted after key generation reuses the key when it runs again.
 [[nodiscard]] absl::StatusOr<std::unique_ptr<hsm::SigningKey>> FindOrGenerateKey(
     hsm::Token& token, const std::string& label, hsm::KeyAlgorithm algorithm);
 

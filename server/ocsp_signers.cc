@@ -16,7 +16,7 @@ constexpr char kProfile[] = "ocsp-signer";
 absl::StatusOr<OcspSigner> FromStored(hsm::Token& token, const ca::IssuingCa& ca,
                                       const store::CertificateRecord& certificate) {
   KEYLINE_ASSIGN_OR_RETURN(std::unique_ptr<hsm::SigningKey> key,
-                           token.FindSigningKey(certificate.subject));
+                           FindServiceKey(token, certificate.subject));
   std::shared_ptr<const hsm::SigningKey> shared_key(std::move(key));
   KEYLINE_ASSIGN_OR_RETURN(
       std::shared_ptr<const ocsp::OcspIssuer> issuer,

@@ -63,13 +63,16 @@ class HsmIntegrationTest : public ::testing::Test {
     keyline::v1::IssueOperatorCertificateResponse response;
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    auto channel = grpc::CreateChannel(
+    return keyline::v1::AdminService::NewStub(AdminChannel())
+        ->IssueOperatorCertificate(&context, request, &response);
+  }
+
+  static std::shared_ptr<grpc::Channel> AdminChannel() {
+    return grpc::CreateChannel(
         config_->grpc.listen,
         grpc::SslCredentials({*ReadFile(environment_->root_file()),
                               *ReadFile(environment_->admin().key_file),
                               *ReadFile(environment_->admin().certificate_file)}));
-    return keyline::v1::AdminService::NewStub(channel)->IssueOperatorCertificate(&context, request,
-                                                                                  &response);
   }
 
   static testing::KeylineEnvironment* environment_;
@@ -139,6 +142,74 @@ TEST_F(HsmIntegrationTest, Pkcs11ToolListsEveryCaKeyAsNeverExtractable) {
   }
 }
 
+// A key someone placed on the token under the label Keyline would use, extractable and not
+// sensitive: Keyline refuses to sign with it. Here the label of the next deployment CA, so that
+// the rotation that would create that CA is refused and stores nothing.
+TEST_F(HsmIntegrationTest, AnExtractableKeyUnderOneOfKeylinesLabelsIsRefused) {
+  std::string label;
+  {
+    pqxx::connection connection(environment_->database().owner_url);
+    pqxx::work transaction(connection);
+    label = transaction
+                .exec1(
+                    "SELECT key_label FROM certificate_authorities WHERE name = "
+                    "'deployment/default'")[0]
+                .as<std::string>() +
+            ":2";
+  }
+  const hsm::RawModule raw(config_->hsm.module);
+  ASSERT_NE(raw.functions(), nullptr);
+  hsm::RawSession session(raw.functions(), raw.SlotOf(config_->hsm.token), CKF_RW_SESSION);
+  ASSERT_EQ(session.open_rv(), CKR_OK);
+  std::string pin = UserPin();
+  const CK_RV login = raw.functions()->C_Login(
+      session.handle(), CKU_USER, reinterpret_cast<CK_UTF8CHAR*>(pin.data()), pin.size());
+  ASSERT_TRUE(login == CKR_OK || login == CKR_USER_ALREADY_LOGGED_IN) << login;
+  static const unsigned char kP256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+  CK_BBOOL yes = CK_TRUE;
+  CK_BBOOL no = CK_FALSE;
+  CK_ATTRIBUTE public_template[] = {
+      {CKA_EC_PARAMS, const_cast<unsigned char*>(kP256), sizeof(kP256)},
+      {CKA_LABEL, label.data(), label.size()},
+      {CKA_TOKEN, &yes, sizeof(yes)},
+      {CKA_VERIFY, &yes, sizeof(yes)}};
+  CK_ATTRIBUTE private_template[] = {
+      {CKA_LABEL, label.data(), label.size()}, {CKA_TOKEN, &yes, sizeof(yes)},
+      {CKA_PRIVATE, &yes, sizeof(yes)},        {CKA_SIGN, &yes, sizeof(yes)},
+      {CKA_SENSITIVE, &no, sizeof(no)},        {CKA_EXTRACTABLE, &yes, sizeof(yes)}};
+  CK_MECHANISM generate{CKM_EC_KEY_PAIR_GEN, nullptr, 0};
+  CK_OBJECT_HANDLE public_key = CK_INVALID_HANDLE;
+  CK_OBJECT_HANDLE private_key = CK_INVALID_HANDLE;
+  ASSERT_EQ(raw.functions()->C_GenerateKeyPair(
+                session.handle(), &generate, public_template, std::size(public_template),
+                private_template, std::size(private_template), &public_key, &private_key),
+            CKR_OK);
+
+  const auto found = server::FindServiceKey(server_->token(), label);
+  EXPECT_EQ(found.status().code(), absl::StatusCode::kFailedPrecondition) << found.status();
+  EXPECT_NE(found.status().message().find("key \"" + label + "\""), absl::string_view::npos)
+      << found.status();
+
+  const int64_t cas = [] {
+    pqxx::connection connection(environment_->database().owner_url);
+    pqxx::work transaction(connection);
+    return transaction.exec1("SELECT count(*) FROM certificate_authorities")[0].as<int64_t>();
+  }();
+  keyline::v1::RotateDeploymentCaRequest request;
+  request.set_deployment("default");
+  keyline::v1::RotateDeploymentCaResponse response;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  const grpc::Status rotated = keyline::v1::AdminService::NewStub(AdminChannel())
+                                   ->RotateDeploymentCa(&context, request, &response);
+  EXPECT_EQ(rotated.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << rotated.error_message();
+  EXPECT_NE(rotated.error_message().find(label), std::string::npos) << rotated.error_message();
+  pqxx::connection connection(environment_->database().owner_url);
+  pqxx::work transaction(connection);
+  EXPECT_EQ(transaction.exec1("SELECT count(*) FROM certificate_authorities")[0].as<int64_t>(),
+            cas);
+}
+
 TEST_F(HsmIntegrationTest, IssuanceSurvivesEverySessionBeingClosedBehindThePoolsBack) {
   ASSERT_TRUE(Issue().ok());
   const uint64_t recoveries = server_->token().session_recoveries();
@@ -154,7 +225,7 @@ TEST_F(HsmIntegrationTest, IssuanceSurvivesALogoutBehindThePoolsBack) {
   ASSERT_TRUE(Issue().ok());
   const uint64_t recoveries = server_->token().session_recoveries();
   const hsm::RawModule raw(config_->hsm.module);
-  hsm::RawSession session(raw.functions(), raw.SlotOf(config_->hsm.token));
+  hsm::RawSession session(raw.functions(), raw.SlotOf(config_->hsm.token), CKF_RW_SESSION);
   ASSERT_EQ(session.open_rv(), CKR_OK);
   // Login state belongs to the application: logging out here logs out every pooled session.
   ASSERT_EQ(raw.functions()->C_Logout(session.handle()), CKR_OK);

@@ -51,8 +51,11 @@ class RawModule {
 
 class RawSession {
  public:
-  RawSession(CK_FUNCTION_LIST* functions, CK_SLOT_ID slot) : functions_(functions) {
-    open_rv_ = functions_->C_OpenSession(slot, CKF_SERIAL_SESSION, nullptr, nullptr, &handle_);
+  // `flags` beyond CKF_SERIAL_SESSION: CKF_RW_SESSION to create objects.
+  RawSession(CK_FUNCTION_LIST* functions, CK_SLOT_ID slot, CK_FLAGS flags = 0)
+      : functions_(functions) {
+    open_rv_ =
+        functions_->C_OpenSession(slot, CKF_SERIAL_SESSION | flags, nullptr, nullptr, &handle_);
   }
   ~RawSession() {
     if (open_rv_ == CKR_OK) functions_->C_CloseSession(handle_);
