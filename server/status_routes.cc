@@ -23,14 +23,15 @@ std::string HttpDate(absl::Time time) {
   return absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT", time, absl::UTCTimeZone());
 }
 
+// `fresh_until`: Expires, and the end of max-age.
 std::shared_ptr<const HttpHeaders> CachingHeaders(absl::Time now, absl::Time this_update,
-                                                  absl::Time next_update, std::string etag) {
-  const int64_t max_age = std::max<int64_t>(0, absl::ToInt64Seconds(next_update - now));
+                                                  absl::Time fresh_until, std::string etag) {
+  const int64_t max_age = std::max<int64_t>(0, absl::ToInt64Seconds(fresh_until - now));
   std::vector<http::HttpHeader> fields;
   fields.push_back({"Cache-Control", absl::StrCat("max-age=", max_age,
                                                   ", public, no-transform, must-revalidate")});
   fields.push_back({"Last-Modified", HttpDate(this_update)});
-  fields.push_back({"Expires", HttpDate(next_update)});
+  fields.push_back({"Expires", HttpDate(fresh_until)});
   if (!etag.empty()) fields.push_back({"ETag", std::move(etag)});
   // Every field is built here from times and a quoted tag: Make cannot refuse them.
   absl::StatusOr<std::shared_ptr<const HttpHeaders>> headers = HttpHeaders::Make(std::move(fields));
@@ -60,11 +61,26 @@ std::shared_ptr<const HttpHeaders> OcspHeaders(const ocsp::OcspAnswer& answer, a
   return it->second.headers;
 }
 
+// For what no cache may keep.
+std::shared_ptr<const HttpHeaders> NoStore() {
+  static const std::shared_ptr<const HttpHeaders>* const headers = [] {
+    absl::StatusOr<std::shared_ptr<const HttpHeaders>> made =
+        HttpHeaders::Make({{"Cache-Control", "no-store"}});
+    return new std::shared_ptr<const HttpHeaders>(made.ok() ? *std::move(made) : nullptr);
+  }();
+  return *headers;
+}
+
+HttpResponse Uncached(HttpResponse response) {
+  response.headers = NoStore();
+  return response;
+}
+
 HttpResponse FromAnswer(const ocsp::OcspAnswer& answer, absl::Time now) {
   HttpResponse response;
   response.content_type = kOcspResponseType;
   response.body = answer.body;
-  if (answer.cacheable) response.headers = OcspHeaders(answer, now);
+  response.headers = answer.cacheable ? OcspHeaders(answer, now) : NoStore();
   return response;
 }
 
@@ -73,14 +89,18 @@ HttpResponse AnswerOcsp(ocsp::OcspResponder& responder, std::string_view request
   return FromAnswer(responder.Answer(request_der, now), now);
 }
 
-HttpResponse ServeCrl(const CrlPublisher& crls, const HttpRequest& request) {
-  const ca::BuiltCrl crl = crls.Find(request.path_suffix);
+HttpResponse ServeCrl(const StatusRoutesContext& context, const HttpRequest& request) {
+  const ca::BuiltCrl crl = context.crls->Find(request.path_suffix);
   if (crl.der == nullptr) return HttpResponse::Text(404, "no such CRL\n");
   HttpResponse response;
   response.content_type = kCrlType;
   response.body = crl.der;
-  response.headers = CachingHeaders(absl::Now(), crl.this_update, crl.next_update,
-                                    absl::StrCat("\"crl-", crl.crl_number, "\""));
+  const absl::Time now = absl::Now();
+  const absl::Duration replaced_within =
+      crl.base_crl_number ? context.crl_delta_interval : context.crl_full_interval;
+  response.headers =
+      CachingHeaders(now, crl.this_update, std::min(crl.next_update, now + replaced_within),
+                     absl::StrCat("\"crl-", crl.crl_number, "\""));
   return response;
 }
 
@@ -95,27 +115,29 @@ absl::StatusOr<http::Router> BuildStatusRoutes(const StatusRoutesContext& contex
   KEYLINE_RETURN_IF_ERROR(router.Handle(HttpMethod::kPost, "/ocsp", post));
   // Some clients post to the base URL with a trailing slash.
   KEYLINE_RETURN_IF_ERROR(router.Handle(HttpMethod::kPost, "/ocsp/", post));
-  KEYLINE_RETURN_IF_ERROR(router.HandlePrefix(
-      HttpMethod::kGet, "/ocsp/", [responder](const HttpRequest& request) {
+  KEYLINE_RETURN_IF_ERROR(
+      router.HandlePrefix(HttpMethod::kGet, "/ocsp/", [responder](const HttpRequest& request) {
         const absl::StatusOr<std::string> der = ocsp::DecodeOcspGetPath(request.path_suffix);
         // Undecodable: the responder answers malformedRequest for the empty request.
         return AnswerOcsp(*responder, der.ok() ? std::string_view(*der) : std::string_view());
       }));
-  const CrlPublisher* crls = context.crls;
   KEYLINE_RETURN_IF_ERROR(router.HandlePrefix(
       HttpMethod::kGet, "/crl/",
-      [crls](const HttpRequest& request) { return ServeCrl(*crls, request); }));
+      [context](const HttpRequest& request) { return ServeCrl(context, request); }));
   KEYLINE_RETURN_IF_ERROR(router.Handle(HttpMethod::kGet, "/healthz", [](const HttpRequest&) {
-    return HttpResponse::Text(200, "ok\n");
+    return Uncached(HttpResponse::Text(200, "ok\n"));
   }));
   std::function<bool()> ready = context.ready;
   KEYLINE_RETURN_IF_ERROR(router.Handle(HttpMethod::kGet, "/readyz", [ready](const HttpRequest&) {
-    return ready && ready() ? HttpResponse::Text(200, "ready\n")
-                            : HttpResponse::Text(503, "not ready\n");
+    return Uncached(ready && ready() ? HttpResponse::Text(200, "ready\n")
+                                     : HttpResponse::Text(503, "not ready\n"));
   }));
   if (context.metrics != nullptr) {
-    KEYLINE_RETURN_IF_ERROR(
-        router.Handle(HttpMethod::kGet, "/metrics", http::MetricsHandler(context.metrics)));
+    KEYLINE_RETURN_IF_ERROR(router.Handle(
+        HttpMethod::kGet, "/metrics",
+        [metrics = http::MetricsHandler(context.metrics)](const HttpRequest& request) {
+          return Uncached(metrics(request));
+        }));
   }
   return router;
 }

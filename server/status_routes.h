@@ -5,7 +5,12 @@
 // malformedRequest OCSPResponse, as clients expect (openssl ocsp, gnutls ocsptool). Cacheable
 // answers (no nonce) carry the RFC 9919 / RFC 5019 headers: Cache-Control max-age (up to
 // nextUpdate), public, no-transform, must-revalidate; Last-Modified (thisUpdate); Expires
-// (nextUpdate); ETag. CRLs carry the same from their own times, Content-Type application/pkix-crl.
+// (nextUpdate); ETag. Every other OCSP answer (a nonce's, tryLater, malformedRequest, ...) and
+// /healthz, /readyz and /metrics carry Cache-Control: no-store, so that no shared cache pins a
+// passing error to a certificate's GET URL. CRLs carry the cacheable headers from their own
+// times, but max-age and Expires end when a newer CRL of their kind may be out (see below), not
+// at nextUpdate: a delta CRL changes within a second of a revocation. Content-Type
+// application/pkix-crl.
 //
 // Handlers run on the HTTP event loops and never block: OCSP hot answers are cached, a cache miss
 // signs (about a tenth of a millisecond in the HSM) on the loop thread.
@@ -27,6 +32,10 @@ struct StatusRoutesContext {
   CrlPublisher* crls = nullptr;
   http::MetricsRegistry* metrics = nullptr;
   std::function<bool()> ready;  // /readyz answers 200 while it returns true
+  // How soon a newer CRL of each kind may be published (status.crl_full_interval and
+  // crl_delta_interval): a CRL's max-age is no longer, though its nextUpdate is a day away.
+  absl::Duration crl_full_interval = absl::Minutes(5);
+  absl::Duration crl_delta_interval = absl::Seconds(1);
 };
 
 [[nodiscard]] absl::StatusOr<http::Router> BuildStatusRoutes(const StatusRoutesContext& context);

@@ -24,10 +24,12 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/files.h"
 #include "tests/support/fleet.h"
 #include "tests/support/relying_party.h"
@@ -446,6 +448,69 @@ TEST_F(StatusInteropTest, MalformedOcspDerGetsMalformedRequest) {
   const ProcessResult parsed = OpensslRun({"ocsp", "-respin", Path("malformed.der"), "-resp_text"});
   EXPECT_THAT(parsed.out + parsed.err, HasSubstr("malformedrequest (1)"));
   ExpectNothingChanged(before);
+}
+
+// Caching headers a shared cache (a CDN, a proxy) acts on. A CRL's nextUpdate is a day away, but
+// a newer one of its kind may be out within crl_delta_interval (1 s) or crl_full_interval (10 s
+// here): caches keep each no longer than that. Answers that must not be kept, and the service
+// endpoints, say no-store.
+TEST_F(StatusInteropTest, CachesKeepCrlsOnlyUntilANewerOneMayBeOutAndNeverKeepErrors) {
+  const auto max_age = [](const testing::HttpReply& reply) {
+    const std::string& control = reply.headers.count("cache-control") != 0
+                                     ? reply.headers.at("cache-control")
+                                     : std::string();
+    int seconds = -1;
+    const size_t at = control.find("max-age=");
+    if (at == std::string::npos ||
+        !absl::SimpleAtoi(control.substr(at + 8, control.find(',', at) - at - 8), &seconds)) {
+      ADD_FAILURE() << "no max-age in \"" << control << "\"";
+    }
+    return seconds;
+  };
+  for (const auto& [file, longest] :
+       {std::pair{"deployment-default.crl", 10}, std::pair{"deployment-default-delta.crl", 1}}) {
+    const auto reply = testing::HttpGet(Environment().status_url() + "/crl/" + file);
+    ASSERT_TRUE(reply.ok()) << reply.status();
+    ASSERT_EQ(reply->status, 200) << file;
+    const int seconds = max_age(*reply);
+    EXPECT_GE(seconds, 0) << file;
+    EXPECT_LE(seconds, longest) << file;
+    ASSERT_EQ(reply->headers.count("expires"), 1u) << file;
+    absl::Time expires;
+    std::string error;
+    ASSERT_TRUE(absl::ParseTime("%a, %d %b %Y %H:%M:%S GMT", reply->headers.at("expires"),
+                                absl::UTCTimeZone(), &expires, &error))
+        << error;
+    EXPECT_LE(expires, absl::Now() + absl::Seconds(longest + 1)) << file;
+  }
+
+  // A cacheable OCSP answer keeps its RFC 5019 headers.
+  const std::string request =
+      OcspRequest({"-issuer", Good().issuer, "-cert", Good().certificate, "-no_nonce"});
+  const auto cacheable = testing::HttpGet(
+      OcspUrl() + "/" +
+      absl::StrReplaceAll(absl::Base64Escape(request), {{"+", "%2B"}, {"/", "%2F"}, {"=", "%3D"}}));
+  ASSERT_TRUE(cacheable.ok()) << cacheable.status();
+  EXPECT_GT(max_age(*cacheable), 60);
+  EXPECT_THAT(cacheable->headers.at("cache-control"), HasSubstr("public"));
+
+  // An answer to a nonce, an error answer and the service endpoints: no-store.
+  const std::string with_nonce =
+      OcspRequest({"-issuer", Good().issuer, "-cert", Good().certificate});
+  for (const auto& [what, reply] :
+       {std::pair{"nonce", testing::HttpPost(OcspUrl(), with_nonce)},
+        std::pair{"malformedRequest", testing::HttpPost(OcspUrl(), "garbage")},
+        std::pair{"healthz", testing::HttpGet(Environment().status_url() + "/healthz")},
+        std::pair{"readyz", testing::HttpGet(Environment().status_url() + "/readyz")},
+        std::pair{"metrics", testing::HttpGet(Environment().status_url() + "/metrics")}}) {
+    ASSERT_TRUE(reply.ok()) << what << ": " << reply.status();
+    EXPECT_EQ(reply->status, 200) << what;
+    EXPECT_EQ(reply->headers.count("cache-control") == 0 ? std::string()
+                                                         : reply->headers.at("cache-control"),
+              "no-store")
+        << what;
+    EXPECT_EQ(reply->headers.count("expires"), 0u) << what;
+  }
 }
 
 TEST_F(StatusInteropTest, ARequestBodyOver64KiBGets413) {

@@ -54,10 +54,12 @@ absl::StatusOr<HttpReply> Curl(std::vector<std::string> arguments, const std::st
       if (parts.size() < 2 || !absl::SimpleAtoi(parts[1], &reply.status)) {
         return absl::InternalError(absl::StrCat("curl: status line \"", line, "\""));
       }
-    } else if (absl::StartsWithIgnoreCase(line, "content-type:")) {
-      reply.content_type = std::string(absl::StripAsciiWhitespace(line.substr(13)));
+    } else if (const size_t colon = line.find(':'); colon != absl::string_view::npos) {
+      reply.headers[absl::AsciiStrToLower(line.substr(0, colon))] =
+          std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)));
     }
   }
+  reply.content_type = reply.headers["content-type"];
   return reply;
 }
 

@@ -4,6 +4,7 @@
 // mosquitto) can load.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,7 @@ struct HttpReply {
   int status = 0;
   std::string content_type;
   std::string body;
+  std::map<std::string, std::string> headers;  // by lower-case name; the last of repeated ones
 };
 
 // curl, with the path sent as given (--path-as-is) and no "Expect: 100-continue".
