@@ -31,7 +31,9 @@ struct StatusRoutesContext {
   ocsp::OcspResponder* responder = nullptr;
   CrlPublisher* crls = nullptr;
   http::MetricsRegistry* metrics = nullptr;
-  std::function<bool()> ready;  // /readyz answers 200 while it returns true
+  // /readyz answers 200 while it returns true: while this replica's status is known to be in
+  // step with PostgreSQL (StatusSync::InStep), 503 otherwise.
+  std::function<bool()> ready;
   // How soon a newer CRL of each kind may be published (status.crl_full_interval and
   // crl_delta_interval): a CRL's max-age is no longer, though its nextUpdate is a day away.
   absl::Duration crl_full_interval = absl::Minutes(5);

@@ -76,8 +76,8 @@ absl::StatusOr<std::unique_ptr<StatusService>> StatusService::Start(
   KEYLINE_ASSIGN_OR_RETURN(
       options.router,
       BuildStatusRoutes({service->responder_.get(), service->crls_.get(), &service->metrics_,
-                         [] { return true; }, config.status.crl_full_interval,
-                         config.status.crl_delta_interval}));
+                         [raw] { return raw->sync_->InStep(absl::Now()); },
+                         config.status.crl_full_interval, config.status.crl_delta_interval}));
   KEYLINE_ASSIGN_OR_RETURN(service->http_, http::HttpServer::New(std::move(options)));
   KEYLINE_RETURN_IF_ERROR(service->http_->Start());
   LogEvent(spdlog::level::info, "status.started",

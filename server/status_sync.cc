@@ -1,5 +1,7 @@
 #include "server/status_sync.h"
 
+#include <algorithm>
+
 #include "common/logging.h"
 #include "common/status_macros.h"
 
@@ -32,8 +34,14 @@ absl::StatusOr<std::unique_ptr<StatusSync>> StatusSync::Start(store::ConnectionP
   KEYLINE_ASSIGN_OR_RETURN(sync->listener_,
                            store::CertificateChangeListener::Connect(pool.database_url()));
   KEYLINE_RETURN_IF_ERROR(sync->ReadAll(/*initial=*/true));
+  sync->Confirm();
   sync->thread_ = std::thread([raw = sync.get()] { raw->Run(); });
   return sync;
+}
+
+bool StatusSync::InStep(absl::Time now) const {
+  const absl::Duration window = std::max(3 * resync_interval_, absl::Seconds(3));
+  return now - absl::FromUnixNanos(confirmed_at_.load()) <= window;
 }
 
 StatusSync::~StatusSync() {
@@ -71,8 +79,11 @@ absl::Status StatusSync::ReadSince(absl::Time since) {
 void StatusSync::Run() {
   absl::Time next_resync = absl::Now() + resync_interval_;
   bool reload = false;
+  // A read failed and none has succeeded since: a quiet listener then proves nothing.
+  bool read_failed = false;
   while (!stop_) {
     absl::Status status;
+    bool read = false;  // this round read rows (or tried to)
     if (reload || listener_ == nullptr) {
       listener_.reset();
       absl::StatusOr<std::unique_ptr<store::CertificateChangeListener>> listener =
@@ -83,6 +94,7 @@ void StatusSync::Run() {
         // Notifications sent while the listener was down are lost: whatever they announced is
         // found here, and the answers cached meanwhile must hear of it.
         status = ReadAll(/*initial=*/false);
+        read = true;
         reload = !status.ok();
       }
     } else {
@@ -108,12 +120,16 @@ void StatusSync::Run() {
         if (status.ok()) {
           last_read_ = absl::Now();
           status = ReadSince(since);
+          read = true;
         }
       } else if (absl::Now() >= next_resync) {
         status = ReadSince(last_snapshot_ - kLookBack);
+        read = true;
         next_resync = absl::Now() + resync_interval_;
       }
     }
+    if (read) read_failed = !status.ok();
+    if (status.ok() && !read_failed) Confirm();
     if (!status.ok()) {
       LogEvent(spdlog::level::warn, "status.sync.failed",
                {{"error", std::string(status.message())}});

@@ -35,6 +35,13 @@ class StatusSync {
       absl::Duration resync_interval);
   ~StatusSync();  // stops the thread
 
+  // Whether this replica's view is known to be current at `now`: the sync confirmed it (a read,
+  // or a quiet wait on a live listener after no failed read) within the last
+  // max(3 x resync_interval, 3 s). False while PostgreSQL is unreachable: the index, the OCSP
+  // answers and the CRLs may then miss revocations made through other replicas, so /readyz says
+  // so and a load balancer sends relying parties elsewhere. Any thread.
+  bool InStep(absl::Time now) const;
+
  private:
   StatusSync(store::ConnectionPool& pool, CertificateStatusIndex& index, ChangeCallback on_change,
              absl::Duration resync_interval)
@@ -43,6 +50,7 @@ class StatusSync {
   absl::Status ReadAll(bool initial);
   absl::Status ReadSince(absl::Time since);
   void Run();
+  void Confirm() { confirmed_at_ = absl::ToUnixNanos(absl::Now()); }
 
   store::ConnectionPool& pool_;
   CertificateStatusIndex& index_;
@@ -51,6 +59,7 @@ class StatusSync {
   std::unique_ptr<store::CertificateChangeListener> listener_;
   absl::Time last_snapshot_;  // the database time the latest read started; sync thread only
   absl::Time last_read_ = absl::InfinitePast();  // this clock's, for kMinReadGap; same thread
+  std::atomic<int64_t> confirmed_at_{0};         // Unix ns of the last confirmation (see InStep)
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

@@ -96,8 +96,9 @@ class StatusSyncTest : public ::testing::Test {
 
   // A sync an hour from its periodic resync, reporting to `revoked` the revocations it reads as
   // changes (not those of its first full read).
-  absl::StatusOr<std::unique_ptr<StatusSync>> StartSync(CertificateStatusIndex& index,
-                                                        RevokedSerials& revoked) {
+  absl::StatusOr<std::unique_ptr<StatusSync>> StartSync(
+      CertificateStatusIndex& index, RevokedSerials& revoked,
+      absl::Duration resync_interval = absl::Hours(1)) {
     return StatusSync::Start(
         *pool_, index,
         [&revoked](const store::CertificateStatusRow& row, CertificateStatusIndex::Change change,
@@ -106,7 +107,7 @@ class StatusSyncTest : public ::testing::Test {
             revoked.Add(row.serial);
           }
         },
-        absl::Hours(1));
+        resync_interval);
   }
 
   PostgresCluster* cluster_ = nullptr;
@@ -190,6 +191,39 @@ TEST_F(StatusSyncTest, ARevocationMissedWhileTheListenerWasDownIsReportedAsAChan
                   .ok());
   EXPECT_TRUE(revoked.WaitFor({serial}, absl::Seconds(10)))
       << "the revocation found after reconnecting was not reported as a change";
+}
+
+// While the service role cannot reach the database (here: CONNECT revoked on it and its sessions
+// ended), the sync is out of step within its window (3 s for a 1 s resync), and in step again
+// once it can.
+TEST_F(StatusSyncTest, IsOutOfStepWhileTheDatabaseIsUnreachableAndBackInStepAfter) {
+  CertificateStatusIndex index;
+  RevokedSerials revoked;
+  absl::StatusOr<std::unique_ptr<StatusSync>> sync = StartSync(index, revoked, absl::Seconds(1));
+  ASSERT_TRUE(sync.ok()) << sync.status();
+  EXPECT_TRUE((*sync)->InStep(absl::Now()));
+  const auto wait_until = [&](bool in_step) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(15);
+    while ((*sync)->InStep(absl::Now()) != in_step && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    return (*sync)->InStep(absl::Now()) == in_step;
+  };
+
+  ASSERT_TRUE(cluster_
+                  ->ExecuteAsSuperuser(database_.name,
+                                       "REVOKE CONNECT ON DATABASE \"" + database_.name +
+                                           "\" FROM PUBLIC; "
+                                           "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                           "WHERE datname = current_database() AND "
+                                           "pid <> pg_backend_pid()")
+                  .ok());
+  EXPECT_TRUE(wait_until(false)) << "still in step with the database unreachable";
+  ASSERT_TRUE(cluster_
+                  ->ExecuteAsSuperuser(database_.name, "GRANT CONNECT ON DATABASE \"" +
+                                                           database_.name + "\" TO PUBLIC")
+                  .ok());
+  EXPECT_TRUE(wait_until(true)) << "not back in step once the database is reachable";
 }
 
 }  // namespace
