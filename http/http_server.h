@@ -15,8 +15,9 @@
 //   fields) over h2o's H2O_MAX_REQLEN (about 408 KiB): 400, and the connection is closed.
 // - idle_timeout bounds both the wait for the next request on a keep-alive connection and the
 //   time to receive one whole request (h2o's single request timeout).
-// - write_stall_timeout closes a connection whose peer acknowledges no bytes of a large body
-//   (> 256 KiB) for that long, so a client that stops reading a CRL does not hold it forever.
+// - write_stall_timeout closes a connection whose peer acknowledges no bytes of a response being
+//   written for one to two such periods, so a client that stops reading (a CRL, or the answers to
+//   requests it pipelined) does not hold the connection forever.
 // - Other methods than GET, HEAD and POST: 405 with Allow.
 //
 // Handlers run on the event-loop threads (see http_message.h: they must be fast). An exception

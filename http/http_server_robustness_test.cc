@@ -128,6 +128,40 @@ TEST_F(HttpServerRobustnessTest, ReaderThatStallsIsDisconnected) {
   EXPECT_LT(std::chrono::steady_clock::now() - reading, std::chrono::seconds(2));  // ...not stuck
 }
 
+// A client that pipelines requests and never reads: each answer is small, but together they fill
+// the socket buffers, and the write that waits then would hold the connection forever. It is
+// reset like any stalled reader (after one to two write_stall_timeouts), whatever the size of the
+// answers, while others are served meanwhile.
+TEST_F(HttpServerRobustnessTest, APipeliningClientThatNeverReadsIsDisconnected) {
+  HttpServerOptions options;
+  options.threads = 1;
+  options.write_stall_timeout = absl::Milliseconds(500);
+  options.idle_timeout = absl::Seconds(30);
+  ASSERT_TRUE(
+      options.router.Handle(HttpMethod::kGet, "/medium", Fixed(Body(std::string(200 * 1024, 'm'))))
+          .ok());
+  ASSERT_TRUE(
+      options.router.Handle(HttpMethod::kGet, "/small", Fixed(Body(std::string(1500, 's')))).ok());
+  StartServer(std::move(options));
+  // 20 MB and 12 MB of answers: more than loopback's socket buffers hold for a peer that never
+  // reads. 200 KiB was under the size that alone got the guard before.
+  for (const auto& [path, count] : {std::pair{"/medium", 100}, std::pair{"/small", 8000}}) {
+    SCOPED_TRACE(path);
+    RawHttpClient client = Connect();
+    std::string requests;
+    for (int i = 0; i < count; ++i) {
+      absl::StrAppend(&requests, "GET ", path, " HTTP/1.1\r\nHost: t\r\n\r\n");
+    }
+    ASSERT_TRUE(client.Send(requests).ok());
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+    EXPECT_EQ(Get("/small").status, 200);
+    // Reset by now: reading finds only what was buffered before, then the end. (Had the
+    // connection been left open, reading would let the server go on, and the connection would
+    // stay open, idle, after the last answer.)
+    EXPECT_TRUE(client.WaitForClose(absl::Seconds(2)));
+  }
+}
+
 TEST_F(HttpServerRobustnessTest, StopWithOpenConnectionsReturnsPromptly) {
   auto big = Body(std::string(50 * 1024 * 1024, 'd'));
   HttpServerOptions options;

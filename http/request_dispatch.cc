@@ -78,13 +78,14 @@ bool IsValidResponse(const HttpResponse& response) {
              std::string_view::npos;
 }
 
-// Watches a large body being written: see OnWriteStallCheck.
+// Watches a response being written: see OnWriteStallCheck.
 struct StallGuard {
+  static constexpr uint64_t kNotYetRead = UINT64_MAX;
   h2o_timeout_entry_t entry;  // first member: the timeout callback gets &entry
   h2o_loop_t* loop;
   h2o_timeout_t* timeout;
   h2o_socket_t* socket;
-  uint64_t bytes_acked;
+  uint64_t bytes_acked;  // at the last look; kNotYetRead before the first
 };
 
 // Keeps a large body (and its headers) alive until h2o disposes of the request: after the last
@@ -101,9 +102,17 @@ void DisposeBodyKeeper(void* data) {
   keeper->~BodyKeeper();
 }
 
-// Runs every write_stall_timeout while a large body is being written. If the peer acknowledged
-// nothing since the last look, the connection is aborted: h2o's pending write then fails, and h2o
-// closes the connection and disposes of the request (and of the guard) the usual way.
+void DisposeStallGuard(void* data) {
+  auto* guard = static_cast<StallGuard*>(data);
+  if (h2o_timeout_is_linked(&guard->entry)) h2o_timeout_unlink(&guard->entry);
+}
+
+// Runs every write_stall_timeout while a response is being written (h2o disposes of the request,
+// and unlinks the guard, once the last byte is in the kernel). If the peer acknowledged nothing
+// since the last look, the connection is aborted: h2o's pending write then fails, and h2o closes
+// the connection and disposes of the request (and of the guard) the usual way. The first look
+// only notes where the peer is, so that arming costs no system call: a stall is found after one
+// to two timeouts.
 void OnWriteStallCheck(h2o_timeout_entry_t* entry) {
   auto* guard = reinterpret_cast<StallGuard*>(entry);
   const int fd = h2o_socket_get_fd(guard->socket);
@@ -114,6 +123,27 @@ void OnWriteStallCheck(h2o_timeout_entry_t* entry) {
     return;
   }
   AbortConnection(fd);
+}
+
+// Watches the write of `req`'s response. Every response, not only large ones: h2o runs no timer
+// on a connection while a response is being written, so a client that pipelines requests and
+// never reads would otherwise hold the connection (and a descriptor) forever once the socket
+// buffers fill, whatever the size of each answer.
+void ArmStallGuard(const ServerCore& core, LoopContext* loop, h2o_req_t* req, StallGuard* guard) {
+  h2o_socket_t* socket = req->conn->callbacks->get_socket(req->conn);
+  if (core.write_stall_timeout_ms == 0 || socket == nullptr) return;
+  *guard =
+      StallGuard{{}, loop->h2o.loop, &loop->write_stall_timeout, socket, StallGuard::kNotYetRead};
+  guard->entry.cb = OnWriteStallCheck;
+  h2o_timeout_link(loop->h2o.loop, &loop->write_stall_timeout, &guard->entry);
+}
+
+// ArmStallGuard with a guard of its own in the request's pool (a response whose body needs no
+// BodyKeeper).
+void GuardWrite(const ServerCore& core, LoopContext* loop, h2o_req_t* req) {
+  if (core.write_stall_timeout_ms == 0) return;
+  void* memory = h2o_mem_alloc_shared(&req->pool, sizeof(StallGuard), DisposeStallGuard);
+  ArmStallGuard(core, loop, req, new (memory) StallGuard{});
 }
 
 // Peer::Lookup for an h2o connection (h2o caches the address after the first getpeername).
@@ -180,6 +210,7 @@ void Send(h2o_req_t* req, LoopContext* loop, const ServerCore& core, HttpRespons
   req->res.content_length = bodyless_status ? SIZE_MAX : size;
   h2o_start_response(req, &generator);
   if (head || bodyless_status || size == 0) {
+    GuardWrite(core, loop, req);  // the head alone can stall too, behind earlier answers
     h2o_send(req, nullptr, 0, H2O_SEND_STATE_FINAL);
     return;
   }
@@ -187,19 +218,13 @@ void Send(h2o_req_t* req, LoopContext* loop, const ServerCore& core, HttpRespons
   if (size <= kPoolCopyLimit) {
     buffer.base = static_cast<char*>(h2o_mem_alloc_pool(&req->pool, size));
     std::memcpy(buffer.base, body->data(), size);
+    GuardWrite(core, loop, req);
   } else {
     void* memory = h2o_mem_alloc_shared(&req->pool, sizeof(BodyKeeper), DisposeBodyKeeper);
     auto* keeper = new (memory)
         BodyKeeper{StallGuard{}, std::move(response.body), std::move(response.headers)};
     buffer.base = const_cast<char*>(body->data());
-    h2o_socket_t* socket = req->conn->callbacks->get_socket(req->conn);
-    if (size > kStallGuardMinBody && core.write_stall_timeout_ms > 0 && socket != nullptr) {
-      const std::optional<uint64_t> acked = BytesAcked(h2o_socket_get_fd(socket));
-      keeper->guard =
-          StallGuard{{}, loop->h2o.loop, &loop->write_stall_timeout, socket, acked.value_or(0)};
-      keeper->guard.entry.cb = OnWriteStallCheck;
-      h2o_timeout_link(loop->h2o.loop, &loop->write_stall_timeout, &keeper->guard.entry);
-    }
+    ArmStallGuard(core, loop, req, &keeper->guard);
   }
   buffer.len = size;
   h2o_send(req, &buffer, 1, H2O_SEND_STATE_FINAL);

@@ -46,7 +46,5 @@ int HandleRequest(h2o_handler_t* self, h2o_req_t* req);
 // Bodies up to this size are copied into h2o's per-request pool (a bump allocation, cheaper than
 // the malloc that keeping the shared_ptr alive costs); larger ones are written in place.
 inline constexpr size_t kPoolCopyLimit = 2048;
-// Bodies over this size get the write-stall guard.
-inline constexpr size_t kStallGuardMinBody = 256 * 1024;
 
 }  // namespace keyline::http::internal
