@@ -9,6 +9,7 @@
 #include "common/hex.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
+#include "store/operator_lookup.h"
 
 namespace keyline::server {
 namespace {
@@ -87,12 +88,23 @@ absl::Status EnsureServerTlsCertificate(const Config& config, const CaSet& cas,
 }
 
 absl::Status EnsureBootstrapAdmin(const Config& config, const CaSet& cas,
-                                  provisioning::CertificateIssuance& issuance) {
+                                  provisioning::CertificateIssuance& issuance,
+                                  store::ConnectionPool& pool, bool reissue) {
   const CredentialFiles files = BootstrapAdminFiles(config);
   if (FileExists(files.certificate) && FileExists(files.key)) return absl::OkStatus();
+  const std::string name = config.ca.bootstrap_admin;
+  KEYLINE_ASSIGN_OR_RETURN(const bool issued_before, store::OperatorExists(pool, "admin", name));
+  if (issued_before && !reissue) {
+    LogEvent(spdlog::level::warn, "admin.bootstrap.kept_elsewhere",
+             {{"admin", name},
+              {"path", files.certificate},
+              {"note",
+               "issued before and not in the state directory: no new admin credential; "
+               "init --reissue-admin issues one if every admin credential is lost"}});
+    return absl::OkStatus();
+  }
   KEYLINE_RETURN_IF_ERROR(MakeDirectories(config.admin_dir(), 0700));
   KEYLINE_ASSIGN_OR_RETURN(EvpPkeyPtr key, ca::GenerateSoftwareKey(ca::SoftwareKeyType::kEcP256));
-  const std::string name = config.ca.bootstrap_admin;
   KEYLINE_ASSIGN_OR_RETURN(
       const auto issued,
       Issue(issuance, *cas.operator_ca, key.get(),

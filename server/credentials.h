@@ -12,6 +12,7 @@
 #include "provisioning/certificate_issuance.h"
 #include "server/ca_hierarchy.h"
 #include "server/config.h"
+#include "store/connection_pool.h"
 
 namespace keyline::server {
 
@@ -28,8 +29,13 @@ CredentialFiles BootstrapAdminFiles(const Config& config);
 [[nodiscard]] absl::Status EnsureServerTlsCertificate(const Config& config, const CaSet& cas,
                                                       provisioning::CertificateIssuance& issuance);
 
-// Issues the bootstrap admin credential unless its certificate file exists.
+// Issues the bootstrap admin credential unless its files exist or, with `reissue` false, the
+// admin it names was issued before. An operator who moved the admin key off the server (as one
+// should) and runs init again to add a CA must not find a fresh admin key on the server's disk:
+// init then only says the credential is kept elsewhere. `reissue` (init --reissue-admin) is for
+// when every admin credential is lost; the old certificate stays valid until revoked.
 [[nodiscard]] absl::Status EnsureBootstrapAdmin(const Config& config, const CaSet& cas,
-                                                provisioning::CertificateIssuance& issuance);
+                                                provisioning::CertificateIssuance& issuance,
+                                                store::ConnectionPool& pool, bool reissue);
 
 }  // namespace keyline::server

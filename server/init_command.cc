@@ -25,7 +25,7 @@ absl::Status RunMigrate(const Config& config) {
   return absl::OkStatus();
 }
 
-absl::Status RunInit(const Config& config) {
+absl::Status RunInit(const Config& config, const InitOptions& options) {
   KEYLINE_RETURN_IF_ERROR(PrepareBundledSoftHsm(config));
   KEYLINE_RETURN_IF_ERROR(EnsureBundledToken(config));
   KEYLINE_ASSIGN_OR_RETURN(auto token, OpenToken(config));
@@ -48,7 +48,8 @@ absl::Status RunInit(const Config& config) {
   KEYLINE_ASSIGN_OR_RETURN(auto writer, store::IssuanceWriter::Start(writer_options));
   provisioning::CertificateIssuance issuance(config.profiles, *writer);
   KEYLINE_RETURN_IF_ERROR(EnsureServerTlsCertificate(config, cas, issuance));
-  KEYLINE_RETURN_IF_ERROR(EnsureBootstrapAdmin(config, cas, issuance));
+  KEYLINE_RETURN_IF_ERROR(
+      EnsureBootstrapAdmin(config, cas, issuance, *pool, options.reissue_admin));
   LogEvent(spdlog::level::info, "init.done",
            {{"state_dir", config.StatePath(".")},
             {"admin_certificate", BootstrapAdminFiles(config).certificate}});

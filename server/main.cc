@@ -52,6 +52,10 @@ int main(int argc, char** argv) {
   std::string grpc_listen;
   std::string database_url;
   auto* init = app.add_subcommand("init", "create the HSM token, CAs, TLS and admin credentials");
+  keyline::server::InitOptions init_options;
+  init->add_flag("--reissue-admin", init_options.reissue_admin,
+                 "issue the bootstrap admin credential again although one was issued before "
+                 "(every admin credential lost)");
   auto* migrate = app.add_subcommand("migrate", "apply database migrations as the owner role");
   auto* serve = app.add_subcommand("serve", "run the gRPC service");
   serve->add_option("--grpc-listen", grpc_listen, "override grpc.listen");
@@ -66,7 +70,7 @@ int main(int argc, char** argv) {
   if (!database_url.empty()) config->database.url = database_url;
 
   if (*init) {
-    const auto status = keyline::server::RunInit(*config);
+    const auto status = keyline::server::RunInit(*config, init_options);
     return status.ok() ? 0 : Fail(status);
   }
   if (*migrate) {

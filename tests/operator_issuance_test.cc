@@ -274,3 +274,53 @@ TEST_F(OperatorIssuanceTest, ASecondServerOnTheSamePortRefusesToStart) {
 
 }  // namespace
 }  // namespace keyline
+
+namespace keyline {
+namespace {
+
+// An operator moves the bootstrap admin key off the server, as one should, then runs init again
+// (to add a CA, say): no new admin key appears on the server's disk. --reissue-admin is the way
+// back when every admin credential is lost.
+TEST(InitAdminCredentialTest, InitDoesNotIssueAnotherAdminAfterTheFirstWasMovedAway) {
+  auto environment = KeylineEnvironment::Create();
+  ASSERT_TRUE(environment.ok()) << environment.status();
+  const OperatorCredential admin = (*environment)->admin();
+  const auto admin_certificates = [&] {
+    pqxx::connection connection((*environment)->database().owner_url);
+    pqxx::work transaction(connection);
+    return transaction
+        .exec1(
+            "SELECT count(*) FROM certificates WHERE profile = 'operator' AND "
+            "subject = 'urn:keyline:role:admin:admin'")[0]
+        .as<int>();
+  };
+  ASSERT_EQ(admin_certificates(), 1);
+  for (const std::string& file : {admin.key_file, admin.certificate_file}) {
+    ASSERT_EQ(std::rename(file.c_str(), (file + ".offline").c_str()), 0) << file;
+  }
+  const auto init = [&](std::vector<std::string> extra) {
+    std::vector<std::string> argv = {KeylineEnvironment::Program("keyline-server"), "--config",
+                                     (*environment)->config_path(), "init"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto result = RunProcess(argv);
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? *result : testing::ProcessResult{};
+  };
+
+  const testing::ProcessResult again = init({});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE((again.out + again.err).find("admin.bootstrap.kept_elsewhere"), std::string::npos)
+      << again.out << again.err;
+  EXPECT_FALSE(FileExists(admin.key_file));
+  EXPECT_FALSE(FileExists(admin.certificate_file));
+  EXPECT_EQ(admin_certificates(), 1);
+
+  const testing::ProcessResult reissued = init({"--reissue-admin"});
+  EXPECT_EQ(reissued.exit_code, 0) << reissued.err;
+  EXPECT_TRUE(FileExists(admin.key_file));
+  EXPECT_TRUE(FileExists(admin.certificate_file));
+  EXPECT_EQ(admin_certificates(), 2);
+}
+
+}  // namespace
+}  // namespace keyline
