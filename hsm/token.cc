@@ -1,6 +1,7 @@
 #include "hsm/token.h"
 
 #include <cstring>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "hsm/pkcs11_module.h"
@@ -49,12 +50,40 @@ absl::Status Token::InitializeToken(const std::string& module_path, const std::s
   absl::MutexLock lock(&(*module)->token_initialization_mutex());
   absl::StatusOr<CK_SLOT_ID> existing = (*module)->FindTokenSlot(token_label);
   if (existing.ok()) {
-    return absl::AlreadyExistsError(
-        absl::StrCat("token \"", token_label, "\": a token with this label exists"));
+    CK_TOKEN_INFO info{};
+    const CK_RV rv = functions->C_GetTokenInfo(*existing, &info);
+    if (rv != CKR_OK) return Pkcs11Status(rv, "C_GetTokenInfo");
+    if ((info.flags & CKF_USER_PIN_INITIALIZED) != 0) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("token \"", token_label, "\": a token with this label exists"));
+    }
+    // Initialised, but the call that did it stopped before the user PIN (a crash, or a PIN the
+    // token refused): without this the token could never be logged in to, nor made again.
+    absl::Status status = SetUserPin(functions, *existing, so_pin, user_pin);
+    if (!status.ok()) {
+      return absl::Status(status.code(), absl::StrCat("token \"", token_label,
+                                                      "\" (no user PIN yet): ", status.message()));
+    }
+    return absl::OkStatus();
   }
   if (existing.status().code() != absl::StatusCode::kNotFound) return existing.status();
   absl::StatusOr<CK_SLOT_ID> free_slot = (*module)->FindUninitializedSlot();
   if (!free_slot.ok()) return free_slot.status();
+  {
+    // PIN lengths the token takes, checked before C_InitToken, so that a refused user PIN does
+    // not leave a token behind without one.
+    CK_TOKEN_INFO info{};
+    const CK_RV rv = functions->C_GetTokenInfo(*free_slot, &info);
+    if (rv != CKR_OK) return Pkcs11Status(rv, "C_GetTokenInfo");
+    for (const auto& [name, pin] :
+         {std::pair{"so_pin", &so_pin}, std::pair{"user_pin", &user_pin}}) {
+      if (pin->size() < info.ulMinPinLen || pin->size() > info.ulMaxPinLen) {
+        return absl::InvalidArgumentError(absl::StrCat(name, ": ", pin->size(),
+                                                       " bytes; the token takes ", info.ulMinPinLen,
+                                                       " to ", info.ulMaxPinLen));
+      }
+    }
+  }
   CK_UTF8CHAR label[kLabelLength];
   std::memset(label, ' ', sizeof(label));
   std::memcpy(label, token_label.data(), token_label.size());

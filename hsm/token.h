@@ -40,7 +40,10 @@ struct KeyInfo {
 class Token {
  public:
   // Creates and initialises a token with this label in the first free slot (SoftHSM2 keeps one
-  // free slot), sets its SO PIN and user PIN. AlreadyExists when a token with the label exists.
+  // free slot), sets its SO PIN and user PIN. AlreadyExists when a token with the label exists
+  // and has its user PIN. A token with the label but no user PIN yet (an earlier call stopped
+  // between the two steps) gets it now, with `so_pin`. PINs of a length the token does not take
+  // are InvalidArgument naming the PIN, before anything is created.
   // For the bundled SoftHSM2 default; real HSMs are initialised with their vendor's tools.
   [[nodiscard]] static absl::Status InitializeToken(const std::string& module_path,
                                                     const std::string& token_label,

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <barrier>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <thread>
@@ -513,6 +514,55 @@ TEST_F(TokenTest, InitializeTokenValidatesArguments) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Token::InitializeToken(kSoftHsmModulePath, "no-user-pin", "so", "").code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// A PIN the token does not take is refused before anything is made: no token is left behind
+// without a user PIN, and the next call with good PINs makes one that opens.
+TEST_F(TokenTest, APinTheTokenRefusesLeavesNoTokenBehind) {
+  const absl::Status refused =
+      Token::InitializeToken(kSoftHsmModulePath, "short-pin", "so-pin-1", "123");
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument) << refused;
+  EXPECT_EQ(refused.message(), "user_pin: 3 bytes; the token takes 4 to 255") << refused;
+  ASSERT_TRUE(
+      Token::InitializeToken(kSoftHsmModulePath, "short-pin", "so-pin-1", "user-pin-1").ok());
+  TokenConfig config{
+      .module_path = kSoftHsmModulePath, .token_label = "short-pin", .pin = "user-pin-1"};
+  EXPECT_TRUE(Token::Open(config).ok());
+}
+
+// A token that was initialised but never got its user PIN (a crash between the two steps) gets it
+// from the next call, instead of AlreadyExists and a token nobody can log in to.
+TEST_F(TokenTest, ATokenLeftWithoutAUserPinGetsItOnTheNextCall) {
+  const RawModule raw;
+  ASSERT_NE(raw.functions(), nullptr);
+  CK_SLOT_ID slots[64];
+  CK_ULONG count = std::size(slots);
+  ASSERT_EQ(raw.functions()->C_GetSlotList(CK_TRUE, slots, &count), CKR_OK);
+  CK_SLOT_ID free_slot = ~0UL;
+  for (CK_ULONG i = 0; i < count; ++i) {
+    CK_TOKEN_INFO info{};
+    if (raw.functions()->C_GetTokenInfo(slots[i], &info) == CKR_OK &&
+        (info.flags & CKF_TOKEN_INITIALIZED) == 0) {
+      free_slot = slots[i];
+    }
+  }
+  ASSERT_NE(free_slot, ~0UL);
+  std::string so_pin = "so-pin-half";
+  CK_UTF8CHAR label[32];
+  std::memset(label, ' ', sizeof(label));
+  std::memcpy(label, "half-made", 9);
+  ASSERT_EQ(raw.functions()->C_InitToken(free_slot, reinterpret_cast<CK_UTF8CHAR*>(so_pin.data()),
+                                         so_pin.size(), label),
+            CKR_OK);
+  TokenConfig config{
+      .module_path = kSoftHsmModulePath, .token_label = "half-made", .pin = "user-pin-half"};
+  EXPECT_FALSE(Token::Open(config).ok());  // no user PIN yet
+
+  ASSERT_TRUE(
+      Token::InitializeToken(kSoftHsmModulePath, "half-made", so_pin, "user-pin-half").ok());
+  EXPECT_TRUE(Token::Open(config).ok());
+  EXPECT_EQ(Token::InitializeToken(kSoftHsmModulePath, "half-made", so_pin, "user-pin-half").code(),
+            absl::StatusCode::kAlreadyExists);
 }
 
 }  // namespace
