@@ -2,7 +2,6 @@
 // whole before comparing its length with the 64 MiB message limit, so the limit alone bounds
 // nothing: each stream of a caller without any certificate could hold a 64 MiB-plus message. These
 // tests send such messages to a real keyline-server and read its peak resident memory (VmHWM).
-#include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -11,6 +10,7 @@
 
 #include "keyline/v1/enrollment.grpc.pb.h"
 #include "tests/support/keyline_environment.h"
+#include "tests/support/raw_unary_call.h"
 
 namespace keyline {
 namespace {
@@ -30,27 +30,10 @@ int64_t PeakResidentBytes(pid_t pid) {
   return -1;
 }
 
-// One unary call whose request is `payload` as it is (gRPC's length prefix added, no protobuf
-// encoding checked on this side).
 grpc::Status CallWithRawRequest(const std::shared_ptr<grpc::Channel>& channel,
                                 const grpc::Slice& payload) {
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
-  grpc::GenericStub stub(channel);
-  grpc::CompletionQueue queue;
-  const grpc::ByteBuffer request(&payload, 1);  // shares the slice, no copy
-  auto call = stub.PrepareUnaryCall(&context, kBeginEnrollment, request, &queue);
-  call->StartCall();
-  grpc::ByteBuffer response;
-  grpc::Status status;
-  call->Finish(&response, &status, reinterpret_cast<void*>(1));
-  void* tag = nullptr;
-  bool ok = false;
-  queue.Next(&tag, &ok);
-  queue.Shutdown();
-  while (queue.Next(&tag, &ok)) {
-  }
-  return status;
+  return testing::CallUnaryWithRawRequest(channel, kBeginEnrollment, payload,
+                                          std::chrono::seconds(120));
 }
 
 class GrpcMemoryLimitTest : public ::testing::Test {

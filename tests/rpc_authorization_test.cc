@@ -4,7 +4,6 @@
 // is looked at; an allowed caller gets past authorization (the empty request then fails
 // validation, which changes nothing).
 #include <google/protobuf/descriptor.h>
-#include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -22,6 +21,7 @@
 #include "keyline/v1/factory.grpc.pb.h"
 #include "provisioning/rpc_roles.h"
 #include "tests/support/fleet.h"
+#include "tests/support/raw_unary_call.h"
 
 namespace keyline {
 namespace {
@@ -42,23 +42,7 @@ grpc::Status CallWithEmptyRequest(const std::shared_ptr<grpc::Channel>& channel,
     }
     return reader->Finish();
   }
-  grpc::GenericStub stub(channel);
-  grpc::CompletionQueue queue;
-  grpc::ByteBuffer request;  // an empty message
-  grpc::Slice empty("");
-  request = grpc::ByteBuffer(&empty, 1);
-  auto call = stub.PrepareUnaryCall(&context, method, request, &queue);
-  call->StartCall();
-  grpc::ByteBuffer response;
-  grpc::Status status;
-  call->Finish(&response, &status, reinterpret_cast<void*>(1));
-  void* tag = nullptr;
-  bool ok = false;
-  queue.Next(&tag, &ok);
-  queue.Shutdown();
-  while (queue.Next(&tag, &ok)) {
-  }
-  return status;
+  return testing::CallUnaryWithRawRequest(channel, method, grpc::Slice(""));  // an empty message
 }
 
 class RpcAuthorizationTest : public ::testing::Test {
