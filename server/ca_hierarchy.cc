@@ -22,8 +22,12 @@ std::string KeyLabel(const std::string& ca_name) {
 }  // namespace
 
 absl::StatusOr<NewCa> MakeCa(const Config& config, hsm::Token& token, const CaSpec& spec,
-                             const store::CaRecord* parent_record, const ca::IssuingCa* parent) {
-  const std::string label = KeyLabel(spec.name);
+                             const store::CaRecord* parent_record, const ca::IssuingCa* parent,
+                             bool unique_key_label) {
+  std::string label = KeyLabel(spec.name);
+  if (unique_key_label) {
+    KEYLINE_ASSIGN_OR_RETURN(label, UniqueKeyLabel(label));
+  }
   KEYLINE_ASSIGN_OR_RETURN(auto key, FindOrGenerateKey(token, label, spec.algorithm));
   KEYLINE_ASSIGN_OR_RETURN(std::string serial, ca::GenerateSerial());
   KEYLINE_ASSIGN_OR_RETURN(const ca::PublicKeyInfo public_key,

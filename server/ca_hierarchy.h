@@ -55,11 +55,15 @@ struct NewCa {
   std::string serial;      // the certificate's serial, raw bytes
 };
 
-// A CA's key (made in the HSM, or reused when an interrupted earlier attempt left it there) and
-// its certificate, signed by `parent` (null for the root), as a row ready to store.
+// A CA's key and its certificate, signed by `parent` (null for the root), as a row ready to store.
+// The key's label is the CA's name ("keyline-ca-deployment-icu"), and a key an interrupted earlier
+// attempt left under it is reused: init's CAs, made by one process. With `unique_key_label` (a
+// rotation, which replicas may run at the same moment) a random suffix is added and a new key is
+// always made.
 [[nodiscard]] absl::StatusOr<NewCa> MakeCa(const Config& config, hsm::Token& token,
                                            const CaSpec& spec, const store::CaRecord* parent_record,
-                                           const ca::IssuingCa* parent);
+                                           const ca::IssuingCa* parent,
+                                           bool unique_key_label = false);
 
 // One stored CA with its chain (parents looked up in `by_id`) and its HSM key.
 [[nodiscard]] absl::StatusOr<std::unique_ptr<ca::IssuingCa>> LoadCa(

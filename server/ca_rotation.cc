@@ -37,7 +37,8 @@ absl::StatusOr<RotatedCa> RotateDeploymentCa(const Config& config, hsm::Token& t
                     absl::StrCat(AsAbsl(deployment), " G", generation),
                     std::string(deployment),
                     hsm::KeyAlgorithm::kEcdsaP256};
-  KEYLINE_ASSIGN_OR_RETURN(NewCa made, MakeCa(config, token, spec, root_record, &root));
+  KEYLINE_ASSIGN_OR_RETURN(NewCa made, MakeCa(config, token, spec, root_record, &root,
+                                              /*unique_key_label=*/true));
 
   store::AuditEvent event;
   event.actor = actor;

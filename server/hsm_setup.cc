@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/absl_compat.h"
 #include "common/files.h"
 #include "common/hex.h"
 #include "common/logging.h"
@@ -80,6 +81,14 @@ absl::StatusOr<std::unique_ptr<hsm::Token>> OpenToken(const Config& config) {
   token_config.pin = std::move(pin);
   token_config.session_pool_size = config.hsm.sessions;
   return hsm::Token::Open(token_config);
+}
+
+absl::StatusOr<std::string> UniqueKeyLabel(std::string_view base) {
+  unsigned char suffix[4];
+  if (RAND_bytes(suffix, sizeof(suffix)) != 1)
+    return absl::InternalError("key label: CSPRNG failed");
+  return absl::StrCat(AsAbsl(base), "-",
+                      HexEncode(std::string_view(reinterpret_cast<char*>(suffix), sizeof(suffix))));
 }
 
 absl::StatusOr<std::unique_ptr<hsm::SigningKey>> FindServiceKey(hsm::Token& token,

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "hsm/token.h"
@@ -28,6 +29,11 @@ namespace keyline::server {
 // that ignored the template, could have been copied out. NotFound when there is no such key.
 [[nodiscard]] absl::StatusOr<std::unique_ptr<hsm::SigningKey>> FindServiceKey(
     hsm::Token& token, const std::string& label);
+
+// `base` plus a random suffix: the label for a key that two replicas may make at the same moment
+// (a rotation, an OCSP signer's renewal). Two keys under one label would make every later look-up
+// of it fail ("several private keys have this label"), and every replica with it.
+[[nodiscard]] absl::StatusOr<std::string> UniqueKeyLabel(std::string_view base);
 
 // FindServiceKey, generating the key in the token (random CKA_ID) if there is none yet, so that
 // an init interrupted after key generation reuses the key when it runs again.

@@ -43,8 +43,10 @@ absl::StatusOr<OcspSigner> EnsureOcspSigner(const ca::ProfileSettings& profiles,
     return current.status();
   }
 
-  const std::string label =
-      absl::StrCat("keyline-ocsp-signer/", ca.name(), "/", absl::ToUnixSeconds(now));
+  // Replicas renewing a signer in the same second must not share a label.
+  KEYLINE_ASSIGN_OR_RETURN(const std::string label,
+                           UniqueKeyLabel(absl::StrCat("keyline-ocsp-signer/", ca.name(), "/",
+                                                       absl::ToUnixSeconds(now))));
   KEYLINE_ASSIGN_OR_RETURN(std::unique_ptr<hsm::SigningKey> key,
                            FindOrGenerateKey(token, label, hsm::KeyAlgorithm::kEcdsaP256));
   KEYLINE_ASSIGN_OR_RETURN(
