@@ -51,19 +51,20 @@ struct BatchRead {
 
 // Reads what DecideIssuances needs and locks the audit head, in one statement (one round trip).
 // It locks the enrollment rows' challenges first, then their devices, then the certificates
-// renewals present, each in key order (ORDER BY before FOR UPDATE locks rows in that order), then
-// the audit head: an Append runs its branches in order. Batches of several writers,
-// DeviceRepository's transactions (device locks, then certificates, then the audit head) and
-// revocations (certificates, then the audit head) therefore never wait on each other in a cycle.
-// A renewal's certificate is share-locked for the reason its manufacturer is: a revocation that
-// committed during the wait is seen. NO KEY UPDATE on devices: what an
-// UPDATE of the state takes; it conflicts with DeviceRepository's locks but not with the KEY SHARE
-// locks of rows that reference the device. The manufacturer's row is share-locked with its
-// device: a revocation that committed while this statement waited (for a device, or for the audit
-// head its own transaction held) is then read as it is now, not from the statement's snapshot, so
-// no certificate is audited after its manufacturer's revocation. CompleteEnrollment may have
-// checked the status from BeginEnrollment's snapshot. The clock is the head's, read after every
-// lock.
+// renewals present, then the CAs that issue them (share: a rotation's UPDATE that retires one
+// waits, or is seen), each in key order (ORDER BY before FOR UPDATE locks rows in that order), then
+// the audit head (a rotation also locks its CA row before the head): an Append runs its branches in
+// order. Batches of several writers, DeviceRepository's transactions (device locks, then
+// certificates, then the audit head) and revocations (certificates, then the audit head) therefore
+// never wait on each other in a cycle. A renewal's certificate is share-locked for the reason its
+// manufacturer is: a revocation that committed during the wait is seen. NO KEY UPDATE on devices:
+// what an UPDATE of the state takes; it conflicts with DeviceRepository's locks but not with the
+// KEY SHARE locks of rows that reference the device. The manufacturer's row is share-locked with
+// its device: a revocation that committed while this statement waited (for a device, or for the
+// audit head its own transaction held) is then read as it is now, not from the statement's
+// snapshot, so no certificate is audited after its manufacturer's revocation. CompleteEnrollment
+// may have checked the status from BeginEnrollment's snapshot. The clock is the head's, read after
+// every lock.
 //
 // The recorded request_ids and stored serials are read in the statement's snapshot, taken before
 // any lock wait. A retry of a request that completed while this batch waited for its challenge
@@ -78,6 +79,7 @@ absl::StatusOr<BatchRead> ReadBatch(pqxx::transaction_base& transaction,
   std::vector<std::string_view> device_serials;
   std::vector<std::string_view> request_ids;
   std::vector<std::string_view> renewed_serials;
+  std::vector<std::string> issuer_ids;
   serials.reserve(writes.size());
   for (const IssuanceWrite* write : writes) {
     serials.push_back(write->certificate.serial);
@@ -88,11 +90,15 @@ absl::StatusOr<BatchRead> ReadBatch(pqxx::transaction_base& transaction,
       if (!write->enrollment->renewed_certificate_serial.empty()) {
         renewed_serials.push_back(write->enrollment->renewed_certificate_serial);
       }
+      const std::string id = absl::StrCat(write->certificate.issuer_id);
+      if (std::find(issuer_ids.begin(), issuer_ids.end(), id) == issuer_ids.end()) {
+        issuer_ids.push_back(id);
+      }
     }
   }
   // Columns: kind, a bytea, four texts, two bigints, a boolean. Kind 'c': a challenge; 'd': a
-  // device; 'k': a renewal's certificate; 'h': the audit head and the clock; 'r': a recorded
-  // request_id; 's': a stored serial.
+  // device; 'k': a renewal's certificate; 'a': an issuing CA (status, id); 'h': the audit head and
+  // the clock; 'r': a recorded request_id; 's': a stored serial.
   static const std::string* const kRead = new std::string(absl::StrCat(
       "WITH c AS MATERIALIZED (SELECT id, device_serial, purpose, ", EpochMicrosSql("expires_at"),
       " AS expires_at, used_at IS NOT NULL AS used FROM challenges "
@@ -104,6 +110,8 @@ absl::StatusOr<BatchRead> ReadBatch(pqxx::transaction_base& transaction,
       EpochMicrosSql("not_after"),
       " AS not_after FROM certificates WHERE serial = ANY ($5::bytea[]) ORDER BY serial "
       "FOR SHARE), "
+      "a AS MATERIALIZED (SELECT id, status FROM certificate_authorities "
+      "WHERE id = ANY ($6::integer[]) ORDER BY id FOR SHARE), "
       "h (seq, row_hash, now) AS MATERIALIZED (",
       AuditHeadLockSql(),
       ") "
@@ -111,6 +119,7 @@ absl::StatusOr<BatchRead> ReadBatch(pqxx::transaction_base& transaction,
       "used FROM c "
       "UNION ALL SELECT 'd', NULL, serial, state, deployment, status, NULL, NULL, NULL FROM d "
       "UNION ALL SELECT 'k', serial, status, NULL, NULL, NULL, not_after, NULL, NULL FROM k "
+      "UNION ALL SELECT 'a', NULL, status, NULL, NULL, NULL, id, NULL, NULL FROM a "
       "UNION ALL SELECT 'h', NULL, row_hash, NULL, NULL, NULL, seq, now, NULL FROM h "
       "UNION ALL SELECT 'r', NULL, request_id, NULL, NULL, NULL, NULL, NULL, NULL "
       "FROM enrollments WHERE request_id = ANY ($3::text[]) "
@@ -124,7 +133,8 @@ absl::StatusOr<BatchRead> ReadBatch(pqxx::transaction_base& transaction,
                                            TextArrayParam(Distinct(std::move(device_serials))),
                                            TextArrayParam(Distinct(std::move(request_ids))),
                                            ByteaArrayParam(Distinct(std::move(serials))),
-                                           ByteaArrayParam(Distinct(std::move(renewed_serials))))) {
+                                           ByteaArrayParam(Distinct(std::move(renewed_serials))),
+                                           TextArrayParam(issuer_ids))) {
     switch (row[0].c_str()[0]) {
       case 'c':
         state.challenges[pqxx::binarystring(row[1]).str()] =
@@ -149,6 +159,10 @@ absl::StatusOr<BatchRead> ReadBatch(pqxx::transaction_base& transaction,
         break;
       case 'r':
         state.recorded_request_ids.insert(row[2].as<std::string>());
+        break;
+      case 'a':
+        state.issuer_statuses[static_cast<int32_t>(row[6].as<int64_t>())] =
+            row[2].as<std::string>();
         break;
       default:
         state.stored_serials.insert(pqxx::binarystring(row[1]).str());

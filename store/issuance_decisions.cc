@@ -76,6 +76,20 @@ absl::Status CheckChallengeAndDevice(const EnrollmentRecord& enrollment,
   return CheckRenewedCertificate(enrollment, state);
 }
 
+// A device certificate comes from its deployment's active CA only.
+absl::Status CheckIssuerActive(int32_t issuer_id, const IssuanceBatchState& state) {
+  const auto issuer = state.issuer_statuses.find(issuer_id);
+  if (issuer == state.issuer_statuses.end()) {
+    return absl::FailedPreconditionError("issuer: unknown CA");
+  }
+  if (issuer->second != "active") {
+    return absl::UnavailableError(absl::StrCat(
+        "issuer: the deployment CA was ", issuer->second,
+        " by a rotation after this request was checked; retry, and the new CA issues"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status ValidateEnrollment(const EnrollmentRecord& enrollment,
@@ -129,6 +143,7 @@ std::vector<absl::Status> DecideIssuances(std::span<const IssuanceWrite* const> 
     }
     if (enrollment) {
       absl::Status status = CheckChallengeAndDevice(*enrollment, state, taken_challenges);
+      if (status.ok()) status = CheckIssuerActive(write->certificate.issuer_id, state);
       if (!status.ok()) {
         statuses.push_back(std::move(status));
         continue;

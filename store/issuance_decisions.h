@@ -50,6 +50,9 @@ struct IssuanceBatchState {
   std::unordered_map<std::string, LockedDevice> devices;        // by serial; absent: unknown
   // By raw serial; absent: unknown.
   std::unordered_map<std::string, LockedRenewedCertificate> renewed_certificates;
+  // The status of each CA enrollment rows are issued by, by CA id, read under FOR SHARE; absent:
+  // unknown.
+  std::unordered_map<int32_t, std::string> issuer_statuses;
 };
 
 // The enrollment part of ValidateIssuanceWrite (store/issuance_batch.h): InvalidArgument naming
@@ -67,6 +70,10 @@ struct IssuanceBatchState {
 //                      -> FailedPrecondition "challenge: ..." / "device: ..."
 //   renewals:        the presented certificate unknown, revoked or expired (not_after <= now)
 //                      -> PermissionDenied "client certificate: ..."
+//   enrollment rows: the issuing CA no longer active (a rotation retired it after the request was
+//                      checked, here or on another replica) -> Unavailable "issuer: ...": the
+//                      retry goes to the new CA. Other rows (an OCSP signer of a retired CA, which
+//                      keeps answering) are not held to this.
 [[nodiscard]] std::vector<absl::Status> DecideIssuances(
     std::span<const IssuanceWrite* const> writes, const IssuanceBatchState& state);
 

@@ -35,6 +35,7 @@ IssuanceBatchState State() {
     state.challenges[ChallengeId(c)] = {"dev-1", "enroll", kNow + absl::Seconds(60), false};
   }
   state.devices["dev-1"] = {"claimed", "acme"};
+  state.issuer_statuses[0] = "active";  // the rows' issuer_id
   return state;
 }
 
@@ -61,6 +62,31 @@ TEST(IssuanceDecisionsTest, PlainRowsFirstSerialWins) {
   ExpectStatus(statuses[1], absl::StatusCode::kAlreadyExists, "");
   ExpectStatus(statuses[2], absl::StatusCode::kAlreadyExists, "");
   EXPECT_TRUE(statuses[3].ok());
+}
+
+// A rotation retired the CA after the request was checked (here, or on a replica that has not
+// adopted the new CA yet): the device certificate is not stored, and the retry goes to the new CA.
+// Other rows, such as a retired CA's OCSP signer, may still come from it.
+TEST(IssuanceDecisionsTest, ARetiredIssuerStopsEnrollmentRowsOnly) {
+  IssuanceBatchState state = State();
+  state.issuer_statuses[0] = "retired";
+  std::vector<absl::Status> statuses = Decide({Enrollment("s1", "r1", 'a'), Plain("s2")}, state);
+  ExpectStatus(statuses[0], absl::StatusCode::kUnavailable,
+               "issuer: the deployment CA was retired by a rotation after this request was "
+               "checked; retry, and the new CA issues");
+  EXPECT_TRUE(statuses[1].ok()) << statuses[1];
+  // The refused row takes nothing: a later row with its challenge and request_id, from the
+  // active CA, passes.
+  state.issuer_statuses[7] = "active";
+  IssuanceWrite retry = Enrollment("s3", "r1", 'a');
+  retry.certificate.issuer_id = 7;
+  statuses = Decide({Enrollment("s1", "r1", 'a'), retry}, state);
+  EXPECT_EQ(statuses[0].code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(statuses[1].ok()) << statuses[1];
+
+  state.issuer_statuses.erase(0);
+  ExpectStatus(Decide({Enrollment("s1", "r1", 'a')}, state)[0],
+               absl::StatusCode::kFailedPrecondition, "issuer: unknown CA");
 }
 
 TEST(IssuanceDecisionsTest, EnrollmentRowPassesWhenEverythingHolds) {

@@ -225,6 +225,33 @@ TEST_F(IssuanceEnrollmentTest, CompletedEnrollmentStoresEverythingTogether) {
   }
 }
 
+// A rotation retired the CA after CompleteEnrollment picked it (here, or on a replica that has not
+// adopted the new CA yet): the batch refuses the device certificate with UNAVAILABLE, so that the
+// retry goes to the new CA, and writes nothing for it. A plain certificate from that CA (an OCSP
+// signer's, in the service) is still stored.
+TEST_F(IssuanceEnrollmentTest, NoDeviceCertificateFromACaRetiredMeanwhile) {
+  Seed(1);
+  const std::string device = acme_.device_serials[0];
+  CreateChallenge(TestChallenge(1, device));
+  std::unique_ptr<IssuanceWriter> writer = StartWriter();
+  ASSERT_NE(writer, nullptr);
+  {
+    pqxx::connection app(database_.app_url);
+    pqxx::work retire(app);
+    retire.exec_params0("UPDATE certificate_authorities SET status = 'retired' WHERE id = $1",
+                        acme_.ca_id);
+    retire.commit();
+  }
+  const Footprint before = Snapshot();
+  ExpectStatus(SubmitAll(*writer, {Enroll(1, "req-1", 1, device)})[0],
+               absl::StatusCode::kUnavailable,
+               "issuer: the deployment CA was retired by a rotation after this request was "
+               "checked; retry, and the new CA issues");
+  EXPECT_EQ(Snapshot(), before);
+  EXPECT_FALSE(EnrollmentRepository(*pool_).FindChallenge(TestChallengeId(1))->used_at);
+  EXPECT_TRUE(SubmitAll(*writer, {testing::TestIssuance(acme_.ca_id, TestSerial(62, 1))})[0].ok());
+}
+
 // The writer's statements are prepared once per connection. Planned while the tables are nearly
 // empty, as here, PostgreSQL would pick sequential scans and keep them as the tables grow; on a
 // connection set up by UseKeyLookupPlans each statement keeps its index look-ups.
@@ -279,7 +306,7 @@ TEST_F(IssuanceEnrollmentTest, PreparedStatementsKeepIndexLookUpsPlannedOnEmptyT
   const std::map<std::string, std::string> executions = {
       {"challenge.find_devices_and_create",
        "('{\\x00}', '{x}', '{\\x00}', '{enroll}', '{device}', '{2030-01-01Z}', '{\\x00}')"},
-      {"issuance.read", "('{\\x00}', '{x}', '{x}', '{\\x00}', '{\\x00}')"},
+      {"issuance.read", "('{\\x00}', '{x}', '{x}', '{\\x00}', '{\\x00}', '{1}')"},
       {"issuance.recorded_request_ids", "('{x}')"},
       {enrollment_write, absl::StrCat("(", certificate_columns,
                                       ", now(), '{\\x00}', '{x}', "
