@@ -18,6 +18,7 @@
 #include "common/hex.h"
 #include "tests/support/fleet.h"
 #include "tests/support/ocsp_answer.h"
+#include "tests/support/postgres_cluster.h"
 
 namespace keyline {
 namespace {
@@ -356,6 +357,65 @@ TEST_F(EnrollmentTest, NoRenewalWithACertificateRevokedMeanwhileOrExpiredOnAnOpe
             std::string::npos)
       << expired.status();
   EXPECT_EQ(device_certificates(devices[1].serial), 1);
+}
+
+// The database unreachable when Renew looks the presented certificate up: the device hears
+// UNAVAILABLE (retry later), not that its certificate is revoked, and nothing is issued. Once the
+// database is back, the same device renews.
+TEST_F(EnrollmentTest, ARenewalWhileTheDatabaseIsUnreachableIsUnavailableNotRevoked) {
+  std::vector<SimulatedDevice> devices = ManufactureAndClaim("renew-outage", 1);
+  ASSERT_EQ(devices.size(), 1u);
+  SimulatedDevice& device = devices[0];
+  EnrollmentOptions options;
+  options.software_deployment_key = true;
+  auto enrolled = testing::Enroll(fleet_->Anonymous(), device, fleet_->secure_element(), options);
+  ASSERT_TRUE(enrolled.ok()) << enrolled.status();
+  std::string chain = ca::DerToPem(enrolled->certificate().certificate());
+  for (int i = 0; i + 1 < enrolled->certificate().chain_size(); ++i) {
+    chain += ca::DerToPem(enrolled->certificate().chain(i));
+  }
+  const auto channel = fleet_->environment().ChannelWithPem(
+      chain, *ca::PrivateKeyToPem(device.deployment_key->public_key()));
+  options.renew = true;
+  auto challenge = testing::BeginEnrollment(channel, device);
+  ASSERT_TRUE(challenge.ok()) << challenge.status();
+
+  // An outage as the service sees it: its sessions end and no new one is let in (superusers are,
+  // so the test can undo it).
+  auto cluster = testing::SharedPostgresCluster();
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  const std::string database = fleet_->environment().database().name;
+  ASSERT_TRUE((*cluster)
+                  ->ExecuteAsSuperuser(database, "ALTER DATABASE \"" + database +
+                                                     "\" CONNECTION LIMIT 0; "
+                                                     "SELECT pg_terminate_backend(pid) FROM "
+                                                     "pg_stat_activity WHERE datname = "
+                                                     "current_database() AND pid <> "
+                                                     "pg_backend_pid()")
+                  .ok());
+  keyline::v1::EnrollmentResponse response;
+  const grpc::Status during =
+      testing::Complete(channel, device, fleet_->secure_element(), *challenge, options, &response);
+  ASSERT_TRUE(
+      (*cluster)
+          ->ExecuteAsSuperuser(database, "ALTER DATABASE \"" + database + "\" CONNECTION LIMIT -1")
+          .ok());
+  EXPECT_EQ(during.error_code(), grpc::StatusCode::UNAVAILABLE) << during.error_message();
+  EXPECT_EQ(during.error_message().find("revoked"), std::string::npos) << during.error_message();
+  EXPECT_FALSE(response.has_certificate());
+
+  // Back: the device renews (after the pool's connections are made again).
+  absl::StatusOr<keyline::v1::EnrollmentResponse> renewed;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    renewed = testing::Enroll(channel, device, fleet_->secure_element(), options);
+    if (renewed.ok() || !absl::IsUnavailable(renewed.status())) break;
+    absl::SleepFor(absl::Milliseconds(250));
+  }
+  ASSERT_TRUE(renewed.ok()) << renewed.status();
+  EXPECT_EQ(fleet_->Count("SELECT count(*) FROM certificates WHERE profile = 'device' AND "
+                          "device_serial = '" +
+                          device.serial + "'"),
+            2);
 }
 
 TEST_F(EnrollmentTest, FactoryBatchesAreIdempotentPerSerial) {
