@@ -19,6 +19,13 @@ CK_UTF8CHAR* Utf8(const std::string& text) {
   return reinterpret_cast<CK_UTF8CHAR*>(const_cast<char*>(text.data()));
 }
 
+absl::StatusOr<CK_TOKEN_INFO> TokenInfo(CK_FUNCTION_LIST* functions, CK_SLOT_ID slot) {
+  CK_TOKEN_INFO info{};
+  const CK_RV rv = functions->C_GetTokenInfo(slot, &info);
+  if (rv != CKR_OK) return Pkcs11Status(rv, "C_GetTokenInfo");
+  return info;
+}
+
 // Sets the user PIN of the freshly initialised token in `slot` as its security officer.
 absl::Status SetUserPin(CK_FUNCTION_LIST* functions, CK_SLOT_ID slot, const std::string& so_pin,
                         const std::string& user_pin) {
@@ -50,10 +57,9 @@ absl::Status Token::InitializeToken(const std::string& module_path, const std::s
   absl::MutexLock lock(&(*module)->token_initialization_mutex());
   absl::StatusOr<CK_SLOT_ID> existing = (*module)->FindTokenSlot(token_label);
   if (existing.ok()) {
-    CK_TOKEN_INFO info{};
-    const CK_RV rv = functions->C_GetTokenInfo(*existing, &info);
-    if (rv != CKR_OK) return Pkcs11Status(rv, "C_GetTokenInfo");
-    if ((info.flags & CKF_USER_PIN_INITIALIZED) != 0) {
+    absl::StatusOr<CK_TOKEN_INFO> info = TokenInfo(functions, *existing);
+    if (!info.ok()) return info.status();
+    if ((info->flags & CKF_USER_PIN_INITIALIZED) != 0) {
       return absl::AlreadyExistsError(
           absl::StrCat("token \"", token_label, "\": a token with this label exists"));
     }
@@ -69,19 +75,15 @@ absl::Status Token::InitializeToken(const std::string& module_path, const std::s
   if (existing.status().code() != absl::StatusCode::kNotFound) return existing.status();
   absl::StatusOr<CK_SLOT_ID> free_slot = (*module)->FindUninitializedSlot();
   if (!free_slot.ok()) return free_slot.status();
-  {
-    // PIN lengths the token takes, checked before C_InitToken, so that a refused user PIN does
-    // not leave a token behind without one.
-    CK_TOKEN_INFO info{};
-    const CK_RV rv = functions->C_GetTokenInfo(*free_slot, &info);
-    if (rv != CKR_OK) return Pkcs11Status(rv, "C_GetTokenInfo");
-    for (const auto& [name, pin] :
-         {std::pair{"so_pin", &so_pin}, std::pair{"user_pin", &user_pin}}) {
-      if (pin->size() < info.ulMinPinLen || pin->size() > info.ulMaxPinLen) {
-        return absl::InvalidArgumentError(absl::StrCat(name, ": ", pin->size(),
-                                                       " bytes; the token takes ", info.ulMinPinLen,
-                                                       " to ", info.ulMaxPinLen));
-      }
+  // PIN lengths the token takes, checked before C_InitToken, so that a refused user PIN does not
+  // leave a token behind without one.
+  absl::StatusOr<CK_TOKEN_INFO> free_info = TokenInfo(functions, *free_slot);
+  if (!free_info.ok()) return free_info.status();
+  for (const auto& [name, pin] : {std::pair{"so_pin", &so_pin}, std::pair{"user_pin", &user_pin}}) {
+    if (pin->size() < free_info->ulMinPinLen || pin->size() > free_info->ulMaxPinLen) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, ": ", pin->size(), " bytes; the token takes ", free_info->ulMinPinLen,
+                       " to ", free_info->ulMaxPinLen));
     }
   }
   CK_UTF8CHAR label[kLabelLength];

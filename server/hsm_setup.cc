@@ -19,18 +19,36 @@ namespace {
 
 bool UsesBundledSoftHsm(const Config& config) { return !config.hsm.softhsm2_conf.empty(); }
 
+// `count` bytes from the CSPRNG; `what` names them in the error.
+absl::StatusOr<std::string> RandomBytes(size_t count, std::string_view what) {
+  std::string bytes(count, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(count)) != 1) {
+    return absl::InternalError(absl::StrCat(AsAbsl(what), ": CSPRNG failed"));
+  }
+  return bytes;
+}
+
+// FailedPrecondition naming `label` unless the key's attributes show it never left the token.
+absl::Status RequireNeverLeftTheToken(const hsm::KeyInfo& info, const std::string& label) {
+  if (info.sensitive && !info.extractable && info.always_sensitive && info.never_extractable) {
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "key \"", label, "\": its attributes do not show that it never left the HSM (sensitive ",
+      info.sensitive, ", extractable ", info.extractable, ", always sensitive ",
+      info.always_sensitive, ", never extractable ", info.never_extractable,
+      "); Keyline signs only with keys generated non-extractable in the token"));
+}
+
 // Makes a random PIN in the file a "file:" source names, unless the file exists.
 absl::Status EnsurePinFile(const Config& config, const std::string& source) {
   const std::string resolved = config.ResolvePinSource(source);
   if (!absl::StartsWith(resolved, "file:")) return absl::OkStatus();  // env: supplied by the operator
   const std::string path = resolved.substr(5);
   if (FileExists(path)) return absl::OkStatus();
-  unsigned char random[16];
-  if (RAND_bytes(random, sizeof(random)) != 1) return absl::InternalError("PIN: CSPRNG failed");
+  KEYLINE_ASSIGN_OR_RETURN(const std::string random, RandomBytes(16, "PIN"));
   KEYLINE_RETURN_IF_ERROR(MakeDirectories(std::filesystem::path(path).parent_path().string(), 0700));
-  return WriteFileAtomically(
-      path, HexEncode(std::string_view(reinterpret_cast<char*>(random), sizeof(random))) + "\n",
-      0600);
+  return WriteFileAtomically(path, HexEncode(random) + "\n", 0600);
 }
 
 }  // namespace
@@ -84,23 +102,14 @@ absl::StatusOr<std::unique_ptr<hsm::Token>> OpenToken(const Config& config) {
 }
 
 absl::StatusOr<std::string> UniqueKeyLabel(std::string_view base) {
-  unsigned char suffix[4];
-  if (RAND_bytes(suffix, sizeof(suffix)) != 1)
-    return absl::InternalError("key label: CSPRNG failed");
-  return absl::StrCat(AsAbsl(base), "-",
-                      HexEncode(std::string_view(reinterpret_cast<char*>(suffix), sizeof(suffix))));
+  KEYLINE_ASSIGN_OR_RETURN(const std::string suffix, RandomBytes(4, "key label"));
+  return absl::StrCat(AsAbsl(base), "-", HexEncode(suffix));
 }
 
 absl::StatusOr<std::unique_ptr<hsm::SigningKey>> FindServiceKey(hsm::Token& token,
                                                                 const std::string& label) {
   KEYLINE_ASSIGN_OR_RETURN(const hsm::KeyInfo info, token.DescribeKey(label));
-  if (!info.sensitive || info.extractable || !info.always_sensitive || !info.never_extractable) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "key \"", label, "\": its attributes do not show that it never left the HSM (sensitive ",
-        info.sensitive, ", extractable ", info.extractable, ", always sensitive ",
-        info.always_sensitive, ", never extractable ", info.never_extractable,
-        "); Keyline signs only with keys generated non-extractable in the token"));
-  }
+  KEYLINE_RETURN_IF_ERROR(RequireNeverLeftTheToken(info, label));
   return token.FindSigningKey(label);
 }
 
@@ -109,13 +118,12 @@ absl::StatusOr<std::unique_ptr<hsm::SigningKey>> FindOrGenerateKey(hsm::Token& t
                                                                    hsm::KeyAlgorithm algorithm) {
   auto existing = FindServiceKey(token, label);
   if (existing.ok() || !absl::IsNotFound(existing.status())) return existing;
-  unsigned char id[16];
-  if (RAND_bytes(id, sizeof(id)) != 1) return absl::InternalError("key id: CSPRNG failed");
-  KEYLINE_RETURN_IF_ERROR(
-      token.GenerateKeyPair(algorithm, label, std::string(reinterpret_cast<char*>(id), sizeof(id)))
-          .status());
+  KEYLINE_ASSIGN_OR_RETURN(const std::string id, RandomBytes(16, "key id"));
+  // The generated key's attributes as the token reports them back.
+  KEYLINE_ASSIGN_OR_RETURN(const hsm::KeyInfo info, token.GenerateKeyPair(algorithm, label, id));
   LogEvent(spdlog::level::info, "hsm.key.generated", {{"label", label}});
-  return FindServiceKey(token, label);
+  KEYLINE_RETURN_IF_ERROR(RequireNeverLeftTheToken(info, label));
+  return token.FindSigningKey(label);
 }
 
 }  // namespace keyline::server

@@ -79,7 +79,7 @@ absl::StatusOr<BatchRead> ReadBatch(pqxx::transaction_base& transaction,
   std::vector<std::string_view> device_serials;
   std::vector<std::string_view> request_ids;
   std::vector<std::string_view> renewed_serials;
-  std::vector<std::string> issuer_ids;
+  std::vector<std::string> issuer_ids;  // one per enrollment row, as text
   serials.reserve(writes.size());
   for (const IssuanceWrite* write : writes) {
     serials.push_back(write->certificate.serial);
@@ -90,10 +90,7 @@ absl::StatusOr<BatchRead> ReadBatch(pqxx::transaction_base& transaction,
       if (!write->enrollment->renewed_certificate_serial.empty()) {
         renewed_serials.push_back(write->enrollment->renewed_certificate_serial);
       }
-      const std::string id = absl::StrCat(write->certificate.issuer_id);
-      if (std::find(issuer_ids.begin(), issuer_ids.end(), id) == issuer_ids.end()) {
-        issuer_ids.push_back(id);
-      }
+      issuer_ids.push_back(absl::StrCat(write->certificate.issuer_id));
     }
   }
   // Columns: kind, a bytea, four texts, two bigints, a boolean. Kind 'c': a challenge; 'd': a
@@ -128,13 +125,14 @@ absl::StatusOr<BatchRead> ReadBatch(pqxx::transaction_base& transaction,
   BatchRead read;
   IssuanceBatchState& state = read.state;
   bool head_read = false;
-  for (const pqxx::row& row : ExecPrepared(transaction, "issuance.read", *kRead,
-                                           ByteaArrayParam(Distinct(std::move(challenge_ids))),
-                                           TextArrayParam(Distinct(std::move(device_serials))),
-                                           TextArrayParam(Distinct(std::move(request_ids))),
-                                           ByteaArrayParam(Distinct(std::move(serials))),
-                                           ByteaArrayParam(Distinct(std::move(renewed_serials))),
-                                           TextArrayParam(issuer_ids))) {
+  for (const pqxx::row& row :
+       ExecPrepared(transaction, "issuance.read", *kRead,
+                    ByteaArrayParam(Distinct(std::move(challenge_ids))),
+                    TextArrayParam(Distinct(std::move(device_serials))),
+                    TextArrayParam(Distinct(std::move(request_ids))),
+                    ByteaArrayParam(Distinct(std::move(serials))),
+                    ByteaArrayParam(Distinct(std::move(renewed_serials))),
+                    TextArrayParam(Distinct({issuer_ids.begin(), issuer_ids.end()})))) {
     switch (row[0].c_str()[0]) {
       case 'c':
         state.challenges[pqxx::binarystring(row[1]).str()] =
