@@ -535,17 +535,7 @@ TEST_F(TokenTest, APinTheTokenRefusesLeavesNoTokenBehind) {
 TEST_F(TokenTest, ATokenLeftWithoutAUserPinGetsItOnTheNextCall) {
   const RawModule raw;
   ASSERT_NE(raw.functions(), nullptr);
-  CK_SLOT_ID slots[64];
-  CK_ULONG count = std::size(slots);
-  ASSERT_EQ(raw.functions()->C_GetSlotList(CK_TRUE, slots, &count), CKR_OK);
-  CK_SLOT_ID free_slot = ~0UL;
-  for (CK_ULONG i = 0; i < count; ++i) {
-    CK_TOKEN_INFO info{};
-    if (raw.functions()->C_GetTokenInfo(slots[i], &info) == CKR_OK &&
-        (info.flags & CKF_TOKEN_INITIALIZED) == 0) {
-      free_slot = slots[i];
-    }
-  }
+  const CK_SLOT_ID free_slot = raw.FreeSlot();
   ASSERT_NE(free_slot, ~0UL);
   std::string so_pin = "so-pin-half";
   CK_UTF8CHAR label[32];

@@ -65,19 +65,11 @@ class CaRotationTest : public ::testing::Test {
     std::shared_ptr<grpc::Channel> channel = fleet_->Anonymous();
     if (renew_with != nullptr) {
       options.renew = true;
-      channel = Environment().ChannelWithPem(
-          ChainPem(*renew_with), *ca::PrivateKeyToPem(device.deployment_key->public_key()));
+      channel = fleet_->Device(device, *renew_with);
     }
     auto enrolled = testing::Enroll(channel, device, fleet_->secure_element(), options);
     EXPECT_TRUE(enrolled.ok()) << enrolled.status();
     return enrolled.ok() ? enrolled->certificate() : keyline::v1::IssuedCertificate{};
-  }
-
-  // Leaf and intermediates, PEM (what a device presents).
-  static std::string ChainPem(const keyline::v1::IssuedCertificate& issued) {
-    std::string pem = ca::DerToPem(issued.certificate());
-    for (int i = 0; i + 1 < issued.chain_size(); ++i) pem += ca::DerToPem(issued.chain(i));
-    return pem;
   }
 
   static std::string Write(const std::string& name, const std::string& contents) {

@@ -48,9 +48,7 @@ class EnrollmentTest : public ::testing::Test {
   static std::string WriteChainPem(const keyline::v1::IssuedCertificate& issued,
                                    const std::string& name) {
     const std::string path = fleet_->environment().directory() + "/" + name + ".pem";
-    std::string pem = ca::DerToPem(issued.certificate());
-    for (int i = 0; i + 1 < issued.chain_size(); ++i) pem += ca::DerToPem(issued.chain(i));
-    std::ofstream(path) << pem;
+    std::ofstream(path) << testing::PresentedChainPem(issued);
     return path;
   }
 
@@ -264,10 +262,7 @@ TEST_F(EnrollmentTest, RenewalOverMutualTlsAndNoRenewalAfterDecommissioning) {
   ASSERT_TRUE(enrolled.ok()) << enrolled.status();
 
   const auto device_channel = [&](const keyline::v1::IssuedCertificate& issued) {
-    std::string chain = ca::DerToPem(issued.certificate());
-    for (int i = 0; i + 1 < issued.chain_size(); ++i) chain += ca::DerToPem(issued.chain(i));
-    return fleet_->environment().ChannelWithPem(
-        chain, *ca::PrivateKeyToPem(device.deployment_key->public_key()));
+    return fleet_->Device(device, issued);
   };
   EnrollmentOptions renew = software_key;
   renew.renew = true;
@@ -307,12 +302,7 @@ TEST_F(EnrollmentTest, NoRenewalWithACertificateRevokedMeanwhileOrExpiredOnAnOpe
   for (SimulatedDevice& device : devices) {
     auto enrolled = testing::Enroll(fleet_->Anonymous(), device, fleet_->secure_element(), renew);
     ASSERT_TRUE(enrolled.ok()) << enrolled.status();
-    std::string chain = ca::DerToPem(enrolled->certificate().certificate());
-    for (int i = 0; i + 1 < enrolled->certificate().chain_size(); ++i) {
-      chain += ca::DerToPem(enrolled->certificate().chain(i));
-    }
-    channels.push_back(fleet_->environment().ChannelWithPem(
-        chain, *ca::PrivateKeyToPem(device.deployment_key->public_key())));
+    channels.push_back(fleet_->Device(device, enrolled->certificate()));
     certificates.push_back(enrolled->certificate().certificate());
   }
   renew.renew = true;
@@ -370,12 +360,7 @@ TEST_F(EnrollmentTest, ARenewalWhileTheDatabaseIsUnreachableIsUnavailableNotRevo
   options.software_deployment_key = true;
   auto enrolled = testing::Enroll(fleet_->Anonymous(), device, fleet_->secure_element(), options);
   ASSERT_TRUE(enrolled.ok()) << enrolled.status();
-  std::string chain = ca::DerToPem(enrolled->certificate().certificate());
-  for (int i = 0; i + 1 < enrolled->certificate().chain_size(); ++i) {
-    chain += ca::DerToPem(enrolled->certificate().chain(i));
-  }
-  const auto channel = fleet_->environment().ChannelWithPem(
-      chain, *ca::PrivateKeyToPem(device.deployment_key->public_key()));
+  const auto channel = fleet_->Device(device, enrolled->certificate());
   options.renew = true;
   auto challenge = testing::BeginEnrollment(channel, device);
   ASSERT_TRUE(challenge.ok()) << challenge.status();

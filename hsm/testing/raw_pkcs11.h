@@ -27,21 +27,34 @@ class RawModule {
 
   CK_FUNCTION_LIST* functions() const { return functions_; }
 
+  // The slot of the token with this label; ~0 when none.
   CK_SLOT_ID SlotOf(const std::string& label) const {
+    return FindSlot([&label](const CK_TOKEN_INFO& info) {
+      std::string token_label(reinterpret_cast<const char*>(info.label), sizeof(info.label));
+      token_label.erase(token_label.find_last_not_of(' ') + 1);
+      return token_label == label;
+    });
+  }
+
+  // A slot whose token is not initialised yet (SoftHSM2 keeps one free); ~0 when none.
+  CK_SLOT_ID FreeSlot() const {
+    return FindSlot(
+        [](const CK_TOKEN_INFO& info) { return (info.flags & CKF_TOKEN_INITIALIZED) == 0; });
+  }
+
+ private:
+  template <typename Matches>
+  CK_SLOT_ID FindSlot(const Matches& matches) const {
     CK_SLOT_ID slots[64];
     CK_ULONG count = std::size(slots);
     if (functions_->C_GetSlotList(CK_TRUE, slots, &count) != CKR_OK) return ~0UL;
     for (CK_ULONG i = 0; i < count; ++i) {
       CK_TOKEN_INFO info{};
-      if (functions_->C_GetTokenInfo(slots[i], &info) != CKR_OK) continue;
-      std::string token_label(reinterpret_cast<const char*>(info.label), sizeof(info.label));
-      token_label.erase(token_label.find_last_not_of(' ') + 1);
-      if (token_label == label) return slots[i];
+      if (functions_->C_GetTokenInfo(slots[i], &info) == CKR_OK && matches(info)) return slots[i];
     }
     return ~0UL;
   }
 
- private:
   struct Closer {
     void operator()(void* library) const { dlclose(library); }
   };

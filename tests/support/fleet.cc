@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "ca/software_key.h"
 
 namespace keyline::testing {
 namespace {
@@ -131,6 +132,12 @@ int64_t Fleet::Count(const std::string& sql) const {
   pqxx::connection connection(environment_->database().owner_url);
   pqxx::work transaction(connection);
   return transaction.exec1(sql)[0].as<int64_t>();
+}
+
+std::shared_ptr<grpc::Channel> Fleet::Device(const SimulatedDevice& device,
+                                             const keyline::v1::IssuedCertificate& issued) const {
+  return environment_->ChannelWithPem(PresentedChainPem(issued),
+                                      *ca::PrivateKeyToPem(device.deployment_key->public_key()));
 }
 
 }  // namespace keyline::testing

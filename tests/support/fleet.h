@@ -30,6 +30,10 @@ class Fleet {
   std::shared_ptr<grpc::Channel> Admin() const { return environment_->Channel(environment_->admin()); }
   std::shared_ptr<grpc::Channel> Factory() const { return environment_->Channel(factory_); }
   std::shared_ptr<grpc::Channel> Gateway() const { return environment_->Channel(gateway_); }
+  // The enrolled device, presenting `issued` with its deployment key (enrolled with
+  // EnrollmentOptions::software_deployment_key: gRPC takes a PEM key).
+  std::shared_ptr<grpc::Channel> Device(const SimulatedDevice& device,
+                                        const keyline::v1::IssuedCertificate& issued) const;
 
   // `count` devices named <prefix>-0000..., registered through FactoryService with attestation
   // keys in the secure element.

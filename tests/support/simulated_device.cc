@@ -5,6 +5,7 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "ca/certificate_der.h"
 #include "ca/csr_builder.h"
 #include "ca/public_key_info.h"
 #include "ca/testing/software_signing_key.h"
@@ -55,6 +56,12 @@ absl::StatusOr<std::string> AttestationCsr(SimulatedDevice& device,
     device.attestation_key = *std::move(key);
   }
   return ca::CreateCsrWithKey(*device.attestation_key, device.serial);
+}
+
+std::string PresentedChainPem(const keyline::v1::IssuedCertificate& issued) {
+  std::string pem = ca::DerToPem(issued.certificate());
+  for (int i = 0; i + 1 < issued.chain_size(); ++i) pem += ca::DerToPem(issued.chain(i));
+  return pem;
 }
 
 absl::StatusOr<keyline::v1::Challenge> BeginEnrollment(

@@ -53,6 +53,10 @@ struct EnrollmentOptions {
   bool csr_with_other_key = false;    // prove one key, request another
 };
 
+// The certificate followed by the intermediates above it (not the root), PEM: what a device
+// presents over mTLS.
+[[nodiscard]] std::string PresentedChainPem(const keyline::v1::IssuedCertificate& issued);
+
 // A factory CSR for the device's attestation key (makes the key if it has none).
 [[nodiscard]] absl::StatusOr<std::string> AttestationCsr(SimulatedDevice& device,
                                                          SecureElement& secure_element);
