@@ -85,6 +85,11 @@ absl::StatusOr<std::unique_ptr<OcspResponder>> OcspResponder::New(
       options.max_cert_ids_per_request == 0) {
     return absl::InvalidArgumentError("ocsp responder: caps must be positive");
   }
+  // Below 1 a second the bucket would never hold a whole signature.
+  if (!(options.fresh_signatures_per_second == 0 || options.fresh_signatures_per_second >= 1)) {
+    return absl::InvalidArgumentError(
+        "ocsp responder: fresh_signatures_per_second must be 0 (no limit) or at least 1");
+  }
   return std::unique_ptr<OcspResponder>(new OcspResponder(options, std::move(status_source)));
 }
 
@@ -92,7 +97,8 @@ OcspResponder::OcspResponder(OcspResponderOptions options,
                              std::shared_ptr<const StatusSource> status_source)
     : options_(options),
       status_source_(std::move(status_source)),
-      cache_(options.max_cached_responses, options.max_hot_requests) {}
+      cache_(options.max_cached_responses, options.max_hot_requests),
+      fresh_budget_(options.fresh_signatures_per_second) {}
 
 void OcspResponder::AddIssuer(std::shared_ptr<const OcspIssuer> issuer) {
   std::unique_lock lock(issuers_mutex_);
@@ -156,15 +162,31 @@ OcspAnswer OcspResponder::Answer(std::string_view request_der, absl::Time now) {
     }
     issuers.push_back(std::move(issuer));
   }
-  if (request->nonce.has_value() || request->cert_ids.size() > 1) {
-    return AnswerFresh(*request, issuers, now);
+  const bool wants_fresh = request->nonce.has_value() || request->cert_ids.size() > 1;
+  const bool over_budget = wants_fresh && !fresh_budget_.TryTake(now);
+  if (wants_fresh && !over_budget) return AnswerFresh(*request, issuers, now);
+  if (over_budget && request->cert_ids.size() > 1) {
+    fresh_refused_.fetch_add(1, std::memory_order_relaxed);
+    return ErrorAnswer(OcspResponseStatus::kTryLater,
+                       absl::ResourceExhaustedError(
+                           "requestList: several CertIDs need a fresh signature, and the "
+                           "responder's budget for them is spent; retry, or ask one at a time"));
   }
+  // One CertID, without a nonce or with one over budget: the pre-signed answer.
+  const bool nonce_ignored = over_budget;
 
   auto slot = cache_.GetOrCreate(request->cert_ids.front(), issuers.front());
   auto response = EnsureServable(*slot, now);
   if (!response.ok()) return ErrorAnswer(StatusForError(response.status()), response.status());
-  cache_.RememberRequest(request_der, std::move(slot));
-  return SuccessfulAnswer(*std::move(response), true);
+  // A nonce makes every request's bytes unique: remembering them would only evict others.
+  if (nonce_ignored) {
+    nonces_ignored_.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    cache_.RememberRequest(request_der, std::move(slot));
+  }
+  OcspAnswer answer = SuccessfulAnswer(*std::move(response), true);
+  answer.nonce_ignored = nonce_ignored;
+  return answer;
 }
 
 OcspAnswer OcspResponder::AnswerFresh(const OcspRequest& request,
@@ -301,6 +323,8 @@ OcspResponderStats OcspResponder::stats() const {
   stats.hot_requests = cache_.hot_count();
   stats.hot_hits = cache_.hot_hits();
   stats.signatures = signatures_.load(std::memory_order_relaxed);
+  stats.nonces_ignored = nonces_ignored_.load(std::memory_order_relaxed);
+  stats.fresh_refused = fresh_refused_.load(std::memory_order_relaxed);
   return stats;
 }
 

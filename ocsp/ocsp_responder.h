@@ -10,7 +10,10 @@
 //   SHA-256: unauthorized (RFC 6960 2.3; all CertIDs must be ours);
 // - a nonce, or several CertIDs: a freshly signed response (echoing the nonce), never cached
 //   here. Multi-CertID requests are rare (browsers and RFC 5019 clients send one) and caching them
-//   would need an index from every serial to every such request; they are signed each time;
+//   would need an index from every serial to every such request; they are signed each time,
+//   within fresh_signatures_per_second (ocsp/fresh_signature_budget.h). Over it, a one-CertID
+//   request's nonce is ignored (RFC 9654 lets a responder leave it out) and the request answered
+//   as if it had none, and several CertIDs get tryLater;
 // - one CertID, no nonce: the pre-signed response for that CertID (signed on first use, then
 //   served from the cache and refreshed), and the request bytes are remembered for the hot path.
 // Status lookup or signing failures give tryLater (Unavailable) or internalError, never a guess;
@@ -51,6 +54,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "ocsp/certificate_status.h"
+#include "ocsp/fresh_signature_budget.h"
 #include "ocsp/ocsp_issuer.h"
 #include "ocsp/ocsp_request.h"
 #include "ocsp/presigned_cache.h"
@@ -68,6 +72,9 @@ struct OcspResponderOptions {
   size_t max_cached_responses = 200'000;
   size_t max_hot_requests = 200'000;  // request bytes remembered for the hot path
   size_t max_cert_ids_per_request = 16;
+  // Responses signed a second for requests the cache cannot answer (a nonce, several CertIDs),
+  // across every thread: 0 (no limit) or at least 1.
+  double fresh_signatures_per_second = 0;
 };
 
 struct OcspAnswer {
@@ -81,6 +88,9 @@ struct OcspAnswer {
   absl::Time this_update;
   absl::Time next_update;
   std::string_view etag;  // quoted strong ETag; empty when not cacheable; lives as long as body
+  // The request had a nonce, and the answer is the pre-signed one without it: the fresh signature
+  // budget was spent.
+  bool nonce_ignored = false;
   // Why the answer is not successful, for logs and metrics (OK when successful).
   absl::Status detail;
 };
@@ -97,12 +107,15 @@ struct OcspResponderStats {
   size_t hot_requests = 0;
   uint64_t hot_hits = 0;
   uint64_t signatures = 0;  // every response signed: pre-signed, refreshed and fresh
+  uint64_t nonces_ignored = 0;  // nonce requests answered from the cache, over budget
+  uint64_t fresh_refused = 0;   // several-CertID requests answered tryLater, over budget
 };
 
 class OcspResponder {
  public:
   // InvalidArgument for options that make no schedule (non-positive durations, a fraction
-  // outside (0, 1), a backdate that eats the refresh window, zero caps) or a null source.
+  // outside (0, 1), a backdate that eats the refresh window, zero caps, a fresh signature budget
+  // that is neither 0 nor at least 1) or a null source.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<OcspResponder>> New(
       OcspResponderOptions options, std::shared_ptr<const StatusSource> status_source);
 
@@ -147,7 +160,10 @@ class OcspResponder {
   mutable std::shared_mutex issuers_mutex_;
   std::vector<std::shared_ptr<const OcspIssuer>> issuers_;  // guarded by issuers_mutex_
   PresignedCache cache_;
+  FreshSignatureBudget fresh_budget_;
   std::atomic<uint64_t> signatures_{0};
+  std::atomic<uint64_t> nonces_ignored_{0};
+  std::atomic<uint64_t> fresh_refused_{0};
 };
 
 }  // namespace keyline::ocsp

@@ -256,6 +256,67 @@ TEST_F(OcspResponderTest, NonceRequestsAreAlwaysSignedFresh) {
   EXPECT_EQ(Verify(responder_->Answer(request, kNow), 0).status, V_OCSP_CERTSTATUS_REVOKED);
 }
 
+TEST_F(OcspResponderTest, ANonceOverTheFreshSignatureBudgetIsIgnoredForThePresignedAnswer) {
+  OcspResponderOptions options;
+  options.fresh_signatures_per_second = 2;
+  MakeResponder(options);
+  const auto nonce_status = [](const std::string& request, const testing::FoundStatus& found) {
+    const auto* cursor = reinterpret_cast<const unsigned char*>(request.data());
+    OcspRequestPtr parsed(d2i_OCSP_REQUEST(nullptr, &cursor, static_cast<long>(request.size())));
+    return OCSP_check_nonce(parsed.get(), found.basic.get());
+  };
+  std::vector<std::string> requests;
+  for (char fill : {'a', 'b', 'c', 'd'}) {
+    requests.push_back(Request(0, EVP_sha1(), std::string(32, fill)));
+  }
+  for (int i = 0; i < 2; ++i) {
+    const OcspAnswer answer = responder_->Answer(requests[i], kNow);
+    EXPECT_FALSE(answer.nonce_ignored);
+    EXPECT_FALSE(answer.cacheable);
+    EXPECT_EQ(nonce_status(requests[i], Verify(answer, 0)), 1) << "echoes its nonce";
+  }
+
+  // The budget is spent for this second: the pre-signed answer, without the nonce.
+  const OcspAnswer ignored = responder_->Answer(requests[2], kNow);
+  EXPECT_TRUE(ignored.nonce_ignored);
+  EXPECT_TRUE(ignored.cacheable);
+  EXPECT_EQ(nonce_status(requests[2], Verify(ignored, 0)), -1) << "nonce in the request only";
+  EXPECT_EQ(responder_->Answer(Request(0), kNow).body.get(), ignored.body.get());
+  auto stats = responder_->stats();
+  EXPECT_EQ(stats.signatures, 3u);  // two fresh, one pre-signed
+  EXPECT_EQ(stats.nonces_ignored, 1u);
+  EXPECT_EQ(stats.hot_requests, 1u) << "only the request without a nonce is remembered";
+
+  // Revocation still reaches a nonce request answered from the cache.
+  source_->SetRevoked(leaves_[0].serial, kNow, std::nullopt);
+  ASSERT_TRUE(responder_->Invalidate(*pki_->issuer(), leaves_[0].serial, kNow).ok());
+  EXPECT_EQ(Verify(responder_->Answer(requests[2], kNow), 0).status, V_OCSP_CERTSTATUS_REVOKED);
+
+  // A second later the budget has refilled.
+  const OcspAnswer fresh = responder_->Answer(requests[3], kNow + absl::Seconds(1));
+  EXPECT_FALSE(fresh.nonce_ignored);
+  EXPECT_EQ(nonce_status(requests[3], Verify(fresh, 0)), 1);
+}
+
+TEST_F(OcspResponderTest, SeveralCertIdsOverTheFreshSignatureBudgetGetTryLater) {
+  OcspResponderOptions options;
+  options.fresh_signatures_per_second = 1;
+  MakeResponder(options);
+  auto der =
+      MakeOcspRequest({leaves_[0].certificate.get(), leaves_[1].certificate.get()}, pki_->ca());
+  ASSERT_TRUE(der.ok());
+  EXPECT_EQ(Verify(responder_->Answer(*der, kNow), 1).single_count, 2);
+  const OcspAnswer refused = responder_->Answer(*der, kNow);
+  EXPECT_EQ(refused.status, OcspResponseStatus::kTryLater);
+  EXPECT_EQ(testing::ResponseStatusOf(*refused.body), OCSP_RESPONSE_STATUS_TRYLATER);
+  EXPECT_EQ(refused.detail.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(refused.detail.message().find("requestList"), std::string::npos);
+  EXPECT_EQ(responder_->stats().fresh_refused, 1u);
+  EXPECT_EQ(responder_->stats().signatures, 1u);
+  // Requests for one CertID without a nonce are not held to the budget.
+  EXPECT_EQ(Verify(responder_->Answer(Request(2), kNow), 2).status, V_OCSP_CERTSTATUS_GOOD);
+}
+
 TEST_F(OcspResponderTest, SeveralCertIdsAreAnsweredTogether) {
   source_->SetRevoked(leaves_[1].serial, kNow - absl::Hours(1), std::nullopt);
   auto der = MakeOcspRequest({leaves_[0].certificate.get(), leaves_[1].certificate.get()},
@@ -407,6 +468,13 @@ TEST(OcspResponderOptionsTest, RefusesSchedulesThatCannotWork) {
   options = OcspResponderOptions();
   options.max_cached_responses = 0;
   EXPECT_TRUE(refused(options));
+  for (double budget : {-1.0, 0.5}) {
+    options = OcspResponderOptions();
+    options.fresh_signatures_per_second = budget;
+    EXPECT_TRUE(refused(options)) << budget;
+  }
+  options.fresh_signatures_per_second = 1;
+  EXPECT_FALSE(refused(options));
 }
 
 }  // namespace

@@ -153,11 +153,11 @@ absl::Status ApplyYaml(const YAML::Node& root, Config* config) {
                                         &config->audit.checkpoint_interval));
   }
   if (const auto status = root["status"]) {
-    KEYLINE_RETURN_IF_ERROR(
-        CheckKeys(status, "status",
-                  {"listen", "threads", "ocsp_validity_seconds", "ocsp_signer_renewal_seconds",
-                   "ocsp_cache_responses", "crl_validity_seconds", "crl_delta_interval_seconds",
-                   "crl_full_interval_seconds", "resync_interval_seconds"}));
+    KEYLINE_RETURN_IF_ERROR(CheckKeys(
+        status, "status",
+        {"listen", "threads", "ocsp_validity_seconds", "ocsp_signer_renewal_seconds",
+         "ocsp_cache_responses", "ocsp_fresh_signatures_per_second", "crl_validity_seconds",
+         "crl_delta_interval_seconds", "crl_full_interval_seconds", "resync_interval_seconds"}));
     KEYLINE_RETURN_IF_ERROR(Read(status, "listen", "status", &config->status.listen));
     KEYLINE_RETURN_IF_ERROR(Read(status, "threads", "status", &config->status.threads));
     KEYLINE_RETURN_IF_ERROR(ReadSeconds(status, "status", "ocsp_validity_seconds", 60, 7 * 86400,
@@ -166,6 +166,9 @@ absl::Status ApplyYaml(const YAML::Node& root, Config* config) {
                                         365 * 86400, &config->status.ocsp_signer_renewal));
     KEYLINE_RETURN_IF_ERROR(
         Read(status, "ocsp_cache_responses", "status", &config->status.ocsp_cache_responses));
+    KEYLINE_RETURN_IF_ERROR(ReadInRange(status, "status", "ocsp_fresh_signatures_per_second", 0,
+                                        1'000'000, "signatures a second",
+                                        &config->status.ocsp_fresh_signatures_per_second));
     KEYLINE_RETURN_IF_ERROR(ReadSeconds(status, "status", "crl_validity_seconds", 300,
                                         30 * 86400, &config->status.crl_validity));
     KEYLINE_RETURN_IF_ERROR(ReadSeconds(status, "status", "crl_delta_interval_seconds", 1, 3600,

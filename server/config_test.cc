@@ -1,10 +1,12 @@
 #include "server/config.h"
 
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
-#include <gtest/gtest.h>
+#include "absl/strings/str_cat.h"
 
 namespace keyline::server {
 namespace {
@@ -185,6 +187,30 @@ TEST_F(ConfigTest, OcspCacheResponses) {
       std::string(LoadConfig(Write("status: {ocsp_cache_responses: many}\n")).status().message())
           .find("status.ocsp_cache_responses: bad value"),
       std::string::npos);
+}
+
+TEST_F(ConfigTest, OcspFreshSignaturesPerSecond) {
+  auto defaults = LoadConfig("");
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->status.ocsp_fresh_signatures_per_second, 1000);
+  for (int value : {0, 50000}) {
+    auto config = LoadConfig(
+        Write(absl::StrCat("status: {ocsp_fresh_signatures_per_second: ", value, "}\n")));
+    ASSERT_TRUE(config.ok()) << config.status();
+    EXPECT_EQ(config->status.ocsp_fresh_signatures_per_second, value);
+  }
+  for (const char* yaml : {"status: {ocsp_fresh_signatures_per_second: -1}\n",
+                           "status: {ocsp_fresh_signatures_per_second: 2000000}\n"}) {
+    EXPECT_NE(std::string(LoadConfig(Write(yaml)).status().message())
+                  .find("status.ocsp_fresh_signatures_per_second: must be 0 to 1000000"),
+              std::string::npos)
+        << yaml;
+  }
+  EXPECT_NE(std::string(LoadConfig(Write("status: {ocsp_fresh_signatures_per_second: lots}\n"))
+                            .status()
+                            .message())
+                .find("status.ocsp_fresh_signatures_per_second: not a number"),
+            std::string::npos);
 }
 
 TEST_F(ConfigTest, EnrollmentAndAuditSettings) {

@@ -84,9 +84,35 @@ HttpResponse FromAnswer(const ocsp::OcspAnswer& answer, absl::Time now) {
   return response;
 }
 
-HttpResponse AnswerOcsp(ocsp::OcspResponder& responder, std::string_view request_der) {
+// Requests that asked for a fresh signature when the responder's budget was spent (null without
+// a metrics registry).
+struct OverBudgetCounters {
+  http::Counter* nonce_ignored = nullptr;
+  http::Counter* try_later = nullptr;
+};
+
+absl::StatusOr<OverBudgetCounters> RegisterOverBudgetCounters(http::MetricsRegistry* metrics) {
+  OverBudgetCounters counters;
+  if (metrics == nullptr) return counters;
+  constexpr std::string_view kName = "keyline_ocsp_fresh_signature_budget_spent_total";
+  constexpr std::string_view kHelp =
+      "OCSP requests that needed a fresh signature over status.ocsp_fresh_signatures_per_second";
+  KEYLINE_ASSIGN_OR_RETURN(counters.nonce_ignored,
+                           metrics->AddCounter(kName, kHelp, {{"answer", "nonce_ignored"}}));
+  KEYLINE_ASSIGN_OR_RETURN(counters.try_later,
+                           metrics->AddCounter(kName, kHelp, {{"answer", "try_later"}}));
+  return counters;
+}
+
+HttpResponse AnswerOcsp(ocsp::OcspResponder& responder, std::string_view request_der,
+                        const OverBudgetCounters& over_budget) {
   const absl::Time now = absl::Now();
-  return FromAnswer(responder.Answer(request_der, now), now);
+  const ocsp::OcspAnswer answer = responder.Answer(request_der, now);
+  if (over_budget.nonce_ignored != nullptr) {
+    if (answer.nonce_ignored) over_budget.nonce_ignored->Increment();
+    if (absl::IsResourceExhausted(answer.detail)) over_budget.try_later->Increment();
+  }
+  return FromAnswer(answer, now);
 }
 
 HttpResponse ServeCrl(const StatusRoutesContext& context, const HttpRequest& request) {
@@ -109,17 +135,20 @@ HttpResponse ServeCrl(const StatusRoutesContext& context, const HttpRequest& req
 absl::StatusOr<http::Router> BuildStatusRoutes(const StatusRoutesContext& context) {
   http::Router router;
   ocsp::OcspResponder* responder = context.responder;
-  const http::HttpHandler post = [responder](const HttpRequest& request) {
-    return AnswerOcsp(*responder, request.body);
+  KEYLINE_ASSIGN_OR_RETURN(const OverBudgetCounters over_budget,
+                           RegisterOverBudgetCounters(context.metrics));
+  const http::HttpHandler post = [responder, over_budget](const HttpRequest& request) {
+    return AnswerOcsp(*responder, request.body, over_budget);
   };
   KEYLINE_RETURN_IF_ERROR(router.Handle(HttpMethod::kPost, "/ocsp", post));
   // Some clients post to the base URL with a trailing slash.
   KEYLINE_RETURN_IF_ERROR(router.Handle(HttpMethod::kPost, "/ocsp/", post));
-  KEYLINE_RETURN_IF_ERROR(
-      router.HandlePrefix(HttpMethod::kGet, "/ocsp/", [responder](const HttpRequest& request) {
+  KEYLINE_RETURN_IF_ERROR(router.HandlePrefix(
+      HttpMethod::kGet, "/ocsp/", [responder, over_budget](const HttpRequest& request) {
         const absl::StatusOr<std::string> der = ocsp::DecodeOcspGetPath(request.path_suffix);
         // Undecodable: the responder answers malformedRequest for the empty request.
-        return AnswerOcsp(*responder, der.ok() ? std::string_view(*der) : std::string_view());
+        return AnswerOcsp(*responder, der.ok() ? std::string_view(*der) : std::string_view(),
+                          over_budget);
       }));
   KEYLINE_RETURN_IF_ERROR(router.HandlePrefix(
       HttpMethod::kGet, "/crl/",

@@ -13,7 +13,10 @@
 // application/pkix-crl.
 //
 // Handlers run on the HTTP event loops and never block: OCSP hot answers are cached, a cache miss
-// signs (about a tenth of a millisecond in the HSM) on the loop thread.
+// signs (about a tenth of a millisecond in the HSM) on the loop thread. Answers a request asks to
+// have signed for itself (a nonce, several CertIDs) are bounded by the responder's fresh signature
+// budget; /metrics counts the requests over it
+// (keyline_ocsp_fresh_signature_budget_spent_total{answer="nonce_ignored"|"try_later"}).
 #pragma once
 
 #include <atomic>

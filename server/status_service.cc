@@ -48,6 +48,7 @@ absl::StatusOr<std::unique_ptr<StatusService>> StatusService::Start(
   responder_options.validity = config.status.ocsp_validity;
   responder_options.max_cached_responses = config.status.ocsp_cache_responses;
   responder_options.max_hot_requests = config.status.ocsp_cache_responses;
+  responder_options.fresh_signatures_per_second = config.status.ocsp_fresh_signatures_per_second;
   KEYLINE_ASSIGN_OR_RETURN(service->responder_,
                            ocsp::OcspResponder::New(responder_options, service->index_));
   for (const ca::IssuingCa* issuing_ca : service->cas_) {

@@ -67,7 +67,11 @@ class StatusInteropTest : public ::testing::Test {
     testing::KeylineEnvironment::Options options;
     // A CA with new revocations gets a new full CRL after 10 s (not 5 min), and a delta CRL every
     // second as by default: the tests see both kinds change without waiting long.
-    options.status_yaml = "  crl_full_interval_seconds: 10\n";
+    // At most 200 fresh OCSP signatures a second: far above what the tests' openssl processes ask
+    // for, and a burst test can spend it.
+    options.status_yaml =
+        "  crl_full_interval_seconds: 10\n"
+        "  ocsp_fresh_signatures_per_second: 200\n";
     auto fleet = Fleet::Create(options, "status-interop-se");
     ASSERT_TRUE(fleet.ok()) << fleet.status();
     suite_->fleet = fleet->release();
@@ -511,6 +515,90 @@ TEST_F(StatusInteropTest, CachesKeepCrlsOnlyUntilANewerOneMayBeOutAndNeverKeepEr
         << what;
     EXPECT_EQ(reply->headers.count("expires"), 0u) << what;
   }
+}
+
+TEST_F(StatusInteropTest, NoncesOverTheFreshSignatureBudgetGetThePresignedAnswer) {
+  // The DER of id-pkix-ocsp-nonce: in a response, only as the echoed nonce's extension.
+  constexpr std::string_view kNonceOid("\x06\x09\x2b\x06\x01\x05\x05\x07\x30\x01\x02", 11);
+  const std::string request = OcspRequest({"-issuer", Good().issuer, "-cert", Good().certificate});
+  ASSERT_TRUE(WriteFileAtomically(Path("burst-request.der"), request).ok());
+  const auto metric = [] {
+    const auto reply = testing::HttpGet(Environment().status_url() + "/metrics");
+    EXPECT_TRUE(reply.ok()) << reply.status();
+    const std::string prefix =
+        "keyline_ocsp_fresh_signature_budget_spent_total{answer=\"nonce_ignored\"} ";
+    int64_t value = -1;
+    const size_t at = reply.ok() ? reply->body.find(prefix) : std::string::npos;
+    if (at == std::string::npos ||
+        !absl::SimpleAtoi(
+            reply->body.substr(at + prefix.size(), reply->body.find('\n', at) - at - prefix.size()),
+            &value)) {
+      ADD_FAILURE() << "no nonce_ignored counter in /metrics";
+    }
+    return value;
+  };
+  const int64_t ignored_before = metric();
+
+  // One client sending nonces as fast as it can, over one kept-alive connection (the same
+  // request each time: the server cannot tell). curl writes the answers one after the other.
+  constexpr int kRequests = 1000;
+  std::vector<std::string> argv = {"curl",
+                                   "-sS",
+                                   "--fail",
+                                   "-H",
+                                   "Content-Type: application/ocsp-request",
+                                   "--data-binary",
+                                   "@" + Path("burst-request.der")};
+  for (int i = 0; i < kRequests; ++i) argv.push_back(OcspUrl());
+  const absl::Time start = absl::Now();
+  const ProcessResult burst = Run(argv);
+  ASSERT_EQ(burst.exit_code, 0) << burst.err;
+  int echoed = 0;
+  int ignored = 0;
+  std::string ignored_answer;
+  std::string_view answers = burst.out;
+  while (!answers.empty()) {
+    // Each answer is one DER SEQUENCE with a two-octet length (a signed response is 256 to 65535
+    // octets long).
+    ASSERT_GE(answers.size(), 4u);
+    ASSERT_EQ(answers.substr(0, 2), std::string_view("\x30\x82", 2));
+    const size_t length =
+        4 + (static_cast<unsigned char>(answers[2]) << 8) + static_cast<unsigned char>(answers[3]);
+    ASSERT_LE(length, answers.size());
+    const std::string_view answer = answers.substr(0, length);
+    answers.remove_prefix(length);
+    if (answer.find(kNonceOid) != std::string_view::npos) {
+      ++echoed;
+    } else {
+      ++ignored;
+      ignored_answer = std::string(answer);
+    }
+  }
+  EXPECT_EQ(echoed + ignored, kRequests);
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  EXPECT_GE(echoed, 200) << "the first second's worth is signed fresh";
+  EXPECT_LE(echoed, 200 + static_cast<int>(200 * seconds) + 1) << "in " << seconds << " s";
+  ASSERT_GT(ignored, 0);
+  EXPECT_EQ(metric() - ignored_before, ignored);
+
+  // The answer without the nonce is the pre-signed one: valid, signed, and openssl says what it
+  // lacks.
+  ASSERT_TRUE(WriteFileAtomically(Path("burst-response.der"), ignored_answer).ok());
+  const ProcessResult checked = OpensslRun({"ocsp", "-reqin", Path("burst-request.der"), "-respin",
+                                            Path("burst-response.der"), "-issuer", Good().issuer,
+                                            "-CAfile", Good().root, "-resp_text"});
+  const std::string text = checked.out + checked.err;
+  EXPECT_THAT(text, HasSubstr("Response verify OK"));
+  EXPECT_THAT(text, HasSubstr("WARNING: no nonce in response"));
+  EXPECT_THAT(text, HasSubstr("Cert Status: good"));
+
+  // The budget refills: a second later nonces are echoed again.
+  absl::SleepFor(absl::Milliseconds(1100));
+  const auto later = testing::HttpPost(OcspUrl(), request);
+  ASSERT_TRUE(later.ok()) << later.status();
+  EXPECT_NE(later->body.find(kNonceOid), std::string::npos);
+  EXPECT_THAT(Ocsp({"-issuer", Good().issuer, "-cert", Good().certificate}),
+              Not(HasSubstr("WARNING")));
 }
 
 TEST_F(StatusInteropTest, ARequestBodyOver64KiBGets413) {
