@@ -83,7 +83,7 @@ int RunDecommissionDryRun(AdminService::Stub& stub, OutputFormat format,
   size_t certificates = 0;
   nlohmann::json list = nlohmann::json::array();
   std::vector<std::vector<std::string>> rows = {
-      {"SERIAL", "STATE", "OWNER", "CERTIFICATES", "WOULD"}};
+      {"SERIAL", "STATE", "OWNER", "GOOD CERTIFICATES", "WOULD"}};
   for (size_t i = 0; i < serials.size(); ++i) {
     const auto& device = devices[i];
     if (!device.ok() && !absl::IsNotFound(device.status())) {
@@ -100,9 +100,9 @@ int RunDecommissionDryRun(AdminService::Stub& stub, OutputFormat format,
       action = "nothing (already decommissioned)";
       ++unchanged;
     } else {
-      action = absl::StrCat("decommission, revoking ", device->certificate_serials_size(),
+      action = absl::StrCat("decommission, revoking ", device->good_certificate_serials_size(),
                             " certificate(s)");
-      certificates += static_cast<size_t>(device->certificate_serials_size());
+      certificates += static_cast<size_t>(device->good_certificate_serials_size());
       ++would_change;
     }
     if (format == OutputFormat::kJson) {
@@ -111,9 +111,12 @@ int RunDecommissionDryRun(AdminService::Stub& stub, OutputFormat format,
       entry["would"] = action;
       list.push_back(entry);
     } else {
-      rows.push_back(
-          {serials[i], device.ok() ? device->state() : "-", device.ok() ? OwnerText(*device) : "-",
-           device.ok() ? std::to_string(device->certificate_serials_size()) : "-", action});
+      rows.push_back({serials[i], device.ok() ? device->state() : "-",
+                      device.ok() ? OwnerText(*device) : "-",
+                      device.ok() ? absl::StrCat(device->good_certificate_serials_size(), " of ",
+                                                 device->certificate_serials_size())
+                                  : "-",
+                      action});
     }
   }
   if (format == OutputFormat::kJson) {
@@ -154,6 +157,7 @@ int RunDecommission(const GlobalOptions& globals, const DecommissionOptions& opt
   nlohmann::json list = nlohmann::json::array();
   size_t certificates = 0;
   size_t done = 0;
+  size_t already = 0;  // of done: decommissioned before this run
   absl::Status failure;
   for (const std::string& serial : *serials) {
     keyline::v1::DecommissionDeviceRequest request;
@@ -167,26 +171,36 @@ int RunDecommission(const GlobalOptions& globals, const DecommissionOptions& opt
       break;
     }
     ++done;
-    certificates += static_cast<size_t>(device.certificate_serials_size());
+    if (!device.decommissioned_now()) ++already;
+    certificates += static_cast<size_t>(device.revoked_certificate_serials_size());
     if (format == OutputFormat::kJson) {
-      list.push_back(DeviceJson(device));
+      nlohmann::json entry = DeviceJson(device);
+      entry["decommissioned_now"] = device.decommissioned_now();
+      entry["revoked_certificate_serials"] = std::vector<std::string>(
+          device.revoked_certificate_serials().begin(), device.revoked_certificate_serials().end());
+      list.push_back(std::move(entry));
     } else {
       progress.Finish();  // the line goes where the bar was; the next Advance redraws it
-      std::cout << "decommissioned " << serial << " (owner " << OwnerText(device) << ", "
-                << device.certificate_serials_size() << " certificate(s) revoked)\n";
+      if (device.decommissioned_now()) {
+        std::cout << "decommissioned " << serial << " (owner " << OwnerText(device) << ", "
+                  << device.revoked_certificate_serials_size() << " certificate(s) revoked)\n";
+      } else {
+        std::cout << serial << " was already decommissioned; nothing changed\n";
+      }
     }
     progress.Advance(1);
   }
   progress.Finish();
   if (format == OutputFormat::kJson) {
     std::cout << nlohmann::json{{"devices", list},
-                                {"decommissioned", done},
+                                {"decommissioned", done - already},
+                                {"already_decommissioned", already},
                                 {"certificates_revoked", certificates}}
                      .dump(2)
               << "\n";
   } else if (serials->size() > 1) {
-    std::cout << "decommissioned " << done << " of " << serials->size() << " devices, "
-              << certificates << " certificates revoked\n";
+    std::cout << "decommissioned " << done - already << " of " << serials->size() << " devices ("
+              << already << " already were), " << certificates << " certificates revoked\n";
   }
   if (!failure.ok()) {
     return ReportError(

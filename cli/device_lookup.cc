@@ -86,7 +86,10 @@ nlohmann::json DeviceJson(const keyline::v1::Device& device) {
           {"deployment", device.deployment().empty() ? nlohmann::json(nullptr)
                                                      : nlohmann::json(device.deployment())},
           {"certificate_serials", std::vector<std::string>(device.certificate_serials().begin(),
-                                                           device.certificate_serials().end())}};
+                                                           device.certificate_serials().end())},
+          {"good_certificate_serials",
+           std::vector<std::string>(device.good_certificate_serials().begin(),
+                                    device.good_certificate_serials().end())}};
 }
 
 }  // namespace keyline::cli

@@ -175,10 +175,10 @@ absl::Status AdminServiceImpl::DescribeDevice(const std::string& serial,
   response->set_hardware_model(device->hardware_model);
   response->set_state(device->state);
   response->set_deployment(device->deployment.value_or(""));
-  KEYLINE_ASSIGN_OR_RETURN(const auto certificates,
-                           context_.devices->CertificateSerials(device->serial));
-  for (const auto& certificate : certificates) {
-    response->add_certificate_serials(HexEncode(certificate));
+  KEYLINE_ASSIGN_OR_RETURN(const auto certificates, context_.devices->Certificates(device->serial));
+  for (const store::DeviceCertificate& certificate : certificates) {
+    response->add_certificate_serials(HexEncode(certificate.serial));
+    if (certificate.good) response->add_good_certificate_serials(HexEncode(certificate.serial));
   }
   return absl::OkStatus();
 }
@@ -245,14 +245,19 @@ grpc::ServerUnaryReactor* AdminServiceImpl::DecommissionDevice(
           return absl::InvalidArgumentError(
               absl::StrCat("reason: at most ", kMaxReasonLength, " characters"));
         }
-        auto device =
+        auto result =
             context_.devices->Decommission(request->device_serial(), caller.uri, request->reason());
-        if (absl::IsNotFound(device.status())) {
+        if (absl::IsNotFound(result.status())) {
           return absl::NotFoundError(
               absl::StrCat("device_serial: unknown device ", request->device_serial()));
         }
-        KEYLINE_RETURN_IF_ERROR(device.status());
-        return DescribeDevice(request->device_serial(), response);
+        KEYLINE_RETURN_IF_ERROR(result.status());
+        KEYLINE_RETURN_IF_ERROR(DescribeDevice(request->device_serial(), response));
+        response->set_decommissioned_now(result->decommissioned_now);
+        for (const std::string& serial : result->revoked_certificate_serials) {
+          response->add_revoked_certificate_serials(serial);
+        }
+        return absl::OkStatus();
       });
 }
 

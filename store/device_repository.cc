@@ -296,28 +296,29 @@ absl::StatusOr<std::vector<DeviceRecord>> DeviceRepository::FindMany(
       });
 }
 
-absl::StatusOr<std::vector<std::string>> DeviceRepository::CertificateSerials(
+absl::StatusOr<std::vector<DeviceCertificate>> DeviceRepository::Certificates(
     std::string_view device_serial) {
   return pool_.WithTransaction(
-      "list device certificates", [&](pqxx::work& tx) -> absl::StatusOr<std::vector<std::string>> {
-        std::vector<std::string> serials;
+      "list device certificates",
+      [&](pqxx::work& tx) -> absl::StatusOr<std::vector<DeviceCertificate>> {
+        std::vector<DeviceCertificate> certificates;
         for (const pqxx::row& row : tx.exec_params(
-                 "SELECT serial FROM certificates WHERE device_serial = $1 "
+                 "SELECT serial, status = 'good' FROM certificates WHERE device_serial = $1 "
                  "ORDER BY issued_at DESC, not_before DESC, serial DESC",
                  std::string(device_serial))) {
-          serials.push_back(pqxx::binarystring(row[0]).str());
+          certificates.push_back({pqxx::binarystring(row[0]).str(), row[1].as<bool>()});
         }
-        return serials;
+        return certificates;
       });
 }
 
-absl::StatusOr<DeviceRecord> DeviceRepository::Decommission(std::string_view serial,
-                                                            const std::string& actor,
-                                                            const std::string& reason) {
+absl::StatusOr<DecommissionResult> DeviceRepository::Decommission(std::string_view serial,
+                                                                  const std::string& actor,
+                                                                  const std::string& reason) {
   KEYLINE_RETURN_IF_ERROR(CheckNonEmptyText(actor, "actor"));
   KEYLINE_RETURN_IF_ERROR(CheckText(reason, "reason"));
   return pool_.WithTransaction(
-      "decommission device", [&](pqxx::work& tx) -> absl::StatusOr<DeviceRecord> {
+      "decommission device", [&](pqxx::work& tx) -> absl::StatusOr<DecommissionResult> {
         // FOR UPDATE (not NO KEY UPDATE) also conflicts with the KEY SHARE lock that storing a
         // certificate for this device takes: a certificate stored concurrently is committed
         // before the revocation below reads, or waits for it and sees the decommissioned device.
@@ -326,7 +327,10 @@ absl::StatusOr<DeviceRecord> DeviceRepository::Decommission(std::string_view ser
         if (locked.empty()) {
           return absl::NotFoundError(absl::StrCat("device_serial: no device ", AsAbsl(serial)));
         }
-        if (locked[0][0].as<std::string>() == "decommissioned") return FindDevice(tx, serial);
+        if (locked[0][0].as<std::string>() == "decommissioned") {
+          KEYLINE_ASSIGN_OR_RETURN(DeviceRecord device, FindDevice(tx, serial));
+          return DecommissionResult{std::move(device), false, {}};
+        }
         tx.exec_params(
             "UPDATE devices SET state = 'decommissioned', decommissioned_at = now() "
             "WHERE serial = $1",
@@ -353,7 +357,8 @@ absl::StatusOr<DeviceRecord> DeviceRepository::Decommission(std::string_view ser
         const AuditEvent* events[] = {&event};
         KEYLINE_RETURN_IF_ERROR(AppendAuditEvents(tx, events).status());
         if (!revoked.empty()) NotifyCertificatesChanged(tx);
-        return FindDevice(tx, serial);
+        KEYLINE_ASSIGN_OR_RETURN(DeviceRecord device, FindDevice(tx, serial));
+        return DecommissionResult{std::move(device), true, std::move(revoked)};
       });
 }
 

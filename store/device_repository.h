@@ -43,6 +43,18 @@ struct ClaimResult {
   int unchanged = 0;  // already claimed by the same deployment (voucher replaced)
 };
 
+// One of a device's certificates: what GetDevice lists and decommissioning would revoke.
+struct DeviceCertificate {
+  std::string serial;  // raw
+  bool good = false;   // status 'good': not revoked (it may have expired)
+};
+
+struct DecommissionResult {
+  DeviceRecord device;
+  bool decommissioned_now = false;                       // false: it already was
+  std::vector<std::string> revoked_certificate_serials;  // hex, sorted: what this call revoked
+};
+
 class DeviceRepository {
  public:
   explicit DeviceRepository(ConnectionPool& pool) : pool_(pool) {}
@@ -82,15 +94,16 @@ class DeviceRepository {
 
   // state -> decommissioned and every good certificate of the device revoked (reason 5,
   // cessationOfOperation, at now), one transaction, audit "device.decommissioned" (details: reason,
-  // revoked_certificate_serials in hex). NotFound when unknown; already decommissioned: returns the
-  // record, no change. Its row lock (FOR UPDATE) also waits for transactions storing a certificate
-  // for the device, so none stays good behind a decommissioning.
-  [[nodiscard]] absl::StatusOr<DeviceRecord> Decommission(std::string_view serial,
-                                                          const std::string& actor,
-                                                          const std::string& reason);
+  // revoked_certificate_serials in hex). NotFound when unknown; already decommissioned: the
+  // record, no change (decommissioned_now false, nothing revoked). Its row lock (FOR UPDATE) also
+  // waits for transactions storing a certificate for the device, so none stays good behind a
+  // decommissioning.
+  [[nodiscard]] absl::StatusOr<DecommissionResult> Decommission(std::string_view serial,
+                                                                const std::string& actor,
+                                                                const std::string& reason);
 
-  // Serials (raw) of the device's certificates, newest first (empty for an unknown device).
-  [[nodiscard]] absl::StatusOr<std::vector<std::string>> CertificateSerials(
+  // The device's certificates, newest first (empty for an unknown device).
+  [[nodiscard]] absl::StatusOr<std::vector<DeviceCertificate>> Certificates(
       std::string_view device_serial);
 
  private:

@@ -2,6 +2,7 @@
 // (a second token stands for the devices' secure elements): a factory station registers 100
 // devices, an admin claims them, each enrolls; certificates are checked by openssl; retries of
 // one request_id yield one certificate; renewal over mTLS; decommissioning.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -25,6 +26,7 @@ namespace {
 
 using testing::EnrollmentOptions;
 using testing::Fleet;
+using ::testing::HasSubstr;
 using testing::SimulatedDevice;
 
 class EnrollmentTest : public ::testing::Test {
@@ -275,9 +277,36 @@ TEST_F(EnrollmentTest, RenewalOverMutualTlsAndNoRenewalAfterDecommissioning) {
             1);
 
   // Decommissioned: its certificates are revoked and it can neither renew nor enroll again.
+  // keylinectl's dry run and the real run count what is revoked, the second run nothing.
+  const int64_t good = fleet_->Count(
+      "SELECT count(*) FROM certificates WHERE device_serial = 'renew-0000' AND status = 'good'");
+  const int64_t all =
+      fleet_->Count("SELECT count(*) FROM certificates WHERE device_serial = 'renew-0000'");
+  const auto revoke = fleet_->environment().Keylinectl(
+      {"revoke", "--serial", renewed->certificate().serial(), "--reason", "superseded"});
+  ASSERT_TRUE(revoke.ok()) << revoke.status();
+  ASSERT_EQ(revoke->exit_code, 0) << revoke->err;
+  // One certificate already revoked, which decommissioning does not count.
+  const auto keylinectl = [this](const std::vector<std::string>& arguments) {
+    std::vector<std::string> argv = {"device",     "decommission", "--serial",
+                                     "renew-0000", "--reason",     "returned to vendor"};
+    argv.insert(argv.end(), arguments.begin(), arguments.end());
+    auto result = fleet_->environment().Keylinectl(argv);
+    EXPECT_TRUE(result.ok()) << result.status();
+    EXPECT_EQ(result.ok() ? result->exit_code : -1, 0) << (result.ok() ? result->err : "");
+    return result.ok() ? result->out : std::string();
+  };
+  EXPECT_THAT(keylinectl({"--dry-run"}),
+              HasSubstr(absl::StrCat("would be decommissioned (", good - 1, " certificates")));
+  EXPECT_THAT(keylinectl({}), HasSubstr(absl::StrCat(good - 1, " certificate(s) revoked")));
+  EXPECT_THAT(keylinectl({}), HasSubstr("renew-0000 was already decommissioned; nothing changed"));
   auto after = fleet_->Decommission(device.serial, "returned to vendor");
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_EQ(after->state(), "decommissioned");
+  EXPECT_FALSE(after->decommissioned_now());
+  EXPECT_EQ(after->revoked_certificate_serials_size(), 0);
+  EXPECT_EQ(after->good_certificate_serials_size(), 0);
+  EXPECT_EQ(after->certificate_serials_size(), all);
   EXPECT_EQ(fleet_->Count("SELECT count(*) FROM certificates WHERE device_serial = 'renew-0000' "
                           "AND profile = 'device' AND status = 'good'"),
             0);

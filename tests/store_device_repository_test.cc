@@ -118,9 +118,12 @@ TEST_F(DeviceRepositoryTest, RegisterStoresDevicesCertificatesAndEvents) {
   ASSERT_TRUE(certificate.ok()) << certificate.status();
   EXPECT_EQ(certificate->device_serial, "sn-1");
   EXPECT_EQ(certificate->profile, "attestation");
-  EXPECT_EQ(*devices.CertificateSerials("sn-1"),
-            std::vector<std::string>{batch[0].issued_certificate->serial});
-  EXPECT_TRUE(devices.CertificateSerials("sn-2")->empty());
+  const auto certificates = devices.Certificates("sn-1");
+  ASSERT_TRUE(certificates.ok()) << certificates.status();
+  ASSERT_EQ(certificates->size(), 1u);
+  EXPECT_EQ(certificates->front().serial, batch[0].issued_certificate->serial);
+  EXPECT_TRUE(certificates->front().good);
+  EXPECT_TRUE(devices.Certificates("sn-2")->empty());
 
   const std::vector<AuditRow> events = NewEvents();
   ASSERT_EQ(events.size(), 2u);
@@ -160,7 +163,7 @@ TEST_F(DeviceRepositoryTest, SameKeyIsUnchangedDifferentKeyRefusesTheWholeBatch)
   EXPECT_EQ(repeated->registered, std::unordered_set<std::string>{"sn-2"});
   EXPECT_EQ(CertificateRepository(*pool_).FindBySerial(testing::TestSerial(20, 2)).status().code(),
             absl::StatusCode::kNotFound);
-  EXPECT_EQ(devices.CertificateSerials("sn-1")->size(), 1u);
+  EXPECT_EQ(devices.Certificates("sn-1")->size(), 1u);
   const size_t events_before = AuditLog().size();
 
   // A different key for sn-1 refuses everything, including the new sn-3 before it.
@@ -370,7 +373,7 @@ TEST_F(DeviceRepositoryTest, DecommissionLocksCertificatesInSerialOrderAsRevocat
   pqxx::work revocation(revoker);
   revocation.exec_params("SELECT 1 FROM certificates WHERE serial = $1 FOR UPDATE",
                          pqxx::binarystring(low));
-  absl::StatusOr<DeviceRecord> decommissioned;
+  absl::StatusOr<DecommissionResult> decommissioned;
   std::thread decommission(
       [&] { decommissioned = devices.Decommission("locked", kAdmin, "recalled"); });
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
@@ -411,15 +414,19 @@ TEST_F(DeviceRepositoryTest, DecommissionRevokesExactlyTheDevicesGoodCertificate
   ASSERT_TRUE(
       certificates.InsertWithAudit(testing::TestIssuance(ca_id_, testing::TestSerial(21, 3))).ok());
 
-  const absl::StatusOr<std::vector<std::string>> serials = devices.CertificateSerials("target");
-  ASSERT_TRUE(serials.ok()) << serials.status();
-  EXPECT_EQ(serials->size(), 3u);
+  const absl::StatusOr<std::vector<DeviceCertificate>> before = devices.Certificates("target");
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_EQ(before->size(), 3u);
+  EXPECT_EQ(std::count_if(before->begin(), before->end(),
+                          [](const DeviceCertificate& certificate) { return certificate.good; }),
+            2);
 
-  const absl::StatusOr<DeviceRecord> decommissioned =
+  const absl::StatusOr<DecommissionResult> decommissioned =
       devices.Decommission("target", kAdmin, "returned to vendor");
   ASSERT_TRUE(decommissioned.ok()) << decommissioned.status();
-  EXPECT_EQ(decommissioned->state, "decommissioned");
-  EXPECT_EQ(decommissioned->manufacturer_name, "vendor");
+  EXPECT_EQ(decommissioned->device.state, "decommissioned");
+  EXPECT_EQ(decommissioned->device.manufacturer_name, "vendor");
+  EXPECT_TRUE(decommissioned->decommissioned_now);
 
   for (const std::string& serial : {target.issued_certificate->serial, good.certificate.serial}) {
     const absl::StatusOr<CertificateRecord> found = certificates.FindBySerial(serial);
@@ -443,12 +450,15 @@ TEST_F(DeviceRepositoryTest, DecommissionRevokesExactlyTheDevicesGoodCertificate
                                        HexEncode(good.certificate.serial)};
   std::sort(expected.begin(), expected.end());
   EXPECT_EQ(last.event.details["revoked_certificate_serials"], expected);
+  EXPECT_EQ(decommissioned->revoked_certificate_serials, expected);
 
   // Again: the record, no change, no event.
   const size_t events_before = AuditLog().size();
-  const absl::StatusOr<DeviceRecord> again = devices.Decommission("target", kAdmin, "again");
+  const absl::StatusOr<DecommissionResult> again = devices.Decommission("target", kAdmin, "again");
   ASSERT_TRUE(again.ok()) << again.status();
-  EXPECT_EQ(again->state, "decommissioned");
+  EXPECT_EQ(again->device.state, "decommissioned");
+  EXPECT_FALSE(again->decommissioned_now);
+  EXPECT_TRUE(again->revoked_certificate_serials.empty());
   EXPECT_EQ(AuditLog().size(), events_before);
   EXPECT_EQ(Count("SELECT count(*) FROM certificates WHERE status = 'revoked'"), 3);
 

@@ -189,8 +189,10 @@ TEST_F(IssuanceEnrollmentTest, CompletedEnrollmentStoresEverythingTogether) {
   EXPECT_TRUE(EnrollmentRepository(*pool_).FindChallenge(TestChallengeId(1))->used_at);
   EXPECT_EQ(DeviceRepository(*pool_).Find(device)->state, "enrolled");
   EXPECT_EQ(DeviceRepository(*pool_).Find(acme_.device_serials[1])->state, "claimed");
-  EXPECT_EQ(*DeviceRepository(*pool_).CertificateSerials(device),
-            std::vector<std::string>{write.certificate.serial});
+  const auto certificates = DeviceRepository(*pool_).Certificates(device);
+  ASSERT_TRUE(certificates.ok()) << certificates.status();
+  ASSERT_EQ(certificates->size(), 1u);
+  EXPECT_EQ(certificates->front().serial, write.certificate.serial);
   const Footprint after = Snapshot();
   EXPECT_EQ(after, (Footprint{before.certificates + 1, 1, 1, 1, before.audit_rows + 1}));
   EXPECT_EQ(testing::VerifiedAuditLog(*pool_)->back().event.action, "device.enrolled");
@@ -201,7 +203,7 @@ TEST_F(IssuanceEnrollmentTest, CompletedEnrollmentStoresEverythingTogether) {
   renewal.enrollment->renewed_certificate_serial = write.certificate.serial;
   const absl::Status renewed = SubmitAll(*writer, {renewal})[0];
   ASSERT_TRUE(renewed.ok()) << renewed;
-  EXPECT_EQ(DeviceRepository(*pool_).CertificateSerials(device)->size(), 2u);
+  EXPECT_EQ(DeviceRepository(*pool_).Certificates(device)->size(), 2u);
 
   // The certificate a renewal presents, revoked or expired by the time the renewal commits: the
   // renewal is refused and writes nothing.
@@ -477,7 +479,7 @@ TEST_F(IssuanceEnrollmentTest, RequestRetriedConcurrentlyIssuesOnce) {
   }
   EXPECT_EQ(ok, 1u);
   EXPECT_EQ(Snapshot(), (Footprint{before.certificates + 1, 1, 1, 1, before.audit_rows + 1}));
-  EXPECT_EQ(DeviceRepository(*pool_).CertificateSerials(device)->size(), 1u);
+  EXPECT_EQ(DeviceRepository(*pool_).Certificates(device)->size(), 1u);
 }
 
 // The same request_id for two devices on two writers: nothing locks both rows, so the second
