@@ -67,13 +67,17 @@ TEST(IsNotModifiedTest, IfNoneMatchDecidesWhenPresent) {
 TEST(IsNotModifiedTest, IfModifiedSinceComparesWithLastModified) {
   const HttpResponse response = WithHeaders({{"Last-Modified", "Sun, 06 Nov 1994 08:49:37 GMT"}});
   HttpRequest request;
-  request.if_modified_since = "Sun, 06 Nov 1994 08:49:37 GMT";
+  request.if_modified_since = "Sun, 06 Nov 1994 08:49:38 GMT";
   EXPECT_TRUE(IsNotModified(request, response));
+  // The same second: the representation may have changed within it (an answer re-signed on
+  // revocation in the second the client's copy was signed).
+  request.if_modified_since = "Sun, 06 Nov 1994 08:49:37 GMT";
+  EXPECT_FALSE(IsNotModified(request, response));
   request.if_modified_since = "Sun, 06 Nov 1994 08:49:36 GMT";
   EXPECT_FALSE(IsNotModified(request, response));
   request.if_modified_since = "yesterday";
   EXPECT_FALSE(IsNotModified(request, response));
-  request.if_modified_since = "Sun, 06 Nov 1994 08:49:37 GMT";
+  request.if_modified_since = "Sun, 06 Nov 1994 08:49:38 GMT";
   EXPECT_FALSE(IsNotModified(request, WithHeaders({{"Cache-Control", "max-age=60"}})));
 }
 
