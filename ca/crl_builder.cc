@@ -198,7 +198,7 @@ absl::StatusOr<size_t> CrlBuilder::AddBulk(std::span<const RevokedEntry> entries
 absl::StatusOr<BuiltCrl> CrlBuilder::BuildFull(uint64_t crl_number, absl::Time this_update,
                                                absl::Time next_update,
                                                const hsm::SigningKey& signer) {
-  return Build(crl_number, std::nullopt, this_update, next_update, signer);
+  return Build(crl_number, std::nullopt, std::nullopt, this_update, next_update, signer);
 }
 
 absl::StatusOr<BuiltCrl> CrlBuilder::BuildDelta(uint64_t crl_number, uint64_t base_crl_number,
@@ -208,11 +208,24 @@ absl::StatusOr<BuiltCrl> CrlBuilder::BuildDelta(uint64_t crl_number, uint64_t ba
     return absl::InvalidArgumentError(absl::StrCat("base_crl_number: ", base_crl_number,
                                                    " is not below crl_number ", crl_number));
   }
-  return Build(crl_number, base_crl_number, this_update, next_update, signer);
+  return Build(crl_number, base_crl_number, std::nullopt, this_update, next_update, signer);
+}
+
+absl::StatusOr<BuiltCrl> CrlBuilder::BuildDeltaWithFull(uint64_t full_crl_number,
+                                                        uint64_t base_crl_number,
+                                                        absl::Time this_update,
+                                                        absl::Time next_update,
+                                                        const hsm::SigningKey& signer) {
+  if (base_crl_number >= full_crl_number) {
+    return absl::InvalidArgumentError(absl::StrCat("base_crl_number: ", base_crl_number,
+                                                   " is not below crl_number ", full_crl_number));
+  }
+  return Build(full_crl_number, base_crl_number, full_crl_number, this_update, next_update, signer);
 }
 
 absl::StatusOr<BuiltCrl> CrlBuilder::Build(uint64_t crl_number,
                                            std::optional<uint64_t> base_crl_number,
+                                           std::optional<uint64_t> end_at_full,
                                            absl::Time this_update, absl::Time next_update,
                                            const hsm::SigningKey& signer) {
   KEYLINE_RETURN_IF_ERROR(CheckCrlTime(this_update, "this_update"));
@@ -231,17 +244,24 @@ absl::StatusOr<BuiltCrl> CrlBuilder::Build(uint64_t crl_number,
   size_t entry_count = 0;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    end = arena_.End();
-    CrlEntryArena::Mark begin;
-    if (base_crl_number.has_value()) {
-      auto base = full_ends_.find(*base_crl_number);
-      if (base == full_ends_.end()) {
+    const auto end_of_full = [this](uint64_t number,
+                                    std::string_view field) -> absl::StatusOr<CrlEntryArena::Mark> {
+      auto found = full_ends_.find(number);
+      if (found == full_ends_.end()) {
         return absl::FailedPreconditionError(
-            absl::StrCat("base_crl_number: full CRL ", *base_crl_number,
+            absl::StrCat(AsAbsl(field), ": full CRL ", number,
                          " was not built by this builder (or is older than the last ",
                          kRememberedFullCrls, ")"));
       }
-      begin = base->second;
+      return found->second;
+    };
+    end = arena_.End();
+    if (end_at_full.has_value()) {
+      KEYLINE_ASSIGN_OR_RETURN(end, end_of_full(*end_at_full, "crl_number"));
+    }
+    CrlEntryArena::Mark begin;
+    if (base_crl_number.has_value()) {
+      KEYLINE_ASSIGN_OR_RETURN(begin, end_of_full(*base_crl_number, "base_crl_number"));
     }
     pieces = arena_.Pieces(begin, end);
     entry_count = end.entries - begin.entries;

@@ -135,6 +135,17 @@ class CrlBuilder {
                                                     absl::Time this_update, absl::Time next_update,
                                                     const hsm::SigningKey& signer);
 
+  // The delta CRL issued together with the full CRL numbered `full_crl_number` (RFC 5280 5.2.3:
+  // they share that number and give the same revocation information): the entries stored after
+  // the full CRL `base_crl_number` up to where `full_crl_number` ended, whatever was added since.
+  // InvalidArgument as BuildDelta; FailedPrecondition when this builder did not build (or has
+  // forgotten) either full CRL.
+  [[nodiscard]] absl::StatusOr<BuiltCrl> BuildDeltaWithFull(uint64_t full_crl_number,
+                                                            uint64_t base_crl_number,
+                                                            absl::Time this_update,
+                                                            absl::Time next_update,
+                                                            const hsm::SigningKey& signer);
+
   // The most recently numbered CRLs built so far (der is null before the first).
   BuiltCrl LatestFull() const;
   BuiltCrl LatestDelta() const;
@@ -149,8 +160,11 @@ class CrlBuilder {
   CrlBuilder(EvpPkeyPtr ca_public_key, std::string issuer_name_der, std::string key_id,
              std::string crl_url, bool self_issued);
 
+  // A delta when base_crl_number is set; its entries end where the full CRL `end_at_full` ended
+  // when that is set, and at the last entry stored otherwise.
   [[nodiscard]] absl::StatusOr<BuiltCrl> Build(uint64_t crl_number,
                                                std::optional<uint64_t> base_crl_number,
+                                               std::optional<uint64_t> end_at_full,
                                                absl::Time this_update, absl::Time next_update,
                                                const hsm::SigningKey& signer);
 

@@ -89,6 +89,24 @@ TEST_F(CrlBuilderRejectionsTest, BuildDeltaRejectsABaseItDidNotBuild) {
   EXPECT_TRUE(builder_->BuildDelta(9, 5, now_, now_ + absl::Hours(1), *ca_key_).ok());
 }
 
+TEST_F(CrlBuilderRejectionsTest, BuildDeltaWithFullRejectsABaseNotBelowOrAFullItDidNotBuild) {
+  ASSERT_TRUE(Full(5).ok());
+  ASSERT_TRUE(Full(7).ok());
+  ExpectInvalid(builder_->BuildDeltaWithFull(7, 7, now_, now_ + absl::Hours(1), *ca_key_).status(),
+                "base_crl_number: ");
+  ExpectInvalid(builder_->BuildDeltaWithFull(5, 7, now_, now_ + absl::Hours(1), *ca_key_).status(),
+                "base_crl_number: ");
+  const auto unknown_full =
+      builder_->BuildDeltaWithFull(9, 5, now_, now_ + absl::Hours(1), *ca_key_).status();
+  EXPECT_EQ(unknown_full.code(), absl::StatusCode::kFailedPrecondition) << unknown_full;
+  EXPECT_NE(unknown_full.message().find("crl_number: full CRL 9"), std::string::npos);
+  const auto unknown_base =
+      builder_->BuildDeltaWithFull(7, 6, now_, now_ + absl::Hours(1), *ca_key_).status();
+  EXPECT_EQ(unknown_base.code(), absl::StatusCode::kFailedPrecondition) << unknown_base;
+  EXPECT_NE(unknown_base.message().find("base_crl_number: full CRL 6"), std::string::npos);
+  EXPECT_EQ(builder_->LatestDelta().der, nullptr);
+}
+
 TEST_F(CrlBuilderRejectionsTest, OldBasesAreForgotten) {
   for (uint64_t number = 1; number <= 17; ++number) ASSERT_TRUE(Full(number).ok());
   EXPECT_EQ(builder_->BuildDelta(18, 1, now_, now_ + absl::Hours(1), *ca_key_).status().code(),

@@ -253,6 +253,30 @@ TEST_F(CrlBuilderTest, DeltaListsOnlyEntriesAddedSinceItsBase) {
   EXPECT_EQ(second_full.entries, 2u);
 }
 
+TEST_F(CrlBuilderTest, TheDeltaIssuedWithAFullCrlSharesItsNumberAndItsEntries) {
+  Revoke("\x0a");
+  Full(4);
+  Revoke("\x0b");
+  const BuiltCrl full = Full(6);
+  Revoke("\x0c");  // after the full CRL: neither it nor its delta lists this one
+
+  auto built = builder_->BuildDeltaWithFull(6, 4, now_, now_ + absl::Hours(1), *ca_key_);
+  ASSERT_TRUE(built.ok()) << built.status();
+  EXPECT_EQ(built->crl_number, 6u);
+  EXPECT_EQ(built->base_crl_number, 4u);
+  X509CrlPtr delta = ParseCrl(*built->der);
+  ASSERT_TRUE(delta);
+  ExpectVerifies(delta.get());
+  EXPECT_EQ(IntegerExtension(delta.get(), NID_crl_number), 6);
+  EXPECT_EQ(IntegerExtension(delta.get(), NID_delta_crl), 4);
+  // Full 4 + this delta = full 6 (RFC 5280 5.2.3).
+  EXPECT_EQ(SerialsOf(delta.get()), (std::vector<std::string>{"\x0b"}));
+  EXPECT_EQ(SerialsOf(ParseCrl(*full.der).get()), (std::vector<std::string>{"\x0a", "\x0b"}));
+  EXPECT_EQ(builder_->LatestDelta().der, built->der);
+  // A later delta on the same base takes what came after.
+  EXPECT_EQ(SerialsOf(ParseCrl(*Delta(7, 6).der).get()), (std::vector<std::string>{"\x0c"}));
+}
+
 TEST_F(CrlBuilderTest, DeltaWithNothingNewIsEmpty) {
   Revoke("\x0a");
   Full(4);

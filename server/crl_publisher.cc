@@ -1,5 +1,6 @@
 #include "server/crl_publisher.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -17,6 +18,14 @@ std::string LastPathPart(const std::string& url) {
 
 bool HalfExpired(const ca::BuiltCrl& crl, absl::Time now) {
   return crl.der == nullptr || now >= crl.this_update + (crl.next_update - crl.this_update) / 2;
+}
+
+// The start of the second after `now`'s, waited for on the real clock (at most a second).
+absl::Time WaitForTheNextSecond(absl::Time now) {
+  const absl::Time next = absl::FromUnixSeconds(absl::ToUnixSeconds(now) + 1);
+  const absl::Duration wait = next - absl::Now();
+  if (wait > absl::ZeroDuration()) absl::SleepFor(std::min(wait, absl::Seconds(1)));
+  return next;
 }
 
 // Milliseconds since `started`, to a tenth.
@@ -79,6 +88,7 @@ absl::Status CrlPublisher::PublishDueFor(PerCa& per_ca, absl::Time now) {
       (entries != per_ca.entries_at_full && now - full.this_update >= options_.full_interval);
   if (full_due) {
     KEYLINE_ASSIGN_OR_RETURN(const uint64_t number, numbers_.Next(per_ca.ca->id()));
+    const uint64_t previous_base = per_ca.base_number;
     const absl::Time started = absl::Now();
     KEYLINE_ASSIGN_OR_RETURN(
         const ca::BuiltCrl built,
@@ -91,26 +101,50 @@ absl::Status CrlPublisher::PublishDueFor(PerCa& per_ca, absl::Time now) {
               {"crl_number", number},
               {"entries", built.entries},
               {"ms", BuildMilliseconds(started)}});
+    if (previous_base != 0) {
+      // RFC 5280 5.2.3: a delta issued together with a full CRL has its number and gives the
+      // same revocation information, the entries from the previous full CRL to this one's end.
+      // Entries that arrived meanwhile go in the next delta.
+      const absl::Time delta_started = absl::Now();
+      KEYLINE_ASSIGN_OR_RETURN(
+          const ca::BuiltCrl delta,
+          per_ca.builder->BuildDeltaWithFull(number, previous_base, now, now + options_.validity,
+                                             per_ca.ca->key()));
+      per_ca.entries_at_delta = built.entries;
+      LogDelta(per_ca, delta, delta_started);
+      return absl::OkStatus();
+    }
+    // The first full CRL of this process: no earlier one was built here to base a delta on, so
+    // its delta is numbered after it and must not be issued at the same time (5.2.3). It waits
+    // for the next second rather than leave the delta URL without a CRL until the next call.
+    now = WaitForTheNextSecond(now);
   }
   const ca::BuiltCrl delta = per_ca.builder->LatestDelta();
   const bool delta_due = full_due || delta.der == nullptr || HalfExpired(delta, now) ||
                          per_ca.builder->size() != per_ca.entries_at_delta;
-  if (delta_due) {
-    const size_t size_now = per_ca.builder->size();
-    KEYLINE_ASSIGN_OR_RETURN(const uint64_t number, numbers_.Next(per_ca.ca->id()));
-    const absl::Time started = absl::Now();
-    KEYLINE_ASSIGN_OR_RETURN(const ca::BuiltCrl built,
-                             per_ca.builder->BuildDelta(number, per_ca.base_number, now,
-                                                        now + options_.validity, per_ca.ca->key()));
-    per_ca.entries_at_delta = size_now;
-    LogEvent(spdlog::level::info, "crl.delta.published",
-             {{"ca", per_ca.ca->name()},
-              {"crl_number", number},
-              {"base_crl_number", per_ca.base_number},
-              {"entries", built.entries},
-              {"ms", BuildMilliseconds(started)}});
+  // Nor is any later delta issued in its full CRL's second.
+  if (!delta_due ||
+      absl::ToUnixSeconds(now) == absl::ToUnixSeconds(per_ca.builder->LatestFull().this_update)) {
+    return absl::OkStatus();
   }
+  const size_t size_now = per_ca.builder->size();
+  KEYLINE_ASSIGN_OR_RETURN(const uint64_t number, numbers_.Next(per_ca.ca->id()));
+  const absl::Time started = absl::Now();
+  KEYLINE_ASSIGN_OR_RETURN(const ca::BuiltCrl built,
+                           per_ca.builder->BuildDelta(number, per_ca.base_number, now,
+                                                      now + options_.validity, per_ca.ca->key()));
+  per_ca.entries_at_delta = size_now;
+  LogDelta(per_ca, built, started);
   return absl::OkStatus();
+}
+
+void CrlPublisher::LogDelta(const PerCa& per_ca, const ca::BuiltCrl& delta, absl::Time started) {
+  LogEvent(spdlog::level::info, "crl.delta.published",
+           {{"ca", per_ca.ca->name()},
+            {"crl_number", delta.crl_number},
+            {"base_crl_number", delta.base_crl_number.value_or(0)},
+            {"entries", delta.entries},
+            {"ms", BuildMilliseconds(started)}});
 }
 
 absl::Status CrlPublisher::PublishDue(absl::Time now) {

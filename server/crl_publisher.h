@@ -4,11 +4,15 @@
 // signs what is due with each CA's HSM key:
 // - a full CRL when there is none yet, when entries arrived and crl_full_interval has passed
 //   since the last full one, or when half of its validity has passed;
-// - a delta CRL (entries since the last full CRL) after every full one, and whenever entries
+// - a delta CRL (entries since the last full CRL) with every full one, and whenever entries
 //   arrived since the last delta (at most every crl_delta_interval, the task's period), or when
 //   half of its validity has passed.
 // Numbers come from the database (store/crl_number_repository.h): increasing across restarts and
-// replicas, one sequence per CA for both kinds.
+// replicas, one sequence per CA for both kinds. RFC 5280 5.2.3: a delta issued together with a
+// full CRL shares its number and its revocation information (its base is the full CRL before).
+// The first full CRL of a process has no earlier one here to serve as a base, so its delta is
+// numbered after it and issued in the next second (PublishDue waits for it); no other delta is
+// issued in the second of its full CRL either.
 //
 // Find hands the HTTP threads immutable snapshots; a CA without a CRL yet is not found.
 // Thread safety: Add from one thread, PublishDue from another, Find and AddCa from any.
@@ -69,12 +73,13 @@ class CrlPublisher {
     std::string delta_file;
     size_t entries_at_full = 0;   // builder size when the last full CRL was built
     size_t entries_at_delta = 0;  // and the last delta
-    uint64_t base_number = 0;     // the last full CRL's number
+    uint64_t base_number = 0;     // the last full CRL's number (0 before the first)
   };
   CrlPublisher(const ca::ProfileSettings& profiles, store::CrlNumberRepository& numbers,
                CrlPublisherOptions options)
       : profiles_(profiles), numbers_(numbers), options_(options) {}
   absl::Status PublishDueFor(PerCa& per_ca, absl::Time now);
+  static void LogDelta(const PerCa& per_ca, const ca::BuiltCrl& delta, absl::Time started);
 
   const ca::ProfileSettings& profiles_;
   store::CrlNumberRepository& numbers_;

@@ -23,6 +23,7 @@
 #include "keyline/v1/admin.grpc.pb.h"
 #include "tests/support/fleet.h"
 #include "tests/support/ocsp_answer.h"
+#include "tests/support/relying_party.h"
 
 namespace keyline {
 namespace {
@@ -217,6 +218,19 @@ TEST_F(CaRotationTest, DevicesBeforeAndAfterVerifyRenewalsMoveAndTheOldCaKeepsIt
   ASSERT_TRUE(Environment().StartServer().ok());
   EXPECT_EQ(Status(before, "before").exit_code, 1);
   EXPECT_THAT(CrlText("deployment-default.crl"), HasSubstr(crl_serial));
+  // A process's first full CRL has no earlier one of that process to be a delta's base: its delta
+  // is numbered after it, so it is issued in a later second (RFC 5280 5.2.3: CRLs issued at the
+  // same time share a number).
+  for (const std::string ca : {"deployment-default", "deployment-default:2"}) {
+    ASSERT_FALSE(CrlText(ca + ".crl").empty()) << ca;
+    ASSERT_FALSE(CrlText(ca + "-delta.crl").empty()) << ca;
+    const auto full = testing::ReadCrlFacts(Environment().directory() + "/" + ca + ".crl");
+    const auto delta = testing::ReadCrlFacts(Environment().directory() + "/" + ca + "-delta.crl");
+    ASSERT_TRUE(full.ok() && delta.ok()) << ca;
+    EXPECT_EQ(delta->base_crl_number, full->crl_number) << ca;
+    EXPECT_GT(delta->crl_number, full->crl_number) << ca;
+    EXPECT_NE(delta->last_update, full->last_update) << ca;
+  }
   std::vector<SimulatedDevice> later = ManufactureAndClaim("rotation-later", 1);
   ASSERT_EQ(later.size(), 1u);
   const keyline::v1::IssuedCertificate last = Enroll(later[0], nullptr);
@@ -308,7 +322,17 @@ TEST_F(CaRotationTest, APickupThatFailedPartWayIsCompletedByALaterSync) {
   EXPECT_THAT(crl, ContainsRegex("Issuer: .*Deployment CA default G" + generation + "\n"));
   std::vector<SimulatedDevice> devices = ManufactureAndClaim("pickup-retried", 1);
   ASSERT_EQ(devices.size(), 1u);
-  const keyline::v1::IssuedCertificate issued = Enroll(devices[0], nullptr);
+  // The CRLs come first: until the pickup ends the retired CA is still current here, and a
+  // request refused for it is to be retried (UNAVAILABLE).
+  EnrollmentOptions options;
+  options.software_deployment_key = true;
+  absl::StatusOr<keyline::v1::EnrollmentResponse> enrolled;
+  do {
+    enrolled = testing::Enroll(fleet_->Anonymous(), devices[0], fleet_->secure_element(), options);
+  } while (absl::IsUnavailable(enrolled.status()) && absl::Now() < deadline &&
+           (absl::SleepFor(absl::Milliseconds(100)), true));
+  ASSERT_TRUE(enrolled.ok()) << enrolled.status();
+  const keyline::v1::IssuedCertificate issued = enrolled->certificate();
   ASSERT_GT(issued.chain_size(), 0);
   EXPECT_EQ(fleet_->Count(absl::StrCat("SELECT count(*) FROM certificate_authorities WHERE id = ",
                                        new_id, " AND certificate = decode('",

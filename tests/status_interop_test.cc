@@ -364,6 +364,38 @@ TEST_F(StatusInteropTest, OpensslVerifyWithTheFullCrlsRejectsTheRevokedAndAccept
   EXPECT_THAT(no_root_crl.out + no_root_crl.err, HasSubstr("unable to get certificate CRL"));
 }
 
+TEST_F(StatusInteropTest, TheDeltaIssuedWithAFullCrlSharesItsNumberAndItsRevocations) {
+  // RFC 5280 5.2.3: a full and a delta CRL issued at the same time have the same number and give
+  // the same revocation information (the delta's base is the full CRL before).
+  auto paired = testing::EnrollDeviceToFiles(*suite_->fleet, "paired", suite_->directory);
+  ASSERT_TRUE(paired.ok()) << paired.status();
+  Revoke(*paired, "superseded");
+  // The full CRL that lists it comes up to crl_full_interval (10 s) later, with its delta.
+  ASSERT_TRUE(
+      WaitForCrl(paired->certificate, paired->serial, absl::Seconds(30), "paired-full.crl").ok());
+  auto full = testing::ReadCrlFacts(Path("paired-full.crl"));
+  ASSERT_TRUE(full.ok()) << full.status();
+  auto delta_url = testing::CrlExtensionUris(Path("paired-full.crl"), "X509v3 Freshest CRL");
+  ASSERT_TRUE(delta_url.ok() && delta_url->size() == 1u);
+  // The delta is signed right after the full CRL: it may not be out yet.
+  absl::StatusOr<testing::CrlFacts> delta;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  do {
+    ASSERT_TRUE(Download((*delta_url)[0], "paired-delta.crl").ok());
+    delta = testing::ReadCrlFacts(Path("paired-delta.crl"));
+    ASSERT_TRUE(delta.ok()) << delta.status();
+  } while (delta->crl_number < full->crl_number && absl::Now() < deadline &&
+           (absl::SleepFor(absl::Milliseconds(50)), true));
+  EXPECT_EQ(delta->crl_number, full->crl_number);
+  EXPECT_GT(delta->base_crl_number, 0);
+  EXPECT_LT(delta->base_crl_number, full->crl_number);
+  EXPECT_EQ(delta->last_update, full->last_update);
+  auto in_delta = testing::CrlSerials(Path("paired-delta.crl"));
+  ASSERT_TRUE(in_delta.ok()) << in_delta.status();
+  EXPECT_EQ(std::count(in_delta->begin(), in_delta->end(), paired->serial), 1)
+      << "revoked since the delta's base: the delta must list it as the full CRL does";
+}
+
 TEST_F(StatusInteropTest, OpensslVerifyWithFullAndDeltaCrlsRejectsARevocationNewerThanTheFull) {
   auto root_crl =
       testing::CertificateExtensionUris(Good().issuer, "X509v3 CRL Distribution Points");

@@ -150,4 +150,31 @@ absl::StatusOr<std::vector<std::string>> CrlSerials(const std::string& der_file)
   return serials;
 }
 
+absl::StatusOr<CrlFacts> ReadCrlFacts(const std::string& der_file) {
+  auto text = OpensslText({"crl", "-inform", "DER", "-in", der_file, "-noout", "-text"});
+  if (!text.ok()) return text.status();
+  CrlFacts facts;
+  // Extension values follow their names on the next line.
+  int64_t* next_value = nullptr;
+  for (absl::string_view line : absl::StrSplit(*text, '\n')) {
+    line = absl::StripAsciiWhitespace(line);
+    if (next_value != nullptr) {
+      if (!absl::SimpleAtoi(line, next_value)) {
+        return absl::InternalError(absl::StrCat(der_file, ": not a number: ", line));
+      }
+      next_value = nullptr;
+    } else if (absl::StartsWith(line, "X509v3 CRL Number:")) {
+      next_value = &facts.crl_number;
+    } else if (absl::StartsWith(line, "X509v3 Delta CRL Indicator:")) {
+      next_value = &facts.base_crl_number;
+    } else if (absl::ConsumePrefix(&line, "Last Update: ")) {
+      facts.last_update = std::string(line);
+    }
+  }
+  if (facts.crl_number < 0 || facts.last_update.empty()) {
+    return absl::InternalError(absl::StrCat(der_file, ": no CRL number or Last Update"));
+  }
+  return facts;
+}
+
 }  // namespace keyline::testing

@@ -56,4 +56,12 @@ struct HttpReply {
 // Lower-case hex serials `openssl crl -text` lists in a DER CRL file.
 [[nodiscard]] absl::StatusOr<std::vector<std::string>> CrlSerials(const std::string& der_file);
 
+// What `openssl crl -text` says of a DER CRL file's numbering and time.
+struct CrlFacts {
+  int64_t crl_number = -1;
+  int64_t base_crl_number = -1;  // the Delta CRL Indicator; -1 for a full CRL
+  std::string last_update;       // thisUpdate as openssl prints it
+};
+[[nodiscard]] absl::StatusOr<CrlFacts> ReadCrlFacts(const std::string& der_file);
+
 }  // namespace keyline::testing
