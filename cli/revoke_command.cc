@@ -122,9 +122,12 @@ std::string Where(const std::vector<RevocationTargetSpec>& targets, uint32_t ind
 }
 
 std::map<std::string, int64_t> CountByIssuer(const keyline::v1::RevokeResponse& response) {
-  std::map<std::string, int64_t> counts;
-  for (const auto& revoked : response.revoked()) ++counts[revoked.issuer()];
-  return counts;
+  return {response.revoked_by_issuer().begin(), response.revoked_by_issuer().end()};
+}
+
+// What the response leaves out of its list (it lists the first 10,000).
+int64_t Unlisted(const keyline::v1::RevokeResponse& response) {
+  return response.revoked_count() - response.revoked_size();
 }
 
 void PrintJson(const keyline::v1::RevokeResponse& response,
@@ -148,7 +151,8 @@ void PrintJson(const keyline::v1::RevokeResponse& response,
                                                  ? nlohmann::json()
                                                  : TimestampJson(response.revoked_at())},
                               {response.dry_run() ? "would_revoke" : "newly_revoked",
-                               response.revoked_size()},
+                               response.revoked_count()},
+                              {"certificates_not_listed", Unlisted(response)},
                               {"already_revoked", response.already_revoked()},
                               {"by_issuer", by_issuer},
                               {"certificates", certificates}}
@@ -168,6 +172,10 @@ void PrintText(const keyline::v1::RevokeResponse& response,
                       revoked.reason(), Where(targets, revoked.target_index())});
     }
     PrintTable(std::cout, rows);
+    if (Unlisted(response) > 0) {
+      std::cout << "... and " << Unlisted(response)
+                << " more, not listed (the audit log names each: keylinectl audit tail)\n";
+    }
   }
   std::vector<std::string> issuers;
   for (const auto& [issuer, count] : CountByIssuer(response)) {
@@ -176,13 +184,15 @@ void PrintText(const keyline::v1::RevokeResponse& response,
   const std::string by_issuer =
       issuers.empty() ? "" : absl::StrCat(" (by issuer: ", absl::StrJoin(issuers, ", "), ")");
   if (response.dry_run()) {
-    std::cout << "dry run: " << response.revoked_size() << " certificate(s) would be revoked"
+    std::cout << "dry run: " << response.revoked_count() << " certificate(s) would be revoked"
               << by_issuer << ", " << response.already_revoked()
               << " already revoked; nothing changed\n";
   } else {
-    std::cout << "revoked " << response.revoked_size() << " certificate(s)" << by_issuer << ", "
+    std::cout << "revoked " << response.revoked_count() << " certificate(s)" << by_issuer << ", "
               << response.already_revoked() << " already revoked";
-    if (response.revoked_size() > 0) std::cout << ", at " << TimestampText(response.revoked_at());
+    if (response.revoked_count() > 0) {
+      std::cout << ", at " << TimestampText(response.revoked_at());
+    }
     std::cout << "\n";
   }
 }

@@ -17,6 +17,8 @@ namespace {
 constexpr std::string_view kRevoke = "/keyline.v1.AdminService/Revoke";
 constexpr std::string_view kRevokeWithProgress = "/keyline.v1.AdminService/RevokeWithProgress";
 constexpr int kMaxTargets = 100'000;
+// RevokeResponse lists this many revoked certificates (~80 bytes each); its counts cover all.
+constexpr int kMaxListedRevocations = 10'000;
 constexpr size_t kMaxSerialBytes = 20;  // RFC 5280 4.1.2.2
 
 absl::StatusOr<store::RevocationRequest> ToStoreRequest(const keyline::v1::RevokeRequest& request,
@@ -82,16 +84,22 @@ absl::Status AdminServiceImpl::RevokeTargets(const Caller& caller,
   converted.progress = std::move(progress);
   KEYLINE_ASSIGN_OR_RETURN(const store::RevocationResult result,
                            context_.revocations->Revoke(converted));
+  auto& by_issuer = *response->mutable_revoked_by_issuer();
   for (const store::RevokedCertificate& revoked : result.revoked) {
+    const ca::IssuingCa* issuer = context_.cas->ById(revoked.issuer_id);
+    const std::string issuer_name =
+        issuer != nullptr ? issuer->name() : absl::StrCat("ca#", revoked.issuer_id);
+    ++by_issuer[issuer_name];
+    if (response->revoked_size() >= kMaxListedRevocations) continue;
     keyline::v1::RevokedCertificate* out = response->add_revoked();
     out->set_serial(revoked.serial);
-    const ca::IssuingCa* issuer = context_.cas->ById(revoked.issuer_id);
-    out->set_issuer(issuer != nullptr ? issuer->name() : absl::StrCat("ca#", revoked.issuer_id));
+    out->set_issuer(issuer_name);
     out->set_profile(revoked.profile);
     if (revoked.device_serial) out->set_device_serial(*revoked.device_serial);
     out->set_reason(std::string(ca::RevocationReasonName(revoked.reason)));
     out->set_target_index(static_cast<uint32_t>(revoked.target_index));
   }
+  response->set_revoked_count(static_cast<int64_t>(result.revoked.size()));
   response->set_already_revoked(result.already_revoked);
   ToTimestamp(result.revoked_at, response->mutable_revoked_at());
   response->set_dry_run(request.dry_run());
