@@ -18,6 +18,7 @@
 #include "provisioning/presented_attestation_chain.h"
 #include "provisioning/proto_conversions.h"
 #include "provisioning/unary_call.h"
+#include "store/issuance_writer.h"
 #include "store/sha256.h"
 
 namespace keyline::provisioning {
@@ -338,6 +339,9 @@ void EnrollmentServiceImpl::Complete(std::shared_ptr<Completion> completion) {
   context_.issuance->Issue(std::move(job), [this, completion](
                                                absl::StatusOr<IssuedCertificate> issued) {
     if (issued.ok()) return Respond(completion, std::move(issued));
+    if (store::IsIssuerRetired(issued.status()) && context_.on_issuer_retired) {
+      context_.on_issuer_retired();
+    }
     // A concurrent attempt with the same request_id won: look its certificate up, off the
     // writer's thread.
     context_.executor->Run([this, completion, status = issued.status()] {

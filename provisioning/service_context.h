@@ -71,6 +71,10 @@ struct ServiceContext {
   // Rotates a deployment's CA and makes this server issue from the new one; `actor` is audited.
   std::function<absl::StatusOr<CaRotation>(const std::string& deployment, const std::string& actor)>
       rotate_deployment_ca;
+  // Called (on the issuance writer's thread; it must not block) when an enrollment or renewal was
+  // refused because its deployment's CA was retired meanwhile (store::IsIssuerRetired): this
+  // server's view of the current CAs is out of date. May be empty.
+  std::function<void()> on_issuer_retired;
 };
 
 }  // namespace keyline::provisioning

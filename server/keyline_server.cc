@@ -21,6 +21,8 @@
 namespace keyline::server {
 namespace {
 
+constexpr std::string_view kCaSyncTask = "ca.sync";
+
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(const Config& config) {
   const CredentialFiles files = ServerTlsFiles(config);
   KEYLINE_ASSIGN_OR_RETURN(std::string key, ReadFile(files.key, 64 << 10));
@@ -125,6 +127,11 @@ absl::Status KeylineServer::Wire() {
   services_.rotate_deployment_ca = [this](const std::string& deployment, const std::string& actor) {
     return RotateDeploymentCa(deployment, actor);
   };
+  // Another replica rotated a deployment's CA: look for the new one now rather than at the next
+  // resync, so that the refused request's retry gets it. At most twice a second.
+  services_.on_issuer_retired = [this] {
+    periodic_tasks_->RunSoon(kCaSyncTask, absl::Milliseconds(500));
+  };
   services_.certificates = certificates_.get();
   services_.devices = devices_.get();
   services_.manufacturers = manufacturers_.get();
@@ -138,6 +145,20 @@ absl::Status KeylineServer::Wire() {
   enrollment_service_ = std::make_unique<provisioning::EnrollmentServiceImpl>(services_);
 
   KEYLINE_ASSIGN_OR_RETURN(auto credentials, ServerCredentials(config_));
+  // Before the first RPC: a refused enrollment may ask for the CA sync (on_issuer_retired).
+  periodic_tasks_ = std::make_unique<PeriodicTasks>(std::vector<PeriodicTasks::Task>{
+      {"status.tick", config_.status.crl_delta_interval,
+       [this] { return status_->Tick(absl::Now()); }},
+      {std::string(kCaSyncTask), config_.status.resync_interval,
+       [this] { return SyncDeploymentCas(); }},
+      {"audit.checkpoint", config_.audit.checkpoint_interval,
+       [this] { return audit_checkpointer_->CheckpointNow().status(); }},
+      {"challenges.expire", absl::Minutes(1),
+       [this] {
+         // Kept an hour past expiry, so a late CompleteEnrollment still gets "expired".
+         return enrollments_->DeleteExpiredChallenges(absl::Now() - absl::Hours(1)).status();
+       }},
+  });
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -158,18 +179,6 @@ absl::Status KeylineServer::Wire() {
         absl::StrCat("grpc.listen: cannot listen on ", config_.grpc.listen));
   }
 
-  periodic_tasks_ = std::make_unique<PeriodicTasks>(std::vector<PeriodicTasks::Task>{
-      {"status.tick", config_.status.crl_delta_interval,
-       [this] { return status_->Tick(absl::Now()); }},
-      {"ca.sync", config_.status.resync_interval, [this] { return SyncDeploymentCas(); }},
-      {"audit.checkpoint", config_.audit.checkpoint_interval,
-       [this] { return audit_checkpointer_->CheckpointNow().status(); }},
-      {"challenges.expire", absl::Minutes(1),
-       [this] {
-         // Kept an hour past expiry, so a late CompleteEnrollment still gets "expired".
-         return enrollments_->DeleteExpiredChallenges(absl::Now() - absl::Hours(1)).status();
-       }},
-  });
   LogEvent(spdlog::level::info, "server.started",
            {{"grpc_listen", config_.grpc.listen}, {"grpc_port", grpc_port_},
             {"status_port", status_->port()},

@@ -1,11 +1,13 @@
 // Background upkeep of a running server: each task runs every `interval` on one thread, until
-// Stop. A failing task logs and is tried again next time.
+// Stop. A failing task logs and is tried again next time. RunSoon brings a task forward when a
+// caller learns that what it keeps current is out of date.
 #pragma once
 
 #include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -30,13 +32,24 @@ class PeriodicTasks {
 
   void Stop();
 
+  // Runs the task named `name` as soon as the thread is free, but no sooner than `min_gap` after
+  // its last run began, so that a burst of callers (or a cause the task cannot cure) does not keep
+  // it running back to back. A call while the task runs schedules one more run. Unknown names
+  // are ignored. Thread-safe.
+  void RunSoon(std::string_view name, absl::Duration min_gap);
+
  private:
   void Loop();
 
-  std::vector<Task> tasks_;
+  const std::vector<Task> tasks_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;  // guarded by mutex_
+  // Per task, guarded by mutex_: when it runs next (InfiniteFuture while it runs), and when its
+  // last run began.
+  std::vector<absl::Time> due_;
+  std::vector<absl::Time> last_started_;
+  bool rescheduled_ = false;  // guarded by mutex_: RunSoon moved a time since the loop looked
   std::thread thread_;
 };
 

@@ -2,14 +2,18 @@
 
 #include <string_view>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "store/field_checks.h"
+#include "store/issuance_writer.h"
 
 namespace keyline::store {
 namespace {
 
 // A challenge id: 16 random bytes (migrations/0002_enrollment.sql checks the length too).
 constexpr size_t kChallengeIdBytes = 16;
+// Marks CheckIssuerActive's refusal for IsIssuerRetired (the message is for people).
+constexpr char kIssuerRetiredPayload[] = "type.keyline.dev/keyline.store.IssuerRetired";
 
 absl::Status RequestIdCompleted() {
   return absl::AlreadyExistsError("request_id: already completed");
@@ -83,14 +87,20 @@ absl::Status CheckIssuerActive(int32_t issuer_id, const IssuanceBatchState& stat
     return absl::FailedPreconditionError("issuer: unknown CA");
   }
   if (issuer->second != "active") {
-    return absl::UnavailableError(absl::StrCat(
+    absl::Status retired = absl::UnavailableError(absl::StrCat(
         "issuer: the deployment CA was ", issuer->second,
         " by a rotation after this request was checked; retry, and the new CA issues"));
+    retired.SetPayload(kIssuerRetiredPayload, absl::Cord());
+    return retired;
   }
   return absl::OkStatus();
 }
 
 }  // namespace
+
+bool IsIssuerRetired(const absl::Status& status) {
+  return absl::IsUnavailable(status) && status.GetPayload(kIssuerRetiredPayload).has_value();
+}
 
 absl::Status ValidateEnrollment(const EnrollmentRecord& enrollment,
                                 const CertificateRecord& certificate) {

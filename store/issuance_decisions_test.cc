@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "store/issuance_writer.h"
+
 namespace keyline::store {
 namespace {
 
@@ -74,6 +76,9 @@ TEST(IssuanceDecisionsTest, ARetiredIssuerStopsEnrollmentRowsOnly) {
   ExpectStatus(statuses[0], absl::StatusCode::kUnavailable,
                "issuer: the deployment CA was retired by a rotation after this request was "
                "checked; retry, and the new CA issues");
+  // Marked, so that the caller can look for the new CA at once.
+  EXPECT_TRUE(IsIssuerRetired(statuses[0]));
+  EXPECT_FALSE(IsIssuerRetired(absl::UnavailableError(statuses[0].message())));
   EXPECT_TRUE(statuses[1].ok()) << statuses[1];
   // The refused row takes nothing: a later row with its challenge and request_id, from the
   // active CA, passes.

@@ -38,6 +38,11 @@ struct IssuanceWrite {
   AuditEvent audit;                               // appended only if the certificate is stored
 };
 
+// Whether `done` got Unavailable because the enrollment row's CA was no longer active when the
+// batch locked it: a rotation committed since the caller picked the deployment's CA, perhaps on
+// another replica, and the caller's view of the deployment's current CA is out of date.
+[[nodiscard]] bool IsIssuerRetired(const absl::Status& status);
+
 struct IssuanceWriterOptions {
   std::string database_url;   // the service's (least-privilege) connection string
   size_t max_batch = 512;     // rows per transaction at most

@@ -341,5 +341,50 @@ TEST_F(CaRotationTest, APickupThatFailedPartWayIsCompletedByALaterSync) {
   EXPECT_EQ(OpensslVerify(issued, "pickup-retried").exit_code, 0);
 }
 
+// A replica that did not rotate learns of the new CA at its next resync, a minute here. The first
+// request it refuses for the retired CA makes it look at once, so that the device's retry is served
+// by the new CA, not refused again until the resync.
+TEST(CaRotationReplicaTest, TheFirstRefusalForARetiredCaMakesAReplicaLookForTheNewOne) {
+  testing::KeylineEnvironment::Options options;
+  options.status_yaml = "  resync_interval_seconds: 60\n";
+  auto fleet = Fleet::Create(options, "rotation-replica-se");
+  ASSERT_TRUE(fleet.ok()) << fleet.status();
+  auto devices = (*fleet)->ManufactureAndClaim("replica-pickup", 2);
+  ASSERT_TRUE(devices.ok() && devices->size() == 2u) << devices.status();
+  auto replica = (*fleet)->environment().StartReplica("replica-b");
+  ASSERT_TRUE(replica.ok()) << replica.status();
+  const auto replica_b = (*fleet)->environment().AnonymousChannelTo(**replica);
+  EnrollmentOptions enrollment;
+  enrollment.software_deployment_key = true;
+  auto before = testing::Enroll(replica_b, (*devices)[0], (*fleet)->secure_element(), enrollment);
+  ASSERT_TRUE(before.ok()) << before.status();
+
+  // Rotated through replica A.
+  auto rotated = (*fleet)->environment().Keylinectl({"ca", "rotate", "--deployment", "default"});
+  ASSERT_TRUE(rotated.ok()) << rotated.status();
+  ASSERT_EQ(rotated->exit_code, 0) << rotated->err;
+
+  // Replica B still holds the retired CA current: refused, to be retried; the retry gets the new
+  // CA within seconds, not at the resync a minute away.
+  int refused = 0;
+  absl::StatusOr<keyline::v1::EnrollmentResponse> after;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (true) {
+    after = testing::Enroll(replica_b, (*devices)[1], (*fleet)->secure_element(), enrollment);
+    if (!absl::IsUnavailable(after.status()) || absl::Now() > deadline) break;
+    EXPECT_THAT(std::string(after.status().message()), HasSubstr("retired by a rotation"));
+    ++refused;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_GE(refused, 1) << "replica B had the new CA before any refusal";
+  ASSERT_TRUE(after.ok()) << after.status() << " after " << refused << " refusals";
+  EXPECT_NE(after->certificate().chain(0), before->certificate().chain(0));
+  EXPECT_EQ((*fleet)->Count(absl::StrCat(
+                "SELECT count(*) FROM certificate_authorities WHERE status = 'active' AND "
+                "deployment = 'default' AND certificate = decode('",
+                absl::BytesToHexString(after->certificate().chain(0)), "', 'hex')")),
+            1);
+}
+
 }  // namespace
 }  // namespace keyline

@@ -154,6 +154,11 @@ std::shared_ptr<grpc::Channel> KeylineEnvironment::Channel(
   return ChannelWithPem(ReadOrEmpty(who->certificate_file), ReadOrEmpty(who->key_file));
 }
 
+std::shared_ptr<grpc::Channel> KeylineEnvironment::AnonymousChannelTo(
+    const Replica& replica) const {
+  return ChannelTo(absl::StrCat("localhost:", replica.grpc_port), "", "");
+}
+
 std::shared_ptr<grpc::Channel> KeylineEnvironment::ChannelWithPem(
     const std::string& certificate_chain_pem, const std::string& key_pem) const {
   return ChannelTo(target(), certificate_chain_pem, key_pem);

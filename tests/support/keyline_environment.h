@@ -74,6 +74,8 @@ class KeylineEnvironment {
 
   // A channel to the server, with the operator's client certificate or none.
   std::shared_ptr<grpc::Channel> Channel(const std::optional<OperatorCredential>& who) const;
+  // A channel to a replica, without a client certificate (a device on first contact).
+  std::shared_ptr<grpc::Channel> AnonymousChannelTo(const Replica& replica) const;
   // A channel with a client certificate chain and key given as PEM text (devices).
   std::shared_ptr<grpc::Channel> ChannelWithPem(const std::string& certificate_chain_pem,
                                                 const std::string& key_pem) const;
