@@ -97,14 +97,9 @@ bool IsNotModified(const HttpRequest& request, const HttpResponse& response) {
   if (!request.if_none_match.empty()) {
     return IfNoneMatchMatches(request.if_none_match, headers->etag());
   }
-  if (!headers->last_modified().has_value()) return false;
+  if (!response.last_modified_validates || !headers->last_modified().has_value()) return false;
   const std::optional<int64_t> since = ParseImfFixdate(request.if_modified_since);
-  // Strictly before: an HTTP date has whole seconds, and two representations can share one (an
-  // OCSP answer re-signed `revoked` in the second its `good` was signed, on this replica or
-  // another; two CRLs of a kind in one second). A client echoing the Last-Modified of the first
-  // must not be told the second is the same (RFC 9110 8.8.2.2: a date is a weak validator unless
-  // the server knows the representation did not change twice in that second).
-  return since.has_value() && *headers->last_modified() < *since;
+  return since.has_value() && *headers->last_modified() <= *since;
 }
 
 }  // namespace keyline::http

@@ -6,8 +6,8 @@
 // - HTTP dates are read in IMF-fixdate form only ("Sun, 06 Nov 1994 08:49:37 GMT"); the obsolete
 //   RFC 850 and asctime forms make If-Modified-Since be ignored.
 // - A 304 is only considered for status 200.
-// - If-Modified-Since gives a 304 only for a Last-Modified strictly before it, not equal: a date
-//   names a whole second, in which the representation may have changed (see the .cc).
+// - A response whose Last-Modified does not validate (HttpResponse::last_modified_validates)
+//   never answers If-Modified-Since.
 #pragma once
 
 #include <cstdint>

@@ -69,12 +69,15 @@ TEST(IsNotModifiedTest, IfModifiedSinceComparesWithLastModified) {
   HttpRequest request;
   request.if_modified_since = "Sun, 06 Nov 1994 08:49:38 GMT";
   EXPECT_TRUE(IsNotModified(request, response));
-  // The same second: the representation may have changed within it (an answer re-signed on
-  // revocation in the second the client's copy was signed).
   request.if_modified_since = "Sun, 06 Nov 1994 08:49:37 GMT";
-  EXPECT_FALSE(IsNotModified(request, response));
+  EXPECT_TRUE(IsNotModified(request, response));
   request.if_modified_since = "Sun, 06 Nov 1994 08:49:36 GMT";
   EXPECT_FALSE(IsNotModified(request, response));
+  // A Last-Modified that does not validate answers no If-Modified-Since, even a later one.
+  HttpResponse informative = response;
+  informative.last_modified_validates = false;
+  request.if_modified_since = "Mon, 07 Nov 1994 08:49:37 GMT";
+  EXPECT_FALSE(IsNotModified(request, informative));
   request.if_modified_since = "yesterday";
   EXPECT_FALSE(IsNotModified(request, response));
   request.if_modified_since = "Sun, 06 Nov 1994 08:49:38 GMT";

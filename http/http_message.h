@@ -116,6 +116,9 @@ struct HttpResponse {
   // Extra header fields; null is none. An ETag here enables 304 answers to a matching
   // If-None-Match, a Last-Modified to a matching If-Modified-Since (GET and HEAD, status 200).
   std::shared_ptr<const HttpHeaders> headers;
+  // False when Last-Modified is informative only and must not answer If-Modified-Since: it can
+  // stay the same, or go back, while the representation changes (OCSP's backdated thisUpdate).
+  bool last_modified_validates = true;
 
   // A text/plain response (allocates: for errors, health checks and other cold paths).
   static HttpResponse Text(int status, std::string body);

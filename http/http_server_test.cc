@@ -148,22 +148,14 @@ TEST_F(HttpServerTest, IfNoneMatchGets304WithCachingHeaders) {
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->status, 200);
   EXPECT_EQ(response->body, "static body");
-  // If-Modified-Since after Last-Modified: not modified either; at it, the full answer.
-  ASSERT_TRUE(client
-                  .Send("GET /static HTTP/1.1\r\nHost: t\r\n"
-                        "If-Modified-Since: Sun, 06 Nov 1994 08:49:38 GMT\r\n\r\n")
-                  .ok());
-  response = client.ReadResponse(kTimeout);
-  ASSERT_TRUE(response.ok()) << response.status();
-  EXPECT_EQ(response->status, 304);
+  // If-Modified-Since at Last-Modified: not modified either.
   ASSERT_TRUE(client
                   .Send("GET /static HTTP/1.1\r\nHost: t\r\n"
                         "If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n")
                   .ok());
   response = client.ReadResponse(kTimeout);
   ASSERT_TRUE(response.ok()) << response.status();
-  EXPECT_EQ(response->status, 200);
-  EXPECT_EQ(response->body, "static body");
+  EXPECT_EQ(response->status, 304);
 }
 
 TEST_F(HttpServerTest, KeepAliveServesTwoRequestsOnOneConnection) {

@@ -24,7 +24,8 @@ class FreshSignatureBudget {
   explicit FreshSignatureBudget(double per_second);
 
   // Takes one signature at `now`; false when the budget is spent. Clocks of different threads may
-  // disagree by a little: a `now` earlier than the last one seen refills nothing.
+  // disagree by a little: a `now` slightly earlier than the last one seen refills nothing. A clock
+  // stepped back by more than a second refills from its new time on.
   bool TryTake(absl::Time now);
 
  private:

@@ -20,12 +20,22 @@ TEST(FreshSignatureBudgetTest, OneSecondsWorthThenWhatTimeRefills) {
   EXPECT_FALSE(budget.TryTake(later));
 }
 
-TEST(FreshSignatureBudgetTest, AClockThatStepsBackRefillsNothing) {
+TEST(FreshSignatureBudgetTest, AThreadWhoseClockLagsALittleRefillsNothing) {
   FreshSignatureBudget budget(1);
-  EXPECT_TRUE(budget.TryTake(kStart + absl::Seconds(5)));
-  EXPECT_FALSE(budget.TryTake(kStart));
+  EXPECT_TRUE(budget.TryTake(kStart + absl::Milliseconds(5'500)));
   EXPECT_FALSE(budget.TryTake(kStart + absl::Seconds(5)));
-  EXPECT_TRUE(budget.TryTake(kStart + absl::Seconds(6)));
+  EXPECT_FALSE(budget.TryTake(kStart + absl::Milliseconds(5'500)));
+  EXPECT_TRUE(budget.TryTake(kStart + absl::Milliseconds(6'500)));
+}
+
+TEST(FreshSignatureBudgetTest, AClockSteppedBackRefillsFromItsNewTime) {
+  FreshSignatureBudget budget(1);
+  const absl::Time before_step = kStart + absl::Hours(1);
+  EXPECT_TRUE(budget.TryTake(before_step));
+  EXPECT_FALSE(budget.TryTake(before_step));
+  // An hour back: the budget does not wait an hour to refill.
+  EXPECT_FALSE(budget.TryTake(kStart));
+  EXPECT_TRUE(budget.TryTake(kStart + absl::Seconds(1)));
 }
 
 TEST(FreshSignatureBudgetTest, ZeroMeansNoLimit) {

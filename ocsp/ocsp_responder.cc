@@ -174,6 +174,18 @@ OcspAnswer OcspResponder::Answer(std::string_view request_der, absl::Time now) {
   }
   // One CertID, without a nonce or with one over budget: the pre-signed answer.
   const bool nonce_ignored = over_budget;
+  // An answer for a serial nobody issued is signed once and cached `unknown`: a client asking for
+  // new random serials would otherwise make every request a signature, each pushing a useful
+  // answer out of the cache. Those signatures come out of the budget too.
+  if (options_.fresh_signatures_per_second > 0 &&
+      IsUnknownAndUncached(*issuers.front(), request->cert_ids.front()) &&
+      !fresh_budget_.TryTake(now)) {
+    fresh_refused_.fetch_add(1, std::memory_order_relaxed);
+    return ErrorAnswer(OcspResponseStatus::kTryLater,
+                       absl::ResourceExhaustedError(
+                           "certID: a serial this responder does not know and has not answered "
+                           "yet needs a fresh signature, and the budget for them is spent"));
+  }
 
   auto slot = cache_.GetOrCreate(request->cert_ids.front(), issuers.front());
   auto response = EnsureServable(*slot, now);
@@ -187,6 +199,16 @@ OcspAnswer OcspResponder::Answer(std::string_view request_der, absl::Time now) {
   OcspAnswer answer = SuccessfulAnswer(*std::move(response), true);
   answer.nonce_ignored = nonce_ignored;
   return answer;
+}
+
+bool OcspResponder::IsUnknownAndUncached(const OcspIssuer& issuer, const CertId& cert_id) const {
+  const absl::StatusOr<CertificateStatus> status = status_source_->Lookup(issuer, cert_id.serial);
+  // A failed look-up is the signing path's to report.
+  if (!status.ok() || status->kind != CertificateStatus::Kind::kUnknown) return false;
+  for (const auto& slot : cache_.SlotsForSerial(cert_id.serial)) {
+    if (slot->issuer->SameCa(issuer)) return false;
+  }
+  return true;
 }
 
 OcspAnswer OcspResponder::AnswerFresh(const OcspRequest& request,

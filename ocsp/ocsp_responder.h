@@ -14,6 +14,9 @@
 //   within fresh_signatures_per_second (ocsp/fresh_signature_budget.h). Over it, a one-CertID
 //   request's nonce is ignored (RFC 9654 lets a responder leave it out) and the request answered
 //   as if it had none, and several CertIDs get tryLater;
+// - one CertID for a serial the source does not know and no slot holds: the first `unknown`
+//   answer costs a signature from the same budget (tryLater over it), so that random serials
+//   cannot make every request a signature;
 // - one CertID, no nonce: the pre-signed response for that CertID (signed on first use, then
 //   served from the cache and refreshed), and the request bytes are remembered for the hot path.
 // Status lookup or signing failures give tryLater (Unavailable) or internalError, never a guess;
@@ -108,7 +111,7 @@ struct OcspResponderStats {
   uint64_t hot_hits = 0;
   uint64_t signatures = 0;  // every response signed: pre-signed, refreshed and fresh
   uint64_t nonces_ignored = 0;  // nonce requests answered from the cache, over budget
-  uint64_t fresh_refused = 0;   // several-CertID requests answered tryLater, over budget
+  uint64_t fresh_refused = 0;   // tryLater over budget: several CertIDs, an uncached unknown
 };
 
 class OcspResponder {
@@ -140,6 +143,8 @@ class OcspResponder {
   OcspResponder(OcspResponderOptions options, std::shared_ptr<const StatusSource> status_source);
 
   std::shared_ptr<const OcspIssuer> FindIssuer(const CertId& cert_id) const;
+  // Whether answering `cert_id` means signing an `unknown` answer no slot holds yet.
+  bool IsUnknownAndUncached(const OcspIssuer& issuer, const CertId& cert_id) const;
   // The issuer object now serving the same CA as `issuer` (null if none).
   std::shared_ptr<const OcspIssuer> CurrentIssuer(const OcspIssuer& issuer) const;
   absl::StatusOr<std::shared_ptr<const SignedOcspResponse>> Sign(

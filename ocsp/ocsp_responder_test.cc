@@ -317,6 +317,29 @@ TEST_F(OcspResponderTest, SeveralCertIdsOverTheFreshSignatureBudgetGetTryLater) 
   EXPECT_EQ(Verify(responder_->Answer(Request(2), kNow), 2).status, V_OCSP_CERTSTATUS_GOOD);
 }
 
+TEST_F(OcspResponderTest, NewUnknownSerialsComeOutOfTheFreshSignatureBudget) {
+  OcspResponderOptions options;
+  options.fresh_signatures_per_second = 1;
+  MakeResponder(options);
+  source_->Forget(leaves_[1].serial);
+  source_->Forget(leaves_[2].serial);
+  EXPECT_EQ(Verify(responder_->Answer(Request(1), kNow), 1).status, V_OCSP_CERTSTATUS_UNKNOWN);
+  // Another serial nobody issued, in the same second: not signed.
+  const OcspAnswer refused = responder_->Answer(Request(2), kNow);
+  EXPECT_EQ(refused.status, OcspResponseStatus::kTryLater);
+  EXPECT_EQ(refused.detail.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(responder_->stats().cached_responses, 1u) << "nothing evicted, nothing added";
+  EXPECT_EQ(responder_->stats().fresh_refused, 1u);
+  // What is cached is served (other request bytes: the SHA-256 CertID is a slot of its own, but
+  // the serial is cached), and known serials are not held to the budget.
+  EXPECT_EQ(Verify(responder_->Answer(Request(1, EVP_sha256()), kNow), 1, EVP_sha256()).status,
+            V_OCSP_CERTSTATUS_UNKNOWN);
+  EXPECT_EQ(Verify(responder_->Answer(Request(0), kNow), 0).status, V_OCSP_CERTSTATUS_GOOD);
+  // A second later the budget has refilled.
+  EXPECT_EQ(Verify(responder_->Answer(Request(2), kNow + absl::Seconds(1)), 2).status,
+            V_OCSP_CERTSTATUS_UNKNOWN);
+}
+
 TEST_F(OcspResponderTest, SeveralCertIdsAreAnsweredTogether) {
   source_->SetRevoked(leaves_[1].serial, kNow - absl::Hours(1), std::nullopt);
   auto der = MakeOcspRequest({leaves_[0].certificate.get(), leaves_[1].certificate.get()},

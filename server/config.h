@@ -78,9 +78,10 @@ struct StatusConfig {
   // 1.7 KB each with the request bytes remembered for them): 100,000 take ~170 MB, so that a
   // server holding a million certificates stays within 512 MB. Misses are signed on demand.
   size_t ocsp_cache_responses = 100'000;
-  // OCSP answers signed a second for requests the cache cannot answer (a nonce, several CertIDs);
-  // over it a nonce is ignored (the pre-signed answer) and several CertIDs get tryLater. Each is
-  // an HSM signature on an HTTP event loop: this bounds what one client can make the server sign.
+  // OCSP answers signed a second for requests the cache cannot answer (a nonce, several CertIDs,
+  // a serial never issued and not answered yet); over it a nonce is ignored (the pre-signed
+  // answer) and the others get tryLater. Each is an HSM signature on an HTTP event loop: this
+  // bounds what requests can make the server sign beyond one answer per issued certificate.
   // 0: no limit.
   int ocsp_fresh_signatures_per_second = 1000;
   absl::Duration crl_validity = absl::Hours(24);           // nextUpdate - thisUpdate of CRLs

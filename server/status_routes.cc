@@ -81,6 +81,10 @@ HttpResponse FromAnswer(const ocsp::OcspAnswer& answer, absl::Time now) {
   response.content_type = kOcspResponseType;
   response.body = answer.body;
   response.headers = answer.cacheable ? OcspHeaders(answer, now) : NoStore();
+  // Last-Modified is thisUpdate (RFC 5019), backdated a minute and in whole seconds: an answer
+  // re-signed `revoked` can carry the date of the `good` one a client holds, or an earlier one,
+  // so If-Modified-Since would keep `good` alive. The ETag, unique per signature, validates.
+  response.last_modified_validates = false;
   return response;
 }
 

@@ -529,6 +529,20 @@ TEST_F(StatusInteropTest, CachesKeepCrlsOnlyUntilANewerOneMayBeOutAndNeverKeepEr
   ASSERT_TRUE(cacheable.ok()) << cacheable.status();
   EXPECT_GT(max_age(*cacheable), 60);
   EXPECT_THAT(cacheable->headers.at("cache-control"), HasSubstr("public"));
+  // Revalidation goes by ETag: an OCSP answer's Last-Modified (a backdated thisUpdate) can stay
+  // the same while the answer turns `revoked`, so If-Modified-Since, even a day ahead, gets the
+  // answer again.
+  const std::string get_url =
+      OcspUrl() + "/" +
+      absl::StrReplaceAll(absl::Base64Escape(request), {{"+", "%2B"}, {"/", "%2F"}, {"=", "%3D"}});
+  const auto http_code = [&](const std::string& header) {
+    return Run({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", header, get_url}).out;
+  };
+  EXPECT_EQ(http_code("If-None-Match: " + cacheable->headers.at("etag")), "304");
+  EXPECT_EQ(http_code("If-Modified-Since: " + absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT",
+                                                               absl::Now() + absl::Hours(24),
+                                                               absl::UTCTimeZone())),
+            "200");
 
   // An answer to a nonce, an error answer and the service endpoints: no-store.
   const std::string with_nonce =
