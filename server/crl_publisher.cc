@@ -81,6 +81,15 @@ void CrlPublisher::Add(const store::CertificateStatusRow& row) {
 }
 
 absl::Status CrlPublisher::PublishDueFor(PerCa& per_ca, absl::Time now) {
+  // One CRL of a CA a second (the delta issued with a full CRL aside): CRLs of one second would
+  // share a thisUpdate and a Last-Modified, so that a client revalidating by date would keep the
+  // older one, and two issued at the same time must share a number (RFC 5280 5.2.3). Nor may a
+  // CRL's thisUpdate go back because `now` was read before the publish lock (a clock stepped
+  // back by more than that is followed).
+  if (now < per_ca.last_issued && per_ca.last_issued - now < absl::Seconds(2)) {
+    now = per_ca.last_issued;
+  }
+  if (absl::ToUnixSeconds(now) == absl::ToUnixSeconds(per_ca.last_issued)) return absl::OkStatus();
   const size_t entries = per_ca.builder->size();
   const ca::BuiltCrl full = per_ca.builder->LatestFull();
   const bool full_due =
@@ -95,6 +104,7 @@ absl::Status CrlPublisher::PublishDueFor(PerCa& per_ca, absl::Time now) {
         per_ca.builder->BuildFull(number, now, now + options_.validity, per_ca.ca->key()));
     per_ca.entries_at_full = built.entries;
     per_ca.base_number = number;
+    per_ca.last_issued = now;
     // ms: building and signing (what bench/crl reports), not numbering.
     LogEvent(spdlog::level::info, "crl.full.published",
              {{"ca", per_ca.ca->name()},
@@ -120,13 +130,11 @@ absl::Status CrlPublisher::PublishDueFor(PerCa& per_ca, absl::Time now) {
     now = WaitForTheNextSecond(now);
   }
   const ca::BuiltCrl delta = per_ca.builder->LatestDelta();
+  // A delta older than the latest full CRL (its pair failed to sign) is due as well.
   const bool delta_due = full_due || delta.der == nullptr || HalfExpired(delta, now) ||
+                         delta.crl_number < per_ca.base_number ||
                          per_ca.builder->size() != per_ca.entries_at_delta;
-  // Nor is any later delta issued in its full CRL's second.
-  if (!delta_due ||
-      absl::ToUnixSeconds(now) == absl::ToUnixSeconds(per_ca.builder->LatestFull().this_update)) {
-    return absl::OkStatus();
-  }
+  if (!delta_due) return absl::OkStatus();
   const size_t size_now = per_ca.builder->size();
   KEYLINE_ASSIGN_OR_RETURN(const uint64_t number, numbers_.Next(per_ca.ca->id()));
   const absl::Time started = absl::Now();
@@ -134,6 +142,7 @@ absl::Status CrlPublisher::PublishDueFor(PerCa& per_ca, absl::Time now) {
                            per_ca.builder->BuildDelta(number, per_ca.base_number, now,
                                                       now + options_.validity, per_ca.ca->key()));
   per_ca.entries_at_delta = size_now;
+  per_ca.last_issued = now;
   LogDelta(per_ca, built, started);
   return absl::OkStatus();
 }

@@ -11,8 +11,8 @@
 // replicas, one sequence per CA for both kinds. RFC 5280 5.2.3: a delta issued together with a
 // full CRL shares its number and its revocation information (its base is the full CRL before).
 // The first full CRL of a process has no earlier one here to serve as a base, so its delta is
-// numbered after it and issued in the next second (PublishDue waits for it); no other delta is
-// issued in the second of its full CRL either.
+// numbered after it and issued in the next second (PublishDue waits for it). Otherwise a CA gets
+// at most one CRL a second, so that no two share a thisUpdate (and an HTTP Last-Modified).
 //
 // Find hands the HTTP threads immutable snapshots; a CA without a CRL yet is not found.
 // Thread safety: Add from one thread, PublishDue from another, Find and AddCa from any.
@@ -74,6 +74,7 @@ class CrlPublisher {
     size_t entries_at_full = 0;   // builder size when the last full CRL was built
     size_t entries_at_delta = 0;  // and the last delta
     uint64_t base_number = 0;     // the last full CRL's number (0 before the first)
+    absl::Time last_issued = absl::InfinitePast();  // thisUpdate of the last CRL, either kind
   };
   CrlPublisher(const ca::ProfileSettings& profiles, store::CrlNumberRepository& numbers,
                CrlPublisherOptions options)
