@@ -171,17 +171,23 @@ int RunDecommission(const GlobalOptions& globals, const DecommissionOptions& opt
       break;
     }
     ++done;
-    if (!device.decommissioned_now()) ++already;
+    // A server older than these fields decommissions the same way but does not say what it did.
+    const bool reported = device.has_decommissioned_now();
+    if (reported && !device.decommissioned_now()) ++already;
     certificates += static_cast<size_t>(device.revoked_certificate_serials_size());
     if (format == OutputFormat::kJson) {
       nlohmann::json entry = DeviceJson(device);
-      entry["decommissioned_now"] = device.decommissioned_now();
+      entry["decommissioned_now"] =
+          reported ? nlohmann::json(device.decommissioned_now()) : nlohmann::json();
       entry["revoked_certificate_serials"] = std::vector<std::string>(
           device.revoked_certificate_serials().begin(), device.revoked_certificate_serials().end());
       list.push_back(std::move(entry));
     } else {
       progress.Finish();  // the line goes where the bar was; the next Advance redraws it
-      if (device.decommissioned_now()) {
+      if (!reported) {
+        std::cout << "decommissioned " << serial << " (owner " << OwnerText(device)
+                  << "; this server does not report what it revoked)\n";
+      } else if (device.decommissioned_now()) {
         std::cout << "decommissioned " << serial << " (owner " << OwnerText(device) << ", "
                   << device.revoked_certificate_serials_size() << " certificate(s) revoked)\n";
       } else {

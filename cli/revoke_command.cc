@@ -121,13 +121,24 @@ std::string Where(const std::vector<RevocationTargetSpec>& targets, uint32_t ind
   return index < targets.size() ? targets[index].where : absl::StrCat("targets[", index, "]");
 }
 
-std::map<std::string, int64_t> CountByIssuer(const keyline::v1::RevokeResponse& response) {
-  return {response.revoked_by_issuer().begin(), response.revoked_by_issuer().end()};
+// Counts cover every certificate; the list, the first 10,000. A server older than the counts
+// lists every certificate and sends no counts.
+int64_t RevokedCount(const keyline::v1::RevokeResponse& response) {
+  return response.has_revoked_count() ? response.revoked_count() : response.revoked_size();
 }
 
-// What the response leaves out of its list (it lists the first 10,000).
+std::map<std::string, int64_t> CountByIssuer(const keyline::v1::RevokeResponse& response) {
+  if (response.has_revoked_count()) {
+    return {response.revoked_by_issuer().begin(), response.revoked_by_issuer().end()};
+  }
+  std::map<std::string, int64_t> counts;
+  for (const auto& revoked : response.revoked()) ++counts[revoked.issuer()];
+  return counts;
+}
+
+// What the response leaves out of its list.
 int64_t Unlisted(const keyline::v1::RevokeResponse& response) {
-  return response.revoked_count() - response.revoked_size();
+  return RevokedCount(response) - response.revoked_size();
 }
 
 void PrintJson(const keyline::v1::RevokeResponse& response,
@@ -151,7 +162,7 @@ void PrintJson(const keyline::v1::RevokeResponse& response,
                                                  ? nlohmann::json()
                                                  : TimestampJson(response.revoked_at())},
                               {response.dry_run() ? "would_revoke" : "newly_revoked",
-                               response.revoked_count()},
+                               RevokedCount(response)},
                               {"certificates_not_listed", Unlisted(response)},
                               {"already_revoked", response.already_revoked()},
                               {"by_issuer", by_issuer},
@@ -184,13 +195,13 @@ void PrintText(const keyline::v1::RevokeResponse& response,
   const std::string by_issuer =
       issuers.empty() ? "" : absl::StrCat(" (by issuer: ", absl::StrJoin(issuers, ", "), ")");
   if (response.dry_run()) {
-    std::cout << "dry run: " << response.revoked_count() << " certificate(s) would be revoked"
+    std::cout << "dry run: " << RevokedCount(response) << " certificate(s) would be revoked"
               << by_issuer << ", " << response.already_revoked()
               << " already revoked; nothing changed\n";
   } else {
-    std::cout << "revoked " << response.revoked_count() << " certificate(s)" << by_issuer << ", "
+    std::cout << "revoked " << RevokedCount(response) << " certificate(s)" << by_issuer << ", "
               << response.already_revoked() << " already revoked";
-    if (response.revoked_count() > 0) {
+    if (RevokedCount(response) > 0) {
       std::cout << ", at " << TimestampText(response.revoked_at());
     }
     std::cout << "\n";
