@@ -14,6 +14,7 @@
 #include "ca/revocation_reason.h"
 #include "cli/progress.h"
 #include "cli/revocation_batch_file.h"
+#include "cli/revoke_counts.h"
 #include "common/hex.h"
 #include "common/status_macros.h"
 #include "keyline/v1/admin.grpc.pb.h"
@@ -121,26 +122,6 @@ std::string Where(const std::vector<RevocationTargetSpec>& targets, uint32_t ind
   return index < targets.size() ? targets[index].where : absl::StrCat("targets[", index, "]");
 }
 
-// Counts cover every certificate; the list, the first 10,000. A server older than the counts
-// lists every certificate and sends no counts.
-int64_t RevokedCount(const keyline::v1::RevokeResponse& response) {
-  return response.has_revoked_count() ? response.revoked_count() : response.revoked_size();
-}
-
-std::map<std::string, int64_t> CountByIssuer(const keyline::v1::RevokeResponse& response) {
-  if (response.has_revoked_count()) {
-    return {response.revoked_by_issuer().begin(), response.revoked_by_issuer().end()};
-  }
-  std::map<std::string, int64_t> counts;
-  for (const auto& revoked : response.revoked()) ++counts[revoked.issuer()];
-  return counts;
-}
-
-// What the response leaves out of its list.
-int64_t Unlisted(const keyline::v1::RevokeResponse& response) {
-  return RevokedCount(response) - response.revoked_size();
-}
-
 void PrintJson(const keyline::v1::RevokeResponse& response,
                const std::vector<RevocationTargetSpec>& targets) {
   nlohmann::json certificates = nlohmann::json::array();
@@ -155,7 +136,7 @@ void PrintJson(const keyline::v1::RevokeResponse& response,
                             {"target", Where(targets, revoked.target_index())}});
   }
   nlohmann::json by_issuer = nlohmann::json::object();
-  for (const auto& [issuer, count] : CountByIssuer(response)) by_issuer[issuer] = count;
+  for (const auto& [issuer, count] : RevokedByIssuer(response)) by_issuer[issuer] = count;
   std::cout << nlohmann::json{{"dry_run", response.dry_run()},
                               {"targets", targets.size()},
                               {"revoked_at", response.dry_run()
@@ -163,7 +144,7 @@ void PrintJson(const keyline::v1::RevokeResponse& response,
                                                  : TimestampJson(response.revoked_at())},
                               {response.dry_run() ? "would_revoke" : "newly_revoked",
                                RevokedCount(response)},
-                              {"certificates_not_listed", Unlisted(response)},
+                              {"certificates_not_listed", UnlistedCount(response)},
                               {"already_revoked", response.already_revoked()},
                               {"by_issuer", by_issuer},
                               {"certificates", certificates}}
@@ -183,13 +164,13 @@ void PrintText(const keyline::v1::RevokeResponse& response,
                       revoked.reason(), Where(targets, revoked.target_index())});
     }
     PrintTable(std::cout, rows);
-    if (Unlisted(response) > 0) {
-      std::cout << "... and " << Unlisted(response)
+    if (UnlistedCount(response) > 0) {
+      std::cout << "... and " << UnlistedCount(response)
                 << " more, not listed (the audit log names each: keylinectl audit tail)\n";
     }
   }
   std::vector<std::string> issuers;
-  for (const auto& [issuer, count] : CountByIssuer(response)) {
+  for (const auto& [issuer, count] : RevokedByIssuer(response)) {
     issuers.push_back(absl::StrCat(issuer, " ", count));
   }
   const std::string by_issuer =
