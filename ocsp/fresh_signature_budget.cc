@@ -14,7 +14,7 @@ FreshSignatureBudget::FreshSignatureBudget(double per_second)
     : per_second_(per_second), tokens_(per_second) {}
 
 bool FreshSignatureBudget::TryTake(absl::Time now) {
-  if (per_second_ <= 0) return true;
+  if (!limited()) return true;
   std::lock_guard lock(mutex_);
   if (last_refill_ == absl::InfinitePast()) last_refill_ = now;
   if (now > last_refill_) {

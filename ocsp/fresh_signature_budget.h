@@ -28,6 +28,9 @@ class FreshSignatureBudget {
   // stepped back by more than a second refills from its new time on.
   bool TryTake(absl::Time now);
 
+  // False for a budget of 0: TryTake always succeeds.
+  bool limited() const { return per_second_ > 0; }
+
  private:
   const double per_second_;
   std::mutex mutex_;

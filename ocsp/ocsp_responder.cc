@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "common/absl_compat.h"
 #include "common/der_writer.h"
 #include "common/digests.h"
 #include "common/hex.h"
@@ -166,25 +167,21 @@ OcspAnswer OcspResponder::Answer(std::string_view request_der, absl::Time now) {
   const bool over_budget = wants_fresh && !fresh_budget_.TryTake(now);
   if (wants_fresh && !over_budget) return AnswerFresh(*request, issuers, now);
   if (over_budget && request->cert_ids.size() > 1) {
-    fresh_refused_.fetch_add(1, std::memory_order_relaxed);
-    return ErrorAnswer(OcspResponseStatus::kTryLater,
-                       absl::ResourceExhaustedError(
-                           "requestList: several CertIDs need a fresh signature, and the "
-                           "responder's budget for them is spent; retry, or ask one at a time"));
+    return RefusedOverBudget(
+        "requestList: several CertIDs need a fresh signature, and the responder's budget for "
+        "them is spent; retry, or ask one at a time");
   }
   // One CertID, without a nonce or with one over budget: the pre-signed answer.
   const bool nonce_ignored = over_budget;
   // An answer for a serial nobody issued is signed once and cached `unknown`: a client asking for
   // new random serials would otherwise make every request a signature, each pushing a useful
   // answer out of the cache. Those signatures come out of the budget too.
-  if (options_.fresh_signatures_per_second > 0 &&
+  if (fresh_budget_.limited() &&
       IsUnknownAndUncached(*issuers.front(), request->cert_ids.front()) &&
       !fresh_budget_.TryTake(now)) {
-    fresh_refused_.fetch_add(1, std::memory_order_relaxed);
-    return ErrorAnswer(OcspResponseStatus::kTryLater,
-                       absl::ResourceExhaustedError(
-                           "certID: a serial this responder does not know and has not answered "
-                           "yet needs a fresh signature, and the budget for them is spent"));
+    return RefusedOverBudget(
+        "certID: a serial this responder does not know and has not answered yet needs a fresh "
+        "signature, and the budget for them is spent");
   }
 
   auto slot = cache_.GetOrCreate(request->cert_ids.front(), issuers.front());
@@ -198,6 +195,14 @@ OcspAnswer OcspResponder::Answer(std::string_view request_der, absl::Time now) {
   }
   OcspAnswer answer = SuccessfulAnswer(*std::move(response), true);
   answer.nonce_ignored = nonce_ignored;
+  return answer;
+}
+
+OcspAnswer OcspResponder::RefusedOverBudget(std::string_view why) {
+  fresh_refused_.fetch_add(1, std::memory_order_relaxed);
+  OcspAnswer answer =
+      ErrorAnswer(OcspResponseStatus::kTryLater, absl::ResourceExhaustedError(AsAbsl(why)));
+  answer.refused_over_budget = true;
   return answer;
 }
 

@@ -94,6 +94,8 @@ struct OcspAnswer {
   // The request had a nonce, and the answer is the pre-signed one without it: the fresh signature
   // budget was spent.
   bool nonce_ignored = false;
+  // tryLater because the fresh signature budget was spent (several CertIDs, a new unknown serial).
+  bool refused_over_budget = false;
   // Why the answer is not successful, for logs and metrics (OK when successful).
   absl::Status detail;
 };
@@ -143,6 +145,8 @@ class OcspResponder {
   OcspResponder(OcspResponderOptions options, std::shared_ptr<const StatusSource> status_source);
 
   std::shared_ptr<const OcspIssuer> FindIssuer(const CertId& cert_id) const;
+  // tryLater with `why`, counted as refused over the fresh signature budget.
+  OcspAnswer RefusedOverBudget(std::string_view why);
   // Whether answering `cert_id` means signing an `unknown` answer no slot holds yet.
   bool IsUnknownAndUncached(const OcspIssuer& issuer, const CertId& cert_id) const;
   // The issuer object now serving the same CA as `issuer` (null if none).

@@ -311,6 +311,7 @@ TEST_F(OcspResponderTest, SeveralCertIdsOverTheFreshSignatureBudgetGetTryLater) 
   EXPECT_EQ(testing::ResponseStatusOf(*refused.body), OCSP_RESPONSE_STATUS_TRYLATER);
   EXPECT_EQ(refused.detail.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_NE(refused.detail.message().find("requestList"), std::string::npos);
+  EXPECT_TRUE(refused.refused_over_budget);
   EXPECT_EQ(responder_->stats().fresh_refused, 1u);
   EXPECT_EQ(responder_->stats().signatures, 1u);
   // Requests for one CertID without a nonce are not held to the budget.
@@ -328,6 +329,7 @@ TEST_F(OcspResponderTest, NewUnknownSerialsComeOutOfTheFreshSignatureBudget) {
   const OcspAnswer refused = responder_->Answer(Request(2), kNow);
   EXPECT_EQ(refused.status, OcspResponseStatus::kTryLater);
   EXPECT_EQ(refused.detail.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(refused.refused_over_budget);
   EXPECT_EQ(responder_->stats().cached_responses, 1u) << "nothing evicted, nothing added";
   EXPECT_EQ(responder_->stats().fresh_refused, 1u);
   // What is cached is served (other request bytes: the SHA-256 CertID is a slot of its own, but

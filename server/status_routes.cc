@@ -114,7 +114,7 @@ HttpResponse AnswerOcsp(ocsp::OcspResponder& responder, std::string_view request
   const ocsp::OcspAnswer answer = responder.Answer(request_der, now);
   if (over_budget.nonce_ignored != nullptr) {
     if (answer.nonce_ignored) over_budget.nonce_ignored->Increment();
-    if (absl::IsResourceExhausted(answer.detail)) over_budget.try_later->Increment();
+    if (answer.refused_over_budget) over_budget.try_later->Increment();
   }
   return FromAnswer(answer, now);
 }
