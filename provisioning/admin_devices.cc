@@ -170,12 +170,17 @@ absl::Status AdminServiceImpl::DescribeDevice(const std::string& serial,
     return absl::NotFoundError(absl::StrCat("device_serial: unknown device ", serial));
   }
   KEYLINE_RETURN_IF_ERROR(device.status());
-  response->set_device_serial(device->serial);
-  response->set_manufacturer(device->manufacturer_name);
-  response->set_hardware_model(device->hardware_model);
-  response->set_state(device->state);
-  response->set_deployment(device->deployment.value_or(""));
-  KEYLINE_ASSIGN_OR_RETURN(const auto certificates, context_.devices->Certificates(device->serial));
+  return DescribeDevice(*device, response);
+}
+
+absl::Status AdminServiceImpl::DescribeDevice(const store::DeviceRecord& device,
+                                              keyline::v1::Device* response) {
+  response->set_device_serial(device.serial);
+  response->set_manufacturer(device.manufacturer_name);
+  response->set_hardware_model(device.hardware_model);
+  response->set_state(device.state);
+  response->set_deployment(device.deployment.value_or(""));
+  KEYLINE_ASSIGN_OR_RETURN(const auto certificates, context_.devices->Certificates(device.serial));
   for (const store::DeviceCertificate& certificate : certificates) {
     response->add_certificate_serials(HexEncode(certificate.serial));
     if (certificate.good) response->add_good_certificate_serials(HexEncode(certificate.serial));
@@ -252,7 +257,7 @@ grpc::ServerUnaryReactor* AdminServiceImpl::DecommissionDevice(
               absl::StrCat("device_serial: unknown device ", request->device_serial()));
         }
         KEYLINE_RETURN_IF_ERROR(result.status());
-        KEYLINE_RETURN_IF_ERROR(DescribeDevice(request->device_serial(), response));
+        KEYLINE_RETURN_IF_ERROR(DescribeDevice(result->device, response));
         response->set_decommissioned_now(result->decommissioned_now);
         for (const std::string& serial : result->revoked_certificate_serials) {
           response->add_revoked_certificate_serials(serial);

@@ -70,7 +70,9 @@ class AdminServiceImpl final : public keyline::v1::AdminService::CallbackService
                      keyline::v1::ClaimDevicesResponse* response);
   absl::Status Import(const Caller& caller, const keyline::v1::ImportVouchersRequest& request,
                       keyline::v1::ImportVouchersResponse* response);
+  // The device as GetDevice shows it: looked up by serial, or from a record already read.
   absl::Status DescribeDevice(const std::string& serial, keyline::v1::Device* response);
+  absl::Status DescribeDevice(const store::DeviceRecord& device, keyline::v1::Device* response);
   // `progress` as store::RevocationRequest::progress (may be empty).
   absl::Status RevokeTargets(const Caller& caller, const keyline::v1::RevokeRequest& request,
                              keyline::v1::RevokeResponse* response,
