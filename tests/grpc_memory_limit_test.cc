@@ -68,13 +68,22 @@ TEST_F(GrpcMemoryLimitTest, CallersWithoutACertificateCannotMakeTheServerBufferP
   }
   for (std::thread& caller : callers) caller.join();
 
+  // Each stream is refused with RESOURCE_EXHAUSTED (over the message limit, or cancelled by the
+  // quota's destructive pass), or its whole connection is dropped: under memory pressure the
+  // quota's benign pass closes connections with no stream in progress, and a caller whose stream
+  // had not started yet, or was just refused while it still wrote, sees UNAVAILABLE ("Broken
+  // pipe"); CI met it on 2026-11-29. Both are refusals; none may succeed.
   for (const grpc::Status& status : statuses) {
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+    EXPECT_TRUE(status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED ||
+                status.error_code() == grpc::StatusCode::UNAVAILABLE)
+        << status.error_code() << ": " << status.error_message();
   }
   // The limit (128 MiB), with as much again for the allocator, the connections' own buffers and
   // what arrives while gRPC resets the streams: 158-175 MiB in runs with the limit, 749 MiB
   // without it.
-  const int64_t growth = PeakResidentBytes(server) - peak_before;
+  const int64_t peak_after = PeakResidentBytes(server);
+  ASSERT_GT(peak_after, 0) << "the server is gone";
+  const int64_t growth = peak_after - peak_before;
   RecordProperty("peak_growth_mib", static_cast<int>(growth / kMiB));
   EXPECT_LT(growth, 2 * 128 * kMiB) << "peak resident memory grew by " << growth / kMiB << " MiB";
 
