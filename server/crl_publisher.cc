@@ -37,8 +37,10 @@ double BuildMilliseconds(absl::Time started) {
 
 absl::StatusOr<std::unique_ptr<CrlPublisher>> CrlPublisher::Create(
     const ca::ProfileSettings& profiles, const std::vector<const ca::IssuingCa*>& cas,
-    store::CrlNumberRepository& numbers, CrlPublisherOptions options) {
-  std::unique_ptr<CrlPublisher> publisher(new CrlPublisher(profiles, numbers, options));
+    store::CrlNumberRepository& numbers, store::PublishedCrlRepository& published,
+    std::string holder, CatchUp catch_up, CrlPublisherOptions options) {
+  std::unique_ptr<CrlPublisher> publisher(new CrlPublisher(
+      profiles, numbers, published, std::move(holder), std::move(catch_up), options));
   for (const ca::IssuingCa* issuing_ca : cas) {
     KEYLINE_RETURN_IF_ERROR(publisher->AddCa(*issuing_ca));
   }
@@ -84,16 +86,22 @@ absl::Status CrlPublisher::PublishDueFor(PerCa& per_ca, absl::Time now) {
   // One CRL of a CA a second (the delta issued with a full CRL aside): CRLs of one second would
   // share a thisUpdate and a Last-Modified, so that a client revalidating by date would keep the
   // older one, and two issued at the same time must share a number (RFC 5280 5.2.3). Nor may a
-  // CRL's thisUpdate go back because `now` was read before the publish lock (a clock stepped
-  // back by more than that is followed).
+  // CRL's thisUpdate go back because `now` was read before the publish lock, or because an
+  // earlier holder's clock ran a little ahead (a clock stepped back by more is followed).
   if (now < per_ca.last_issued && per_ca.last_issued - now < absl::Seconds(2)) {
     now = per_ca.last_issued;
   }
-  if (absl::ToUnixSeconds(now) == absl::ToUnixSeconds(per_ca.last_issued)) return absl::OkStatus();
+  if (absl::ToUnixSeconds(now) == absl::ToUnixSeconds(per_ca.last_issued)) {
+    if (per_ca.base_number != 0) return absl::OkStatus();
+    // A term's first CRLs, in the second of the previous holder's last: wait for the next second
+    // rather than leave the previous holder's CRLs until the next round (at a start, the server
+    // would begin serving them).
+    now = WaitForTheNextSecond(now);
+  }
   const size_t entries = per_ca.builder->size();
-  const ca::BuiltCrl full = per_ca.builder->LatestFull();
+  const ca::BuiltCrl full = Served(per_ca, /*delta=*/false);
   const bool full_due =
-      full.der == nullptr || HalfExpired(full, now) ||
+      per_ca.base_number == 0 || HalfExpired(full, now) ||
       (entries != per_ca.entries_at_full && now - full.this_update >= options_.full_interval);
   if (full_due) {
     KEYLINE_ASSIGN_OR_RETURN(const uint64_t number, numbers_.Next(per_ca.ca->id()));
@@ -102,15 +110,17 @@ absl::Status CrlPublisher::PublishDueFor(PerCa& per_ca, absl::Time now) {
     KEYLINE_ASSIGN_OR_RETURN(
         const ca::BuiltCrl built,
         per_ca.builder->BuildFull(number, now, now + options_.validity, per_ca.ca->key()));
+    // ms: building and signing (what bench/crl reports), not numbering or storing.
+    const double build_ms = BuildMilliseconds(started);
+    KEYLINE_RETURN_IF_ERROR(StoreAndServe(per_ca, built));
     per_ca.entries_at_full = built.entries;
     per_ca.base_number = number;
     per_ca.last_issued = now;
-    // ms: building and signing (what bench/crl reports), not numbering.
     LogEvent(spdlog::level::info, "crl.full.published",
              {{"ca", per_ca.ca->name()},
               {"crl_number", number},
               {"entries", built.entries},
-              {"ms", BuildMilliseconds(started)}});
+              {"ms", build_ms}});
     if (previous_base != 0) {
       // RFC 5280 5.2.3: a delta issued together with a full CRL has its number and gives the
       // same revocation information, the entries from the previous full CRL to this one's end.
@@ -120,17 +130,19 @@ absl::Status CrlPublisher::PublishDueFor(PerCa& per_ca, absl::Time now) {
           const ca::BuiltCrl delta,
           per_ca.builder->BuildDeltaWithFull(number, previous_base, now, now + options_.validity,
                                              per_ca.ca->key()));
+      KEYLINE_RETURN_IF_ERROR(StoreAndServe(per_ca, delta));
       per_ca.entries_at_delta = built.entries;
       LogDelta(per_ca, delta, delta_started);
       return absl::OkStatus();
     }
-    // The first full CRL of this process: no earlier one was built here to base a delta on, so
-    // its delta is numbered after it and must not be issued at the same time (5.2.3). It waits
-    // for the next second rather than leave the delta URL without a CRL until the next call.
+    // The first full CRL of this term: no earlier one was built here to base a delta on, so its
+    // delta is numbered after it and must not be issued at the same time (5.2.3). It waits for
+    // the next second rather than leave the delta URL without a CRL until the next call.
     now = WaitForTheNextSecond(now);
   }
-  const ca::BuiltCrl delta = per_ca.builder->LatestDelta();
-  // A delta older than the latest full CRL (its pair failed to sign) is due as well.
+  const ca::BuiltCrl delta = Served(per_ca, /*delta=*/true);
+  // A delta older than the latest full CRL (its pair failed to sign or store, or an earlier
+  // holder's) is due as well.
   const bool delta_due = full_due || delta.der == nullptr || HalfExpired(delta, now) ||
                          delta.crl_number < per_ca.base_number ||
                          per_ca.builder->size() != per_ca.entries_at_delta;
@@ -141,9 +153,64 @@ absl::Status CrlPublisher::PublishDueFor(PerCa& per_ca, absl::Time now) {
   KEYLINE_ASSIGN_OR_RETURN(const ca::BuiltCrl built,
                            per_ca.builder->BuildDelta(number, per_ca.base_number, now,
                                                       now + options_.validity, per_ca.ca->key()));
+  KEYLINE_RETURN_IF_ERROR(StoreAndServe(per_ca, built));
   per_ca.entries_at_delta = size_now;
   per_ca.last_issued = now;
   LogDelta(per_ca, built, started);
+  return absl::OkStatus();
+}
+
+absl::Status CrlPublisher::StoreAndServe(PerCa& per_ca, const ca::BuiltCrl& crl) {
+  const absl::Status stored = published_.Store(holder_, per_ca.ca->id(), crl);
+  if (!stored.ok()) {
+    // Lost the lease (or another holder stored a newer CRL): the next round takes up what the
+    // holder stores. Anything else, a database error, is retried as due on the next round.
+    if (absl::IsFailedPrecondition(stored)) publishing_ = false;
+    return stored;
+  }
+  std::lock_guard lock(served_mutex_);
+  (crl.base_crl_number ? per_ca.served_delta : per_ca.served_full) = crl;
+  return absl::OkStatus();
+}
+
+ca::BuiltCrl CrlPublisher::Served(const PerCa& per_ca, bool delta) const {
+  std::lock_guard lock(served_mutex_);
+  return delta ? per_ca.served_delta : per_ca.served_full;
+}
+
+absl::Status CrlPublisher::TakeUpStored() {
+  KEYLINE_ASSIGN_OR_RETURN(const std::vector<store::StoredCrlNumber> numbers, published_.Numbers());
+  absl::Status first;
+  for (const store::StoredCrlNumber& stored : numbers) {
+    const auto it = cas_.find(stored.ca_id);
+    if (it == cas_.end()) continue;  // a CA this replica has not picked up yet
+    PerCa& per_ca = it->second;
+    if (Served(per_ca, stored.delta).crl_number >= stored.crl_number) continue;
+    absl::StatusOr<ca::BuiltCrl> crl = published_.Read(stored.ca_id, stored.delta);
+    if (!crl.ok()) {
+      if (first.ok()) first = crl.status();
+      continue;
+    }
+    // A holder's next CRL is never issued in the second of this one (PublishDueFor).
+    per_ca.last_issued = std::max(per_ca.last_issued, crl->this_update);
+    std::lock_guard lock(served_mutex_);
+    ca::BuiltCrl& served = stored.delta ? per_ca.served_delta : per_ca.served_full;
+    if (crl->crl_number > served.crl_number) served = *std::move(crl);
+  }
+  return first;
+}
+
+absl::Status CrlPublisher::StartTerm() {
+  // Whatever an earlier holder stored is what relying parties may have seen: its times bound
+  // this term's, and everything its CRLs listed, committed before it stored them and so before
+  // this replica took the lease, is read again here (through Add, which takes cas_mutex_ itself).
+  {
+    std::shared_lock cas_lock(cas_mutex_);
+    KEYLINE_RETURN_IF_ERROR(TakeUpStored());
+  }
+  KEYLINE_RETURN_IF_ERROR(catch_up_());
+  std::shared_lock cas_lock(cas_mutex_);
+  for (auto& [id, per_ca] : cas_) per_ca.base_number = 0;  // each starts with a full CRL
   return absl::OkStatus();
 }
 
@@ -157,9 +224,29 @@ void CrlPublisher::LogDelta(const PerCa& per_ca, const ca::BuiltCrl& delta, absl
 }
 
 absl::Status CrlPublisher::PublishDue(absl::Time now) {
+  // PerCa's publishing fields are only touched under publish_mutex_; the shared lock on
+  // cas_mutex_ keeps the map itself still while AddCa may wait.
   std::lock_guard lock(publish_mutex_);
-  // PerCa's publishing fields are only touched here, under publish_mutex_; the shared lock keeps
-  // the map itself still while AddCa may wait.
+  const absl::StatusOr<bool> held = published_.HoldLease(holder_, options_.lease_term);
+  if (!held.ok() || !*held) {
+    if (publishing_.exchange(false)) {
+      LogEvent(spdlog::level::warn, "crl.publisher.lease.lost",
+               {{"error", held.ok() ? std::string("held by another replica")
+                                    : std::string(held.status().message())}});
+    }
+    // Unreachable database: keep serving what was stored (the readiness check reports the lag).
+    if (!held.ok()) return held.status();
+    std::shared_lock cas_lock(cas_mutex_);
+    return TakeUpStored();
+  }
+  if (!publishing_) {
+    if (absl::Status started = StartTerm(); !started.ok()) {
+      return absl::Status(started.code(),
+                          absl::StrCat("starting to publish CRLs: ", started.message()));
+    }
+    publishing_ = true;
+    LogEvent(spdlog::level::info, "crl.publisher.lease.taken", {{"holder", holder_}});
+  }
   std::shared_lock cas_lock(cas_mutex_);
   absl::Status first;
   for (auto& [id, per_ca] : cas_) {
@@ -168,15 +255,26 @@ absl::Status CrlPublisher::PublishDue(absl::Time now) {
       first = absl::Status(status.code(),
                            absl::StrCat("CRL of ", per_ca.ca->name(), ": ", status.message()));
     }
+    if (!publishing_) break;  // the lease went to another replica meanwhile
   }
   return first;
+}
+
+void CrlPublisher::Release() {
+  std::lock_guard lock(publish_mutex_);
+  if (!publishing_.exchange(false)) return;
+  const absl::Status released = published_.ReleaseLease(holder_);
+  if (!released.ok()) {
+    LogEvent(spdlog::level::warn, "crl.publisher.release.failed",
+             {{"error", std::string(released.message())}});
+  }
 }
 
 ca::BuiltCrl CrlPublisher::Find(std::string_view file) const {
   std::shared_lock lock(cas_mutex_);
   for (const auto& [id, per_ca] : cas_) {
-    if (file == per_ca.full_file) return per_ca.builder->LatestFull();
-    if (file == per_ca.delta_file) return per_ca.builder->LatestDelta();
+    if (file == per_ca.full_file) return Served(per_ca, /*delta=*/false);
+    if (file == per_ca.delta_file) return Served(per_ca, /*delta=*/true);
   }
   return {};
 }

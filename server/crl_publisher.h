@@ -1,8 +1,15 @@
 // Full and delta CRLs for every CA Keyline runs, kept current and ready to serve.
 //
-// Entries come from the status feed (Add, on the sync thread); PublishDue (a periodic task)
-// signs what is due with each CA's HSM key:
-// - a full CRL when there is none yet, when entries arrived and crl_full_interval has passed
+// One replica publishes at a time: the one holding the publisher lease in PostgreSQL
+// (store/published_crl_repository.h; migrations/0009 says why). Each PublishDue (a periodic task)
+// takes or renews the lease; the holder signs what is due with each CA's HSM key and stores it,
+// and every other replica serves what was stored. A CRL is served, here too, only once stored,
+// which fails when the lease has passed to another replica. A replica that takes the lease first
+// reads every revocation committed so far (`catch_up`), so its CRLs list everything its
+// predecessor's did, and starts with a full CRL.
+//
+// Entries come from the status feed (Add, on the sync thread). The holder signs:
+// - a full CRL at the start of its term, when entries arrived and crl_full_interval has passed
 //   since the last full one, or when half of its validity has passed;
 // - a delta CRL (entries since the last full CRL) with every full one, and whenever entries
 //   arrived since the last delta (at most every crl_delta_interval, the task's period), or when
@@ -10,14 +17,17 @@
 // Numbers come from the database (store/crl_number_repository.h): increasing across restarts and
 // replicas, one sequence per CA for both kinds. RFC 5280 5.2.3: a delta issued together with a
 // full CRL shares its number and its revocation information (its base is the full CRL before).
-// The first full CRL of a process has no earlier one here to serve as a base, so its delta is
+// The first full CRL of a term has no earlier one here to serve as a base, so its delta is
 // numbered after it and issued in the next second (PublishDue waits for it). Otherwise a CA gets
-// at most one CRL a second, so that no two share a thisUpdate (and an HTTP Last-Modified).
+// at most one CRL a second, the stored ones of an earlier holder counted, so that no two share a
+// thisUpdate (and an HTTP Last-Modified).
 //
 // Find hands the HTTP threads immutable snapshots; a CA without a CRL yet is not found.
-// Thread safety: Add from one thread, PublishDue from another, Find and AddCa from any.
+// Thread safety: Add from any thread, PublishDue from another, Find and AddCa from any.
 #pragma once
 
+#include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -32,20 +42,29 @@
 #include "ca/profiles.h"
 #include "store/certificate_status_feed.h"
 #include "store/crl_number_repository.h"
+#include "store/published_crl_repository.h"
 
 namespace keyline::server {
 
 struct CrlPublisherOptions {
   absl::Duration validity = absl::Hours(24);
   absl::Duration full_interval = absl::Minutes(5);
+  // How long the publisher lease lasts unless renewed (every PublishDue renews it): how long
+  // CRLs may go unpublished after the holder vanished without releasing it.
+  absl::Duration lease_term = absl::Seconds(10);
 };
 
 class CrlPublisher {
  public:
-  // One builder per CA; InvalidArgument when a CA certificate cannot sign CRLs.
+  // Adds every revocation committed so far through Add; called when this replica takes the lease.
+  using CatchUp = std::function<absl::Status()>;
+
+  // One builder per CA; InvalidArgument when a CA certificate cannot sign CRLs. `holder` names
+  // this replica in the lease, uniquely.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<CrlPublisher>> Create(
       const ca::ProfileSettings& profiles, const std::vector<const ca::IssuingCa*>& cas,
-      store::CrlNumberRepository& numbers, CrlPublisherOptions options);
+      store::CrlNumberRepository& numbers, store::PublishedCrlRepository& published,
+      std::string holder, CatchUp catch_up, CrlPublisherOptions options);
 
   // Publishes `ca`'s CRLs too from now on (a rotated-in deployment CA); it must outlive the
   // publisher. Its first CRL comes with the next PublishDue. Adding the same CA again changes
@@ -55,8 +74,15 @@ class CrlPublisher {
   // A revoked row of the status feed; rows of CAs this publisher does not know are ignored.
   void Add(const store::CertificateStatusRow& row);
 
-  // Signs every CRL that is due; returns the first error (the other CAs are still tried).
+  // Takes or renews the lease; the holder signs and stores every CRL that is due, the others take
+  // up what was stored. Returns the first error (the other CAs are still tried).
   absl::Status PublishDue(absl::Time now);
+
+  // Gives the lease up, when held, so that another replica need not wait for it to run out.
+  void Release();
+
+  // Whether this replica held the lease at its last PublishDue.
+  bool publishing() const { return publishing_.load(); }
 
   // The CRL served at `file` ("deployment-default.crl" or "deployment-default-delta.crl", the
   // last part of the URLs in certificates); der null when unknown or not built yet.
@@ -73,21 +99,41 @@ class CrlPublisher {
     std::string delta_file;
     size_t entries_at_full = 0;   // builder size when the last full CRL was built
     size_t entries_at_delta = 0;  // and the last delta
-    uint64_t base_number = 0;     // the last full CRL's number (0 before the first)
+    uint64_t base_number = 0;     // the term's last full CRL's number (0 before the first)
     absl::Time last_issued = absl::InfinitePast();  // thisUpdate of the last CRL, either kind
+    ca::BuiltCrl served_full;                       // the latest stored; guarded by served_mutex_
+    ca::BuiltCrl served_delta;                      // likewise
   };
   CrlPublisher(const ca::ProfileSettings& profiles, store::CrlNumberRepository& numbers,
+               store::PublishedCrlRepository& published, std::string holder, CatchUp catch_up,
                CrlPublisherOptions options)
-      : profiles_(profiles), numbers_(numbers), options_(options) {}
+      : profiles_(profiles),
+        numbers_(numbers),
+        published_(published),
+        holder_(std::move(holder)),
+        catch_up_(std::move(catch_up)),
+        options_(options) {}
+  absl::Status StartTerm();
   absl::Status PublishDueFor(PerCa& per_ca, absl::Time now);
+  // Stores `crl`, then serves it.
+  absl::Status StoreAndServe(PerCa& per_ca, const ca::BuiltCrl& crl);
+  // Serves what was stored and is newer than what is served; under publish_mutex_ and a shared
+  // lock on cas_mutex_.
+  absl::Status TakeUpStored();
+  ca::BuiltCrl Served(const PerCa& per_ca, bool delta) const;
   static void LogDelta(const PerCa& per_ca, const ca::BuiltCrl& delta, absl::Time started);
 
   const ca::ProfileSettings& profiles_;
   store::CrlNumberRepository& numbers_;
+  store::PublishedCrlRepository& published_;
+  const std::string holder_;
+  const CatchUp catch_up_;
   const CrlPublisherOptions options_;
   mutable std::shared_mutex cas_mutex_;  // the map: AddCa writes, everything else reads
   std::map<int32_t, PerCa> cas_;         // by CA id; guarded by cas_mutex_
   std::mutex publish_mutex_;             // one PublishDue at a time
+  mutable std::mutex served_mutex_;      // PerCa's served CRLs
+  std::atomic<bool> publishing_{false};  // written under publish_mutex_
 };
 
 }  // namespace keyline::server

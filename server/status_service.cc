@@ -1,9 +1,12 @@
 #include "server/status_service.h"
 
+#include <openssl/rand.h>
 #include <openssl/x509v3.h>
+#include <unistd.h>
 
 #include <algorithm>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -35,6 +38,23 @@ absl::Status ParseListen(const std::string& listen, http::HttpServerOptions* opt
   return absl::OkStatus();
 }
 
+// This process, in the CRL publisher lease: unique among replicas and across restarts.
+std::string CrlPublisherHolder() {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  unsigned char nonce[8];
+  if (RAND_bytes(nonce, sizeof(nonce)) != 1) std::fill(std::begin(nonce), std::end(nonce), 0);
+  return absl::StrCat(std::string(host).substr(0, 100), "/", getpid(), "/",
+                      absl::BytesToHexString(
+                          absl::string_view(reinterpret_cast<const char*>(nonce), sizeof(nonce))));
+}
+
+// Renewed every round (crl_delta_interval): three rounds may fail or run late before another
+// replica takes over, and never less than five seconds.
+absl::Duration CrlPublisherLeaseTerm(absl::Duration round) {
+  return std::max(3 * round, absl::Seconds(5));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<StatusService>> StatusService::Start(
@@ -54,11 +74,19 @@ absl::StatusOr<std::unique_ptr<StatusService>> StatusService::Start(
   for (const ca::IssuingCa* issuing_ca : service->cas_) {
     KEYLINE_RETURN_IF_ERROR(service->InstallSigner(*issuing_ca));
   }
+  StatusService* raw = service.get();
+  // A replica that takes the CRL lease over reads every revocation again (crl_publisher.h).
+  CrlPublisher::CatchUp catch_up = [raw]() -> absl::Status {
+    return store::ReadRevokedStatuses(
+               raw->pool_, [raw](const store::CertificateStatusRow& row) { raw->crls_->Add(row); })
+        .status();
+  };
   KEYLINE_ASSIGN_OR_RETURN(
       service->crls_,
       CrlPublisher::Create(config.profiles, service->cas_, service->numbers_,
-                           {config.status.crl_validity, config.status.crl_full_interval}));
-  StatusService* raw = service.get();
+                           service->published_crls_, CrlPublisherHolder(), std::move(catch_up),
+                           {config.status.crl_validity, config.status.crl_full_interval,
+                            CrlPublisherLeaseTerm(config.status.crl_delta_interval)}));
   KEYLINE_ASSIGN_OR_RETURN(
       service->sync_,
       StatusSync::Start(
@@ -90,6 +118,7 @@ absl::StatusOr<std::unique_ptr<StatusService>> StatusService::Start(
 StatusService::~StatusService() {
   if (http_) http_->Stop();
   sync_.reset();  // no more changes reach the responder or the CRLs
+  if (crls_) crls_->Release();
 }
 
 absl::Status StatusService::InstallSigner(const ca::IssuingCa& ca) {

@@ -27,6 +27,7 @@
 #include "store/certificate_repository.h"
 #include "store/connection_pool.h"
 #include "store/crl_number_repository.h"
+#include "store/published_crl_repository.h"
 
 namespace keyline::server {
 
@@ -58,7 +59,12 @@ class StatusService {
  private:
   StatusService(const Config& config, hsm::Token& token, store::ConnectionPool& pool,
                 store::CertificateRepository& certificates)
-      : config_(config), token_(token), pool_(pool), certificates_(certificates), numbers_(pool) {}
+      : config_(config),
+        token_(token),
+        pool_(pool),
+        certificates_(certificates),
+        numbers_(pool),
+        published_crls_(pool) {}
   absl::Status InstallSigner(const ca::IssuingCa& ca);
   std::shared_ptr<const ocsp::OcspIssuer> IssuerFor(int32_t ca_id) const;
   // The CA certificates Keyline issued (every CA's but the root's) live in certificate_authorities,
@@ -74,6 +80,7 @@ class StatusService {
   store::ConnectionPool& pool_;
   store::CertificateRepository& certificates_;
   store::CrlNumberRepository numbers_;
+  store::PublishedCrlRepository published_crls_;
   std::vector<const ca::IssuingCa*> CasNow() const;
 
   mutable std::mutex cas_mutex_;

@@ -110,6 +110,12 @@ absl::StatusOr<absl::Time> ReadAllStatuses(
   return ReadThroughCursor(pool, SelectStatuses(), row_callback);
 }
 
+absl::StatusOr<absl::Time> ReadRevokedStatuses(
+    ConnectionPool& pool, absl::FunctionRef<void(const CertificateStatusRow&)> row_callback) {
+  // The partial index certificates_revoked_at holds exactly these rows.
+  return ReadThroughCursor(pool, SelectStatuses() + " WHERE revoked_at IS NOT NULL", row_callback);
+}
+
 std::string ChangedStatusesSql(absl::Time since) {
   // The statement's snapshot and its now() are taken together, as ReadThroughCursor's transaction
   // takes them. The LEFT JOIN returns now() even when nothing changed (one row of NULL statuses).

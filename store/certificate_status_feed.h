@@ -49,6 +49,11 @@ const std::string& NotifyCertificatesChangedCall();
 [[nodiscard]] absl::StatusOr<absl::Time> ReadAllStatuses(
     ConnectionPool& pool, absl::FunctionRef<void(const CertificateStatusRow&)> row_callback);
 
+// Every revoked certificate, read as ReadAllStatuses reads them all; returns the snapshot's
+// database time. For a replica that starts publishing CRLs (server/crl_publisher.h).
+[[nodiscard]] absl::StatusOr<absl::Time> ReadRevokedStatuses(
+    ConnectionPool& pool, absl::FunctionRef<void(const CertificateStatusRow&)> row_callback);
+
 // Certificates issued or revoked at or after `since`; returns the snapshot's database time.
 // One statement (ChangedStatusesSql), for reads of a few rows many times a second.
 [[nodiscard]] absl::StatusOr<absl::Time> ReadChangedStatuses(

@@ -20,6 +20,7 @@
 #include "store/certificate_status_feed.h"
 #include "store/connection_pool.h"
 #include "store/issuance_batch.h"
+#include "store/published_crl_repository.h"
 #include "store/timestamps.h"
 #include "tests/support/postgres_cluster.h"
 #include "tests/support/store_test_data.h"
@@ -423,6 +424,94 @@ TEST_F(RepositoriesTest, ConcurrentAuditAppendsKeepTheChainAndTheClockInOrder) {
   for (size_t i = 1; i < rows.size(); ++i) {
     EXPECT_LE(rows[i - 1].occurred_at, rows[i].occurred_at) << "seq " << rows[i].seq;
   }
+}
+
+// The CRL publisher lease and the stored CRLs (store/published_crl_repository.h).
+TEST_F(RepositoriesTest, OnlyTheLeaseHolderStoresCrlsAndOnlyIncreasingNumbers) {
+  const absl::StatusOr<int32_t> ca =
+      CaRepository(*pool_).Insert(testing::TestCa("a"), Event("ca.created", "a"));
+  ASSERT_TRUE(ca.ok()) << ca.status();
+  PublishedCrlRepository crls(*pool_);
+  const auto crl = [](uint64_t number, std::optional<uint64_t> base, std::string der) {
+    ca::BuiltCrl built;
+    built.der = std::make_shared<const std::string>(std::move(der));
+    built.crl_number = number;
+    built.base_crl_number = base;
+    built.entries = 3;
+    built.this_update = absl::FromUnixSeconds(1'800'000'000);
+    built.next_update = built.this_update + absl::Hours(24);
+    return built;
+  };
+  const auto stored = [&](bool delta) {
+    absl::StatusOr<ca::BuiltCrl> read = crls.Read(*ca, delta);
+    return read.ok() ? *read->der : std::string(read.status().message());
+  };
+
+  // Nobody holds the lease: nothing can be stored.
+  EXPECT_EQ(crls.Store("a", *ca, crl(1, std::nullopt, "full 1")).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(crls.Read(*ca, false).status().code(), absl::StatusCode::kNotFound);
+
+  // "a" takes it, "b" is refused until it runs out or "a" releases it.
+  EXPECT_EQ(crls.HoldLease("a", absl::Seconds(30)).value_or(false), true);
+  EXPECT_EQ(crls.HoldLease("a", absl::Seconds(30)).value_or(false), true);  // renewed
+  EXPECT_EQ(crls.HoldLease("b", absl::Seconds(30)).value_or(true), false);
+  EXPECT_EQ(crls.Store("b", *ca, crl(1, std::nullopt, "full by b")).code(),
+            absl::StatusCode::kFailedPrecondition);
+
+  ASSERT_TRUE(crls.Store("a", *ca, crl(4, std::nullopt, "full 4")).ok());
+  ASSERT_TRUE(crls.Store("a", *ca, crl(5, 4, "delta 5")).ok());
+  const absl::StatusOr<ca::BuiltCrl> delta = crls.Read(*ca, true);
+  ASSERT_TRUE(delta.ok()) << delta.status();
+  EXPECT_EQ(*delta->der, "delta 5");
+  EXPECT_EQ(delta->crl_number, 5u);
+  EXPECT_EQ(delta->base_crl_number, std::optional<uint64_t>(4));
+  EXPECT_EQ(delta->entries, 3u);
+  EXPECT_EQ(delta->this_update, absl::FromUnixSeconds(1'800'000'000));
+  EXPECT_EQ(delta->next_update, absl::FromUnixSeconds(1'800'000'000) + absl::Hours(24));
+  EXPECT_EQ(stored(false), "full 4");
+  const absl::StatusOr<std::vector<StoredCrlNumber>> numbers = crls.Numbers();
+  ASSERT_TRUE(numbers.ok()) << numbers.status();
+  ASSERT_EQ(numbers->size(), 2u);
+  for (const StoredCrlNumber& number : *numbers) {
+    EXPECT_EQ(number.ca_id, *ca);
+    EXPECT_EQ(number.crl_number, number.delta ? 5u : 4u);
+  }
+
+  // The same number again, or a lower one, is refused and changes nothing.
+  EXPECT_EQ(crls.Store("a", *ca, crl(4, std::nullopt, "another full 4")).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(crls.Store("a", *ca, crl(3, 2, "delta 3")).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(stored(false), "full 4");
+  EXPECT_EQ(stored(true), "delta 5");
+  // Bad input.
+  EXPECT_EQ(crls.Store("", *ca, crl(9, std::nullopt, "x")).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(crls.Store("a", *ca, crl(9, std::nullopt, "")).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(crls.HoldLease(std::string(201, 'h'), absl::Seconds(1)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(crls.HoldLease("a", absl::ZeroDuration()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(stored(false), "full 4");
+
+  // Released, the lease goes to "b" at once, and "a" can no longer store.
+  ASSERT_TRUE(crls.ReleaseLease("b").ok());  // not b's: changes nothing
+  EXPECT_EQ(crls.HoldLease("b", absl::Seconds(30)).value_or(true), false);
+  ASSERT_TRUE(crls.ReleaseLease("a").ok());
+  EXPECT_EQ(crls.HoldLease("b", absl::Milliseconds(300)).value_or(false), true);
+  EXPECT_EQ(crls.Store("a", *ca, crl(6, std::nullopt, "full 6 by a")).code(),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(crls.Store("b", *ca, crl(6, std::nullopt, "full 6 by b")).ok());
+  EXPECT_EQ(stored(false), "full 6 by b");
+
+  // A lease that runs out unrenewed passes to whoever asks, and its holder can no longer store.
+  absl::SleepFor(absl::Milliseconds(400));
+  EXPECT_EQ(crls.Store("b", *ca, crl(7, std::nullopt, "full 7 by b")).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(crls.HoldLease("a", absl::Seconds(30)).value_or(false), true);
+  EXPECT_EQ(stored(false), "full 6 by b");
 }
 
 }  // namespace
