@@ -10,10 +10,13 @@
 -- serve the stored CRLs. A replica that takes the lease over first reads every revocation
 -- committed so far, so its CRLs contain everything its predecessor's did.
 
--- One row at most: who publishes, until when (renewed on every publishing round).
+-- One row at most: who publishes, until when (renewed on every publishing round), and the term,
+-- counted up whenever the lease changes hands, so that a replica that lost it and took it back
+-- knows another may have published in between.
 CREATE TABLE crl_publisher_lease (
   singleton  boolean PRIMARY KEY DEFAULT true CHECK (singleton),
   holder     text NOT NULL CHECK (length(holder) BETWEEN 1 AND 200),
+  term       bigint NOT NULL DEFAULT 1 CHECK (term > 0),
   expires_at timestamptz NOT NULL
 );
 
@@ -22,7 +25,8 @@ CREATE TABLE published_crls (
   ca_id       integer NOT NULL REFERENCES certificate_authorities (id),
   kind        text NOT NULL CHECK (kind IN ('full', 'delta')),
   crl_number  bigint NOT NULL CHECK (crl_number > 0),
-  base_number bigint CHECK ((kind = 'delta') = (base_number IS NOT NULL)),
+  base_number bigint CHECK ((kind = 'delta') = (base_number IS NOT NULL)
+                           AND (base_number IS NULL OR base_number < crl_number)),
   entries     bigint NOT NULL CHECK (entries >= 0),
   this_update timestamptz NOT NULL,
   next_update timestamptz NOT NULL CHECK (next_update > this_update),

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -161,13 +162,9 @@ absl::Status CrlPublisher::PublishDueFor(PerCa& per_ca, absl::Time now) {
 }
 
 absl::Status CrlPublisher::StoreAndServe(PerCa& per_ca, const ca::BuiltCrl& crl) {
-  const absl::Status stored = published_.Store(holder_, per_ca.ca->id(), crl);
-  if (!stored.ok()) {
-    // Lost the lease (or another holder stored a newer CRL): the next round takes up what the
-    // holder stores. Anything else, a database error, is retried as due on the next round.
-    if (absl::IsFailedPrecondition(stored)) publishing_ = false;
-    return stored;
-  }
+  // Refused without the lease (PublishDue sees to it); any other error is retried as due on the
+  // next round, since nothing changed here.
+  KEYLINE_RETURN_IF_ERROR(published_.Store(holder_, term_, per_ca.ca->id(), crl));
   std::lock_guard lock(served_mutex_);
   (crl.base_crl_number ? per_ca.served_delta : per_ca.served_full) = crl;
   return absl::OkStatus();
@@ -227,42 +224,93 @@ absl::Status CrlPublisher::PublishDue(absl::Time now) {
   // PerCa's publishing fields are only touched under publish_mutex_; the shared lock on
   // cas_mutex_ keeps the map itself still while AddCa may wait.
   std::lock_guard lock(publish_mutex_);
-  const absl::StatusOr<bool> held = published_.HoldLease(holder_, options_.lease_term);
-  if (!held.ok() || !*held) {
-    if (publishing_.exchange(false)) {
-      LogEvent(spdlog::level::warn, "crl.publisher.lease.lost",
-               {{"error", held.ok() ? std::string("held by another replica")
-                                    : std::string(held.status().message())}});
-    }
-    // Unreachable database: keep serving what was stored (the readiness check reports the lag).
+  // `now` may have been read long before the lock was free (a round can take seconds): a CRL's
+  // thisUpdate is never earlier than the clock when it is signed.
+  now = std::max(now, absl::Now());
+  std::optional<int64_t> term;
+  if (now >= stand_down_until_) {
+    absl::StatusOr<std::optional<int64_t>> held =
+        published_.HoldLease(holder_, options_.lease_term);
+    // Unreachable database: keep serving what is served (the readiness check reports the lag),
+    // and the term: if nobody took the lease meanwhile, nobody else published.
     if (!held.ok()) return held.status();
+    term = *held;
+    renewed_at_ = absl::Now();
+  }
+  if (!term) {
+    if (std::exchange(term_, 0) != 0) {
+      publishing_ = false;
+      LogEvent(spdlog::level::warn, "crl.publisher.lease.lost", {{"holder", holder_}});
+    }
     std::shared_lock cas_lock(cas_mutex_);
     return TakeUpStored();
   }
-  if (!publishing_) {
+  if (*term != term_) {
+    // Taken, or taken back after another replica held it: that one may have published since.
+    term_ = 0;
+    publishing_ = false;
     if (absl::Status started = StartTerm(); !started.ok()) {
       return absl::Status(started.code(),
                           absl::StrCat("starting to publish CRLs: ", started.message()));
     }
+    term_ = *term;
     publishing_ = true;
-    LogEvent(spdlog::level::info, "crl.publisher.lease.taken", {{"holder", holder_}});
+    LogEvent(spdlog::level::info, "crl.publisher.lease.taken",
+             {{"holder", holder_}, {"term", term_}});
   }
   std::shared_lock cas_lock(cas_mutex_);
   absl::Status first;
   for (auto& [id, per_ca] : cas_) {
+    // One CA's CRLs can take a while (a million entries, the wait for the next second): the
+    // lease is renewed as the round goes on, or the later CAs' CRLs would find it run out.
+    if (absl::Now() - renewed_at_ > options_.lease_term / 3) {
+      const absl::StatusOr<std::optional<int64_t>> held =
+          published_.HoldLease(holder_, options_.lease_term);
+      if (!held.ok()) {
+        first = held.status();
+        break;
+      }
+      renewed_at_ = absl::Now();
+      if (*held != std::optional<int64_t>(term_)) break;  // the next round sees why
+    }
     absl::Status status = PublishDueFor(per_ca, now);
+    if (store::IsLeaseLost(status)) {
+      // It ran out or went to another replica: the next round finds out which.
+      LogEvent(spdlog::level::warn, "crl.publisher.lease.lost",
+               {{"holder", holder_}, {"ca", per_ca.ca->name()}});
+      publishing_ = false;
+      failed_rounds_ = 0;
+      return absl::OkStatus();
+    }
     if (!status.ok() && first.ok()) {
       first = absl::Status(status.code(),
                            absl::StrCat("CRL of ", per_ca.ca->name(), ": ", status.message()));
     }
-    if (!publishing_) break;  // the lease went to another replica meanwhile
+  }
+  if (first.ok()) {
+    failed_rounds_ = 0;
+  } else if (++failed_rounds_ >= kFailedRoundsBeforeStandingDown) {
+    // A holder that cannot sign (its HSM session broke, its database writes fail) would freeze
+    // every replica's CRLs: it steps aside for two lease lengths so that another may take over.
+    LogEvent(
+        spdlog::level::warn, "crl.publisher.standing.down",
+        {{"holder", holder_}, {"rounds", failed_rounds_}, {"error", std::string(first.message())}});
+    failed_rounds_ = 0;
+    ReleaseLocked();
+    stand_down_until_ = absl::Now() + 2 * options_.lease_term;
   }
   return first;
 }
 
 void CrlPublisher::Release() {
   std::lock_guard lock(publish_mutex_);
-  if (!publishing_.exchange(false)) return;
+  ReleaseLocked();
+}
+
+void CrlPublisher::ReleaseLocked() {
+  term_ = 0;
+  publishing_ = false;
+  // Whether or not this replica thinks it holds the lease: a round that failed may have left it.
   const absl::Status released = published_.ReleaseLease(holder_);
   if (!released.ok()) {
     LogEvent(spdlog::level::warn, "crl.publisher.release.failed",

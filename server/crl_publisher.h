@@ -67,18 +67,21 @@ class CrlPublisher {
       std::string holder, CatchUp catch_up, CrlPublisherOptions options);
 
   // Publishes `ca`'s CRLs too from now on (a rotated-in deployment CA); it must outlive the
-  // publisher. Its first CRL comes with the next PublishDue. Adding the same CA again changes
-  // nothing; another object with the id of one already added is FailedPrecondition.
+  // publisher. Its first CRLs come with the next PublishDue: signed there when this replica holds
+  // the lease, else taken up once the holder has the CA too and stored them. Adding the same CA
+  // again changes nothing; another object with the id of one already added is FailedPrecondition.
   absl::Status AddCa(const ca::IssuingCa& ca);
 
   // A revoked row of the status feed; rows of CAs this publisher does not know are ignored.
   void Add(const store::CertificateStatusRow& row);
 
   // Takes or renews the lease; the holder signs and stores every CRL that is due, the others take
-  // up what was stored. Returns the first error (the other CAs are still tried).
+  // up what was stored. Returns the first error (the other CAs are still tried); losing the lease
+  // is not one. A holder whose rounds fail three times in a row gives the lease up and leaves it
+  // to the others for two lease lengths.
   absl::Status PublishDue(absl::Time now);
 
-  // Gives the lease up, when held, so that another replica need not wait for it to run out.
+  // Gives the lease up, so that another replica need not wait for it to run out (shutdown).
   void Release();
 
   // Whether this replica held the lease at its last PublishDue.
@@ -113,7 +116,9 @@ class CrlPublisher {
         holder_(std::move(holder)),
         catch_up_(std::move(catch_up)),
         options_(options) {}
+  static constexpr int kFailedRoundsBeforeStandingDown = 3;
   absl::Status StartTerm();
+  void ReleaseLocked();
   absl::Status PublishDueFor(PerCa& per_ca, absl::Time now);
   // Stores `crl`, then serves it.
   absl::Status StoreAndServe(PerCa& per_ca, const ca::BuiltCrl& crl);
@@ -134,6 +139,11 @@ class CrlPublisher {
   std::mutex publish_mutex_;             // one PublishDue at a time
   mutable std::mutex served_mutex_;      // PerCa's served CRLs
   std::atomic<bool> publishing_{false};  // written under publish_mutex_
+  // The rest under publish_mutex_:
+  int64_t term_ = 0;  // the lease's term this replica publishes in; 0: it does not
+  absl::Time renewed_at_ = absl::InfinitePast();
+  int failed_rounds_ = 0;  // rounds in a row that held the lease and failed
+  absl::Time stand_down_until_ = absl::InfinitePast();  // no taking the lease before
 };
 
 }  // namespace keyline::server

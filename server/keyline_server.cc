@@ -159,6 +159,10 @@ absl::Status KeylineServer::Wire() {
          return enrollments_->DeleteExpiredChallenges(absl::Now() - absl::Hours(1)).status();
        }},
   });
+  // This replica publishes the CRLs and another rotated a deployment's CA: take the new CA into
+  // service now, so that its CRLs are published, at most twice a second.
+  status_->SetOnUnknownIssuer(
+      [this] { periodic_tasks_->RunSoon(kCaSyncTask, absl::Milliseconds(500)); });
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -225,7 +229,9 @@ absl::Status KeylineServer::SyncDeploymentCas() {
         loaded = fresh.get();
         adopted_cas_.push_back(std::move(fresh));
       }
-      // Status first, so the first certificate the new CA signs already has OCSP and a CRL.
+      // Status first, so the first certificate the new CA signs already has OCSP here, and a
+      // CRL when this replica publishes them (else within a second of the publisher seeing the
+      // new CA's first certificate, StatusService::SetOnUnknownIssuer).
       KEYLINE_RETURN_IF_ERROR(status_->AddCa(*loaded));
       authenticator_->AddDeploymentCa({*record.deployment, loaded->certificate()});
       known = loaded;
@@ -253,6 +259,9 @@ void KeylineServer::Shutdown(absl::Duration grace) {
   shut_down_ = true;
   const bool was_serving = grpc_server_ != nullptr && grpc_port_ != 0;
   if (periodic_tasks_) periodic_tasks_->Stop();
+  // At once, not after the grace period below: another replica takes the CRL lease over at its
+  // next round.
+  if (status_) status_->StopPublishingCrls();
   if (grpc_server_) grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   // Before the executor: the batcher's callbacks may hand work to it.
   challenge_batcher_.reset();  // answers what is queued

@@ -193,17 +193,28 @@ void StatusService::RecordIssued(int32_t issuer_id, std::string_view serial) {
   }
 }
 
+void StatusService::SetOnUnknownIssuer(std::function<void()> callback) {
+  std::lock_guard lock(on_unknown_issuer_mutex_);
+  on_unknown_issuer_ = std::move(callback);
+}
+
 void StatusService::OnChange(const store::CertificateStatusRow& row,
                              CertificateStatusIndex::Change change, bool initial) {
   if (change == CertificateStatusIndex::Change::kRevoked) crls_->Add(row);
   if (initial) return;  // nothing is cached yet
+  std::shared_ptr<const ocsp::OcspIssuer> issuer = IssuerFor(row.issuer_id);
+  if (issuer == nullptr) {
+    // Only the CRL publisher needs the CA at once: nobody else publishes its CRLs. Other replicas
+    // take it when a request meets the retired CA, or at their resync.
+    std::lock_guard lock(on_unknown_issuer_mutex_);
+    if (on_unknown_issuer_ && crls_->publishing()) on_unknown_issuer_();
+    return;
+  }
   // A revocation re-signs the cached answer at once; an issuance drops a cached `unknown`.
-  if (std::shared_ptr<const ocsp::OcspIssuer> issuer = IssuerFor(row.issuer_id)) {
-    const absl::Status status = responder_->Invalidate(*issuer, row.serial, absl::Now());
-    if (!status.ok()) {
-      LogEvent(spdlog::level::warn, "ocsp.invalidate.failed",
-               {{"error", std::string(status.message())}});
-    }
+  const absl::Status status = responder_->Invalidate(*issuer, row.serial, absl::Now());
+  if (!status.ok()) {
+    LogEvent(spdlog::level::warn, "ocsp.invalidate.failed",
+             {{"error", std::string(status.message())}});
   }
 }
 

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -41,10 +42,22 @@ class StatusService {
 
   absl::Status Tick(absl::Time now);
 
+  // Called on the status feed's thread, while this replica holds the CRL lease, when a
+  // certificate issued by a CA it does not run yet appears: another replica rotated a
+  // deployment's CA (and issued its OCSP signer). Without it, the new CA's CRLs would be
+  // published nowhere until this replica's next CA sync. Set once, after Start.
+  void SetOnUnknownIssuer(std::function<void()> callback);
+
+  // Stops publishing CRLs and gives the lease up, so that another replica takes it over at its
+  // next round rather than when it runs out (the first step of a shutdown).
+  void StopPublishingCrls() { crls_->Release(); }
+
   // Answers OCSP and publishes CRLs for `ca` too from now on (a rotated-in deployment CA): its
   // OCSP signer, its CRL builder seeded with any revocation of its certificates already stored,
-  // and its first CRLs. `ca` must outlive the service even when this fails: the steps before the
-  // failing one keep it. Calling again with the same `ca` (a retry) repeats only what is left.
+  // and its first CRLs (signed here when this replica holds the CRL lease; else the holder's, once
+  // it has the CA: see SetOnUnknownIssuer). `ca` must outlive the service even when this fails: the
+  // steps before the failing one keep it. Calling again with the same `ca` (a retry) repeats only
+  // what is left.
   absl::Status AddCa(const ca::IssuingCa& ca);
 
   // A certificate this server just stored (committed): answered `good` from now on, without
@@ -91,6 +104,8 @@ class StatusService {
   std::map<int32_t, OcspSigner> signers_;  // by CA id; guarded by signers_mutex_
   std::unique_ptr<CrlPublisher> crls_;
   std::unique_ptr<StatusSync> sync_;
+  std::mutex on_unknown_issuer_mutex_;
+  std::function<void()> on_unknown_issuer_;  // guarded by on_unknown_issuer_mutex_
   http::MetricsRegistry metrics_;
   std::unique_ptr<http::HttpServer> http_;
   absl::Time next_ocsp_refresh_;

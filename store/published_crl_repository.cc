@@ -16,6 +16,10 @@ constexpr size_t kMaxHolderOctets = 200;  // the column's check
 
 const char* Kind(bool delta) { return delta ? "delta" : "full"; }
 
+constexpr char kLeaseLost[] = "the CRL publisher lease has run out or changed hands";
+
+absl::Status LeaseLost() { return absl::FailedPreconditionError(kLeaseLost); }
+
 absl::Status CheckHolder(std::string_view holder) {
   KEYLINE_RETURN_IF_ERROR(CheckNonEmptyText(holder, "holder"));
   if (holder.size() > kMaxHolderOctets) {
@@ -27,26 +31,30 @@ absl::Status CheckHolder(std::string_view holder) {
 
 }  // namespace
 
-absl::StatusOr<bool> PublishedCrlRepository::HoldLease(std::string_view holder,
-                                                       absl::Duration term) {
+absl::StatusOr<std::optional<int64_t>> PublishedCrlRepository::HoldLease(std::string_view holder,
+                                                                         absl::Duration length) {
   KEYLINE_RETURN_IF_ERROR(CheckHolder(holder));
-  if (term < absl::Milliseconds(1)) {
-    return absl::InvalidArgumentError("term: must be at least a millisecond");
+  if (length < absl::Milliseconds(1)) {
+    return absl::InvalidArgumentError("length: must be at least a millisecond");
   }
-  return pool_.WithStatement("hold the CRL publisher lease",
-                             [&](pqxx::nontransaction& tx) -> absl::StatusOr<bool> {
-                               // Taken when free or run out, renewed when ours; left alone while
-                               // another's runs.
-                               const pqxx::result rows = tx.exec_params(
-                                   "INSERT INTO crl_publisher_lease (holder, expires_at) "
-                                   "VALUES ($1, now() + $2::bigint * interval '1 microsecond') "
-                                   "ON CONFLICT (singleton) DO UPDATE "
-                                   "SET holder = excluded.holder, expires_at = excluded.expires_at "
-                                   "WHERE crl_publisher_lease.holder = excluded.holder "
-                                   "OR crl_publisher_lease.expires_at <= now() RETURNING 1",
-                                   std::string(holder), absl::ToInt64Microseconds(term));
-                               return !rows.empty();
-                             });
+  return pool_.WithStatement(
+      "hold the CRL publisher lease",
+      [&](pqxx::nontransaction& tx) -> absl::StatusOr<std::optional<int64_t>> {
+        // Taken when free or run out, renewed when ours; left alone while another's runs. The
+        // row lock this takes waits for a Store in flight (its FOR SHARE).
+        const pqxx::result rows = tx.exec_params(
+            "INSERT INTO crl_publisher_lease (holder, expires_at) "
+            "VALUES ($1, now() + $2::bigint * interval '1 microsecond') "
+            "ON CONFLICT (singleton) DO UPDATE "
+            "SET holder = excluded.holder, expires_at = excluded.expires_at, "
+            "term = crl_publisher_lease.term + "
+            "(crl_publisher_lease.holder <> excluded.holder)::integer "
+            "WHERE crl_publisher_lease.holder = excluded.holder "
+            "OR crl_publisher_lease.expires_at <= now() RETURNING term",
+            std::string(holder), absl::ToInt64Microseconds(length));
+        if (rows.empty()) return std::optional<int64_t>();
+        return std::optional<int64_t>(rows[0][0].as<int64_t>());
+      });
 }
 
 absl::Status PublishedCrlRepository::ReleaseLease(std::string_view holder) {
@@ -60,7 +68,7 @@ absl::Status PublishedCrlRepository::ReleaseLease(std::string_view holder) {
   });
 }
 
-absl::Status PublishedCrlRepository::Store(std::string_view holder, int32_t ca_id,
+absl::Status PublishedCrlRepository::Store(std::string_view holder, int64_t term, int32_t ca_id,
                                            const ca::BuiltCrl& crl) {
   KEYLINE_RETURN_IF_ERROR(CheckHolder(holder));
   if (crl.der == nullptr || crl.der->empty()) {
@@ -75,12 +83,10 @@ absl::Status PublishedCrlRepository::Store(std::string_view holder, int32_t ca_i
     // FOR SHARE: a replica taking the lease over waits for this transaction, and only then reads
     // the revocations its first CRL will list, this CRL's among them.
     const pqxx::result lease = tx.exec_params(
-        "SELECT 1 FROM crl_publisher_lease WHERE holder = $1 AND expires_at > now() FOR SHARE",
-        std::string(holder));
-    if (lease.empty()) {
-      return absl::FailedPreconditionError(
-          "the CRL publisher lease has run out or another replica holds it");
-    }
+        "SELECT 1 FROM crl_publisher_lease "
+        "WHERE holder = $1 AND term = $2 AND expires_at > now() FOR SHARE",
+        std::string(holder), term);
+    if (lease.empty()) return LeaseLost();
     std::optional<std::string> base;
     if (delta) base = std::to_string(*crl.base_crl_number);
     const pqxx::result stored = tx.exec_params(
@@ -136,6 +142,10 @@ absl::StatusOr<ca::BuiltCrl> PublishedCrlRepository::Read(int32_t ca_id, bool de
         crl.der = std::make_shared<const std::string>(pqxx::binarystring(row[5]).str());
         return crl;
       });
+}
+
+bool IsLeaseLost(const absl::Status& status) {
+  return absl::IsFailedPrecondition(status) && status.message() == kLeaseLost;
 }
 
 }  // namespace keyline::store

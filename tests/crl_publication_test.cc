@@ -11,6 +11,8 @@
 #include <signal.h>
 
 #include <fstream>
+#include <pqxx/connection>
+#include <pqxx/transaction>
 
 #include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
@@ -61,7 +63,10 @@ class CrlPublicationTest : public ::testing::Test {
   void SetUp() override {
     // A secure-element token of its own for each test (labels are unique per SoftHSM2 directory).
     static int tests = 0;
-    auto fleet = testing::Fleet::Create({}, absl::StrCat("crl-publication-se-", ++tests));
+    testing::KeylineEnvironment::Options options;
+    // CA syncs a minute apart: a CA rotated elsewhere must reach the CRL publisher otherwise.
+    options.status_yaml = "  resync_interval_seconds: 60\n";
+    auto fleet = testing::Fleet::Create(options, absl::StrCat("crl-publication-se-", ++tests));
     ASSERT_TRUE(fleet.ok()) << fleet.status();
     fleet_ = *std::move(fleet);
     auto replica = fleet_->environment().StartReplica("replica-b");
@@ -84,6 +89,23 @@ class CrlPublicationTest : public ::testing::Test {
     if (revoked.ok()) {
       EXPECT_EQ(revoked->exit_code, 0) << revoked->out << revoked->err;
     }
+    return device->serial;
+  }
+
+  // Enrolls a device and revokes its certificate behind every replica's back: as the database
+  // owner, dated an hour ago, without the notification revocations send. No status feed ever
+  // reads it (their look-back is seconds); only a full read of the revocations finds it.
+  std::string EnrollAndRevokeSilently(const std::string& name) {
+    auto device = testing::EnrollDeviceToFiles(*fleet_, name, Directory());
+    EXPECT_TRUE(device.ok()) << device.status();
+    if (!device.ok()) return "";
+    pqxx::connection owner(fleet_->environment().database().owner_url);
+    pqxx::work work(owner);
+    work.exec0(
+        "UPDATE certificates SET status = 'revoked', revoked_at = now() - interval '1 hour', "
+        "revocation_reason = 1 WHERE serial = decode('" +
+        device->serial + "', 'hex')");
+    work.commit();
     return device->serial;
   }
 
@@ -133,6 +155,8 @@ TEST_F(CrlPublicationTest, BothReplicasServeTheBytesTheHolderSigned) {
 TEST_F(CrlPublicationTest, WhenTheHolderDiesAnotherReplicaTakesOverWithEverythingItListed) {
   const std::string first = EnrollAndRevoke("before-the-crash");
   ASSERT_FALSE(first.empty());
+  const std::string unseen = EnrollAndRevokeSilently("revoked-unseen");
+  ASSERT_FALSE(unseen.empty());
   const std::string delta_by_a = WaitForTheSameCrlListing(kDelta, first);
   ASSERT_FALSE(delta_by_a.empty());
   const Seen seen_by_a = Read(Directory(), "delta-a.crl", delta_by_a);
@@ -150,6 +174,8 @@ TEST_F(CrlPublicationTest, WhenTheHolderDiesAnotherReplicaTakesOverWithEverythin
   } while (full_by_b.facts.crl_number <= seen_by_a.facts.crl_number && absl::Now() < deadline);
   ASSERT_GT(full_by_b.facts.crl_number, seen_by_a.facts.crl_number) << "B never took over";
   EXPECT_THAT(full_by_b.serials, Contains(first));
+  // B read every revocation before its first CRL, not only what its feed brought.
+  EXPECT_THAT(full_by_b.serials, Contains(unseen));
 
   // A comes back as a replica that does not publish: a revocation through it reaches the CRLs B
   // signs, and A serves B's bytes.
@@ -162,6 +188,33 @@ TEST_F(CrlPublicationTest, WhenTheHolderDiesAnotherReplicaTakesOverWithEverythin
   EXPECT_GT(seen_by_b.facts.crl_number, full_by_b.facts.crl_number);
   EXPECT_EQ(seen_by_b.facts.base_crl_number, full_by_b.facts.crl_number);
   EXPECT_THAT(seen_by_b.serials, Not(Contains(first)));  // a delta: only what came after its base
+}
+
+TEST_F(CrlPublicationTest, ACaRotatedOnAReplicaThatDoesNotPublishGetsCrlsFromTheHolderAtOnce) {
+  // B holds the lease: A stops, giving it up; B takes it over and signs a full CRL of its own;
+  // A comes back.
+  const int64_t by_a = Read(Directory(), "a.crl", FetchCrl(A(), kFull)).facts.crl_number;
+  ASSERT_GT(by_a, 0);
+  fleet_->environment().StopServer();
+  const absl::Time deadline = absl::Now() + kGiveUp;
+  while (Read(Directory(), "b.crl", FetchCrl(B(), kFull)).facts.crl_number <= by_a &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(250));
+  }
+  ASSERT_GT(Read(Directory(), "b.crl", FetchCrl(B(), kFull)).facts.crl_number, by_a);
+  ASSERT_TRUE(fleet_->environment().StartServer().ok());
+
+  // Rotated through A, which takes the new CA into service at once; B would look for it at its
+  // next CA sync, a minute away, but sees the certificates the new CA issues (its OCSP signer,
+  // then a device's) and takes it now: both serve its CRLs within seconds.
+  auto rotated = fleet_->environment().Keylinectl({"ca", "rotate", "--deployment", "default"});
+  ASSERT_TRUE(rotated.ok()) << rotated.status();
+  ASSERT_EQ(rotated->exit_code, 0) << rotated->err;
+  const std::string serial = EnrollAndRevoke("under-the-new-ca");
+  ASSERT_FALSE(serial.empty());
+  const std::string delta = WaitForTheSameCrlListing("deployment-default:2-delta.crl", serial);
+  ASSERT_FALSE(delta.empty());
+  EXPECT_EQ(Read(Directory(), "new-ca-delta.crl", delta).serials.size(), 1u);
 }
 
 }  // namespace

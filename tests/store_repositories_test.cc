@@ -447,20 +447,22 @@ TEST_F(RepositoriesTest, OnlyTheLeaseHolderStoresCrlsAndOnlyIncreasingNumbers) {
     return read.ok() ? *read->der : std::string(read.status().message());
   };
 
+  const auto lease_lost = [](const absl::Status& status) { return IsLeaseLost(status); };
+  using Term = std::optional<int64_t>;
+
   // Nobody holds the lease: nothing can be stored.
-  EXPECT_EQ(crls.Store("a", *ca, crl(1, std::nullopt, "full 1")).code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_PRED1(lease_lost, crls.Store("a", 1, *ca, crl(1, std::nullopt, "full 1")));
   EXPECT_EQ(crls.Read(*ca, false).status().code(), absl::StatusCode::kNotFound);
 
-  // "a" takes it, "b" is refused until it runs out or "a" releases it.
-  EXPECT_EQ(crls.HoldLease("a", absl::Seconds(30)).value_or(false), true);
-  EXPECT_EQ(crls.HoldLease("a", absl::Seconds(30)).value_or(false), true);  // renewed
-  EXPECT_EQ(crls.HoldLease("b", absl::Seconds(30)).value_or(true), false);
-  EXPECT_EQ(crls.Store("b", *ca, crl(1, std::nullopt, "full by b")).code(),
-            absl::StatusCode::kFailedPrecondition);
+  // "a" takes it in term 1 and renews it; "b" is refused while it runs.
+  EXPECT_EQ(crls.HoldLease("a", absl::Seconds(30)).value_or(Term(-1)), Term(1));
+  EXPECT_EQ(crls.HoldLease("a", absl::Seconds(30)).value_or(Term(-1)), Term(1));
+  EXPECT_EQ(crls.HoldLease("b", absl::Seconds(30)).value_or(Term(-1)), std::nullopt);
+  EXPECT_PRED1(lease_lost, crls.Store("b", 1, *ca, crl(1, std::nullopt, "full by b")));
+  EXPECT_PRED1(lease_lost, crls.Store("a", 2, *ca, crl(1, std::nullopt, "a, wrong term")));
 
-  ASSERT_TRUE(crls.Store("a", *ca, crl(4, std::nullopt, "full 4")).ok());
-  ASSERT_TRUE(crls.Store("a", *ca, crl(5, 4, "delta 5")).ok());
+  ASSERT_TRUE(crls.Store("a", 1, *ca, crl(4, std::nullopt, "full 4")).ok());
+  ASSERT_TRUE(crls.Store("a", 1, *ca, crl(5, 4, "delta 5")).ok());
   const absl::StatusOr<ca::BuiltCrl> delta = crls.Read(*ca, true);
   ASSERT_TRUE(delta.ok()) << delta.status();
   EXPECT_EQ(*delta->der, "delta 5");
@@ -479,16 +481,17 @@ TEST_F(RepositoriesTest, OnlyTheLeaseHolderStoresCrlsAndOnlyIncreasingNumbers) {
   }
 
   // The same number again, or a lower one, is refused and changes nothing.
-  EXPECT_EQ(crls.Store("a", *ca, crl(4, std::nullopt, "another full 4")).code(),
-            absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(crls.Store("a", *ca, crl(3, 2, "delta 3")).code(),
+  const absl::Status again = crls.Store("a", 1, *ca, crl(4, std::nullopt, "another full 4"));
+  EXPECT_EQ(again.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_FALSE(IsLeaseLost(again));
+  EXPECT_EQ(crls.Store("a", 1, *ca, crl(3, 2, "delta 3")).code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(stored(false), "full 4");
   EXPECT_EQ(stored(true), "delta 5");
   // Bad input.
-  EXPECT_EQ(crls.Store("", *ca, crl(9, std::nullopt, "x")).code(),
+  EXPECT_EQ(crls.Store("", 1, *ca, crl(9, std::nullopt, "x")).code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(crls.Store("a", *ca, crl(9, std::nullopt, "")).code(),
+  EXPECT_EQ(crls.Store("a", 1, *ca, crl(9, std::nullopt, "")).code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(crls.HoldLease(std::string(201, 'h'), absl::Seconds(1)).status().code(),
             absl::StatusCode::kInvalidArgument);
@@ -496,21 +499,23 @@ TEST_F(RepositoriesTest, OnlyTheLeaseHolderStoresCrlsAndOnlyIncreasingNumbers) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(stored(false), "full 4");
 
-  // Released, the lease goes to "b" at once, and "a" can no longer store.
+  // Released, the lease goes to "b" at once, in term 2, and "a" can no longer store.
   ASSERT_TRUE(crls.ReleaseLease("b").ok());  // not b's: changes nothing
-  EXPECT_EQ(crls.HoldLease("b", absl::Seconds(30)).value_or(true), false);
+  EXPECT_EQ(crls.HoldLease("b", absl::Seconds(30)).value_or(Term(-1)), std::nullopt);
   ASSERT_TRUE(crls.ReleaseLease("a").ok());
-  EXPECT_EQ(crls.HoldLease("b", absl::Milliseconds(300)).value_or(false), true);
-  EXPECT_EQ(crls.Store("a", *ca, crl(6, std::nullopt, "full 6 by a")).code(),
-            absl::StatusCode::kFailedPrecondition);
-  ASSERT_TRUE(crls.Store("b", *ca, crl(6, std::nullopt, "full 6 by b")).ok());
+  EXPECT_EQ(crls.HoldLease("b", absl::Seconds(1)).value_or(Term(-1)), Term(2));
+  EXPECT_PRED1(lease_lost, crls.Store("a", 1, *ca, crl(6, std::nullopt, "full 6 by a")));
+  ASSERT_TRUE(crls.Store("b", 2, *ca, crl(6, std::nullopt, "full 6 by b")).ok());
   EXPECT_EQ(stored(false), "full 6 by b");
 
-  // A lease that runs out unrenewed passes to whoever asks, and its holder can no longer store.
-  absl::SleepFor(absl::Milliseconds(400));
-  EXPECT_EQ(crls.Store("b", *ca, crl(7, std::nullopt, "full 7 by b")).code(),
-            absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(crls.HoldLease("a", absl::Seconds(30)).value_or(false), true);
+  // A lease that ran out unrenewed can no longer store. Its holder taking it back keeps the term
+  // (nobody else held it); anyone else taking it starts the next.
+  absl::SleepFor(absl::Milliseconds(1200));
+  EXPECT_PRED1(lease_lost, crls.Store("b", 2, *ca, crl(7, std::nullopt, "full 7 by b")));
+  EXPECT_EQ(crls.HoldLease("b", absl::Seconds(1)).value_or(Term(-1)), Term(2));
+  absl::SleepFor(absl::Milliseconds(1200));
+  EXPECT_EQ(crls.HoldLease("a", absl::Seconds(30)).value_or(Term(-1)), Term(3));
+  EXPECT_PRED1(lease_lost, crls.Store("b", 2, *ca, crl(7, std::nullopt, "full 7 by b")));
   EXPECT_EQ(stored(false), "full 6 by b");
 }
 
