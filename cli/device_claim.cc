@@ -54,6 +54,45 @@ ClaimPlan PlanClaim(const std::string& serial, const absl::StatusOr<Device>& dev
   return plan;
 }
 
+// What the server says of each batch (ValidateClaim): it checks what keylinectl cannot see from
+// GetDevice (the deployment, the voucher validity), with ClaimDevices' own messages.
+struct ServerVerdict {
+  bool checked = false;               // false: the server predates ValidateClaim
+  std::vector<std::string> refusals;  // "batch K of N (devices A to B): <message>"
+};
+
+absl::StatusOr<ServerVerdict> AskTheServer(AdminService::Stub& stub, const ClaimOptions& options,
+                                           const std::vector<std::string>& serials,
+                                           const std::vector<BatchRange>& ranges) {
+  ServerVerdict verdict;
+  for (size_t b = 0; b < ranges.size(); ++b) {
+    keyline::v1::ClaimDevicesRequest request;
+    request.set_deployment(options.deployment);
+    request.set_voucher_validity_days(options.validity_days);
+    for (size_t i = ranges[b].begin; i < ranges[b].end; ++i) request.add_device_serials(serials[i]);
+    keyline::v1::ClaimDevicesResponse response;
+    auto context = ContextWithDeadline(kBatchTimeout);
+    const grpc::Status status = stub.ValidateClaim(context.get(), request, &response);
+    if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) return verdict;
+    switch (status.error_code()) {
+      case grpc::StatusCode::OK:
+        break;
+      case grpc::StatusCode::INVALID_ARGUMENT:
+      case grpc::StatusCode::NOT_FOUND:
+      case grpc::StatusCode::FAILED_PRECONDITION:
+        verdict.refusals.push_back(absl::StrCat("batch ", b + 1, " of ", ranges.size(),
+                                                " (devices ", ranges[b].begin + 1, " to ",
+                                                ranges[b].end, "): ", status.error_message()));
+        break;
+      default:  // not a verdict: the check itself failed
+        return absl::Status(FromGrpc(status).code(),
+                            absl::StrCat("ValidateClaim: ", status.error_message()));
+    }
+  }
+  verdict.checked = true;
+  return verdict;
+}
+
 int RunClaimDryRun(AdminService::Stub& stub, const GlobalOptions& globals,
                    const ClaimOptions& options, const std::vector<std::string>& serials) {
   const OutputFormat format = globals.format();
@@ -85,7 +124,10 @@ int RunClaimDryRun(AdminService::Stub& stub, const GlobalOptions& globals,
     plans.push_back(PlanClaim(serials[i], device, options.deployment, hosted));
     ++counts[plans.back().action];
   }
-  const size_t batches = SplitIntoBatches(serials.size(), options.batch).size();
+  const std::vector<BatchRange> ranges = SplitIntoBatches(serials.size(), options.batch);
+  const size_t batches = ranges.size();
+  absl::StatusOr<ServerVerdict> verdict = AskTheServer(stub, options, serials, ranges);
+  if (!verdict.ok()) return ReportError(verdict.status(), format);
 
   if (format == OutputFormat::kJson) {
     nlohmann::json list = nlohmann::json::array();
@@ -102,7 +144,9 @@ int RunClaimDryRun(AdminService::Stub& stub, const GlobalOptions& globals,
                                 {"would_claim", counts["claim"]},
                                 {"would_renew_voucher", counts["renew voucher"]},
                                 {"refused", counts["refuse"]},
-                                {"batches", batches}}
+                                {"batches", batches},
+                                {"server_checked", verdict->checked},
+                                {"server_refusals", verdict->refusals}}
                      .dump(2)
               << "\n";
   } else {
@@ -119,12 +163,26 @@ int RunClaimDryRun(AdminService::Stub& stub, const GlobalOptions& globals,
               << " would be claimed, " << counts["renew voucher"]
               << " already claimed by it (voucher renewed), " << counts["refuse"] << " refused, in "
               << batches << (batches == 1 ? " batch" : " batches") << "; nothing changed\n";
+    if (!verdict->checked) {
+      std::cout << "the server cannot check a claim without making it (it predates "
+                   "ValidateClaim): this plan is keylinectl's reading of each device\n";
+    }
+    for (const std::string& refusal : verdict->refusals) {
+      std::cout << "the server would refuse " << refusal << "\n";
+    }
   }
   if (counts["refuse"] > 0) {
     return ReportError(absl::FailedPreconditionError(absl::StrCat(
                            counts["refuse"], " of ", serials.size(),
                            " devices would be refused, and each refusal fails its whole batch")),
                        format);
+  }
+  if (!verdict->refusals.empty()) {
+    return ReportError(
+        absl::FailedPreconditionError(absl::StrCat(
+            "the server would refuse ", verdict->refusals.size(), " of ", batches,
+            batches == 1 ? " batch: " : " batches, the first: ", verdict->refusals.front())),
+        format);
   }
   return 0;
 }

@@ -17,6 +17,7 @@ namespace keyline::provisioning {
 namespace {
 
 constexpr std::string_view kClaim = "/keyline.v1.AdminService/ClaimDevices";
+constexpr std::string_view kValidateClaim = "/keyline.v1.AdminService/ValidateClaim";
 constexpr std::string_view kExport = "/keyline.v1.AdminService/ExportVouchers";
 constexpr std::string_view kImport = "/keyline.v1.AdminService/ImportVouchers";
 constexpr std::string_view kGet = "/keyline.v1.AdminService/GetDevice";
@@ -48,7 +49,8 @@ absl::Status CheckSerials(const google::protobuf::RepeatedPtrField<std::string>&
 
 absl::Status AdminServiceImpl::Claim(const Caller& caller,
                                      const keyline::v1::ClaimDevicesRequest& request,
-                                     keyline::v1::ClaimDevicesResponse* response) {
+                                     keyline::v1::ClaimDevicesResponse* response,
+                                     bool validate_only) {
   KEYLINE_RETURN_IF_ERROR(ca::ValidateDeploymentName(request.deployment()));
   if (!context_.cas->HasDeployment(request.deployment())) {
     return absl::NotFoundError(
@@ -82,11 +84,19 @@ absl::Status AdminServiceImpl::Claim(const Caller& caller,
           field, ": ", device.serial, " is made by ", device.manufacturer_name,
           ", which Keyline does not host: import the manufacturer's voucher instead"));
     }
+    if (validate_only) continue;  // the store's checks below need no voucher
     VoucherContent content{device.serial, device.attestation_key_sha256, request.deployment(),
                            device.manufacturer_name, now, now + absl::Hours(24) * days};
     KEYLINE_ASSIGN_OR_RETURN(std::string signed_voucher, SignVoucher(content, *hosted->second));
     vouchers.push_back(store::VoucherRecord{device.serial, request.deployment(),
                                             content.expires_at, std::move(signed_voucher)});
+  }
+  if (validate_only) {
+    KEYLINE_ASSIGN_OR_RETURN(const auto result,
+                             context_.devices->CheckClaim(serials, request.deployment()));
+    response->set_claimed(result.claimed);
+    response->set_unchanged(result.unchanged);
+    return absl::OkStatus();
   }
   KEYLINE_ASSIGN_OR_RETURN(const auto result, context_.devices->Claim(vouchers, caller.uri));
   response->set_claimed(result.claimed);
@@ -193,7 +203,16 @@ grpc::ServerUnaryReactor* AdminServiceImpl::ClaimDevices(
     keyline::v1::ClaimDevicesResponse* response) {
   return RunUnaryCall(context_, context, kClaim, response,
                       [this, request, response](const Caller& caller) {
-                        return Claim(caller, *request, response);
+                        return Claim(caller, *request, response, /*validate_only=*/false);
+                      });
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::ValidateClaim(
+    grpc::CallbackServerContext* context, const keyline::v1::ClaimDevicesRequest* request,
+    keyline::v1::ClaimDevicesResponse* response) {
+  return RunUnaryCall(context_, context, kValidateClaim, response,
+                      [this, request, response](const Caller& caller) {
+                        return Claim(caller, *request, response, /*validate_only=*/true);
                       });
 }
 

@@ -31,6 +31,9 @@ class AdminServiceImpl final : public keyline::v1::AdminService::CallbackService
   grpc::ServerUnaryReactor* ClaimDevices(grpc::CallbackServerContext* context,
                                          const keyline::v1::ClaimDevicesRequest* request,
                                          keyline::v1::ClaimDevicesResponse* response) override;
+  grpc::ServerUnaryReactor* ValidateClaim(grpc::CallbackServerContext* context,
+                                          const keyline::v1::ClaimDevicesRequest* request,
+                                          keyline::v1::ClaimDevicesResponse* response) override;
   grpc::ServerUnaryReactor* ExportVouchers(grpc::CallbackServerContext* context,
                                            const keyline::v1::ExportVouchersRequest* request,
                                            keyline::v1::VoucherBundle* response) override;
@@ -66,8 +69,9 @@ class AdminServiceImpl final : public keyline::v1::AdminService::CallbackService
                              const keyline::v1::IssueOperatorCertificateRequest& request,
                              keyline::v1::IssueOperatorCertificateResponse* response,
                              grpc::ServerUnaryReactor* reactor);
+  // ClaimDevices, or with `validate_only` ValidateClaim: every check, no voucher, no change.
   absl::Status Claim(const Caller& caller, const keyline::v1::ClaimDevicesRequest& request,
-                     keyline::v1::ClaimDevicesResponse* response);
+                     keyline::v1::ClaimDevicesResponse* response, bool validate_only);
   absl::Status Import(const Caller& caller, const keyline::v1::ImportVouchersRequest& request,
                       keyline::v1::ImportVouchersResponse* response);
   // The device as GetDevice shows it: looked up by serial, or from a record already read.

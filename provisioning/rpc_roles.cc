@@ -10,6 +10,7 @@ const std::vector<RpcCallers>& RpcCallerTable() {
       {"/keyline.v1.AdminService/ListManufacturers", {kAdmin}},
       {"/keyline.v1.AdminService/RevokeManufacturer", {kAdmin}},
       {"/keyline.v1.AdminService/ClaimDevices", {kAdmin}},
+      {"/keyline.v1.AdminService/ValidateClaim", {kAdmin}},
       {"/keyline.v1.AdminService/ExportVouchers", {kAdmin}},
       {"/keyline.v1.AdminService/ImportVouchers", {kAdmin}},
       {"/keyline.v1.AdminService/GetDevice", {kAdmin}},

@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
+#include "common/absl_compat.h"
 #include "common/status_macros.h"
 #include "store/audit_appender.h"
 #include "store/device_repository.h"
@@ -40,6 +41,52 @@ struct ClaimedDevice {
   std::optional<std::string> deployment;
 };
 
+// What claiming devices serials[i] for owners[i] would do: which are newly claimed, which
+// unchanged (claimed by that owner already); NotFound or FailedPrecondition naming the first
+// device that refuses the whole claim. `lock`: FOR UPDATE, for a claim that goes on to write.
+struct ClaimPlan {
+  std::unordered_map<std::string, ClaimedDevice> devices;
+  std::vector<size_t> newly_claimed;
+  std::vector<size_t> unchanged;
+};
+absl::StatusOr<ClaimPlan> PlanClaim(pqxx::work& tx, const std::vector<std::string_view>& serials,
+                                    const std::vector<std::string_view>& owners, bool lock) {
+  ClaimPlan plan;
+  // In serial order, as every transaction that locks several devices does.
+  for (const pqxx::row& row :
+       tx.exec_params(absl::StrCat("SELECT serial, state, deployment FROM devices "
+                                   "WHERE serial = ANY ($1::text[]) ORDER BY serial",
+                                   lock ? " FOR UPDATE" : ""),
+                      TextArrayParam(serials))) {
+    plan.devices[row[0].as<std::string>()] = {row[1].as<std::string>(),
+                                              NullableField<std::string>(row[2])};
+  }
+  for (size_t i = 0; i < serials.size(); ++i) {
+    const auto it = plan.devices.find(std::string(serials[i]));
+    if (it == plan.devices.end()) {
+      return absl::NotFoundError(
+          absl::StrCat(IndexedField("device_serials", i), ": no device ", AsAbsl(serials[i])));
+    }
+    const ClaimedDevice& device = it->second;
+    if (device.state == "decommissioned") {
+      return absl::FailedPreconditionError(absl::StrCat(IndexedField("device_serials", i),
+                                                        ": device ", AsAbsl(serials[i]),
+                                                        " is decommissioned"));
+    }
+    if (device.state == "registered") {
+      plan.newly_claimed.push_back(i);
+    } else if (device.deployment == owners[i]) {
+      plan.unchanged.push_back(i);
+    } else {
+      // The other owner is another tenant: not named.
+      return absl::FailedPreconditionError(absl::StrCat(IndexedField("device_serials", i),
+                                                        ": device ", AsAbsl(serials[i]),
+                                                        " is claimed by another deployment"));
+    }
+  }
+  return plan;
+}
+
 }  // namespace
 
 absl::StatusOr<ClaimResult> DeviceRepository::Claim(const std::vector<VoucherRecord>& vouchers,
@@ -62,41 +109,10 @@ absl::StatusOr<ClaimResult> DeviceRepository::Claim(const std::vector<VoucherRec
   }
 
   return pool_.WithTransaction("claim devices", [&](pqxx::work& tx) -> absl::StatusOr<ClaimResult> {
-    // In serial order, as every transaction that locks several devices does.
-    std::unordered_map<std::string, ClaimedDevice> devices;
-    for (const pqxx::row& row : tx.exec_params(
-             "SELECT serial, state, deployment FROM devices WHERE serial = ANY ($1::text[]) "
-             "ORDER BY serial FOR UPDATE",
-             TextArrayParam(serials))) {
-      devices[row[0].as<std::string>()] = {row[1].as<std::string>(),
-                                           NullableField<std::string>(row[2])};
-    }
-    std::vector<size_t> newly_claimed;
-    std::vector<size_t> unchanged;
-    for (size_t i = 0; i < vouchers.size(); ++i) {
-      const VoucherRecord& voucher = vouchers[i];
-      const auto it = devices.find(voucher.device_serial);
-      if (it == devices.end()) {
-        return absl::NotFoundError(absl::StrCat(IndexedField("device_serials", i),
-                                                ": no device ", voucher.device_serial));
-      }
-      const ClaimedDevice& device = it->second;
-      if (device.state == "decommissioned") {
-        return absl::FailedPreconditionError(absl::StrCat(
-            IndexedField("device_serials", i), ": device ", voucher.device_serial,
-            " is decommissioned"));
-      }
-      if (device.state == "registered") {
-        newly_claimed.push_back(i);
-      } else if (device.deployment == voucher.owner) {
-        unchanged.push_back(i);
-      } else {
-        // The other owner is another tenant: not named.
-        return absl::FailedPreconditionError(absl::StrCat(
-            IndexedField("device_serials", i), ": device ", voucher.device_serial,
-            " is claimed by another deployment"));
-      }
-    }
+    KEYLINE_ASSIGN_OR_RETURN(ClaimPlan plan, PlanClaim(tx, serials, owners, /*lock=*/true));
+    const std::unordered_map<std::string, ClaimedDevice>& devices = plan.devices;
+    const std::vector<size_t>& newly_claimed = plan.newly_claimed;
+    const std::vector<size_t>& unchanged = plan.unchanged;
 
     // Vouchers being replaced, to audit only real replacements (a retried claim changes nothing).
     std::unordered_map<std::string, std::string> previous_vouchers;
@@ -130,7 +146,7 @@ absl::StatusOr<ClaimResult> DeviceRepository::Claim(const std::vector<VoucherRec
     for (size_t i = 0; i < vouchers.size(); ++i) {
       const VoucherRecord& voucher = vouchers[i];
       const auto previous = previous_vouchers.find(voucher.device_serial);
-      const bool is_new = devices[voucher.device_serial].state == "registered";
+      const bool is_new = devices.at(voucher.device_serial).state == "registered";
       if (!is_new && previous != previous_vouchers.end() &&
           previous->second == voucher.signed_voucher) {
         continue;  // the same voucher again: nothing changed
@@ -142,6 +158,29 @@ absl::StatusOr<ClaimResult> DeviceRepository::Claim(const std::vector<VoucherRec
     for (const AuditEvent& event : events) event_pointers.push_back(&event);
     KEYLINE_RETURN_IF_ERROR(AppendAuditEvents(tx, event_pointers).status());
     return ClaimResult{static_cast<int>(newly_claimed.size()), static_cast<int>(unchanged.size())};
+  });
+}
+
+absl::StatusOr<ClaimResult> DeviceRepository::CheckClaim(const std::vector<std::string>& serials,
+                                                         const std::string& owner) {
+  KEYLINE_RETURN_IF_ERROR(CheckNonEmptyText(owner, "owner"));
+  std::vector<std::string_view> serial_views;
+  std::unordered_map<std::string_view, size_t> first;
+  for (size_t i = 0; i < serials.size(); ++i) {
+    KEYLINE_RETURN_IF_ERROR(CheckNonEmptyText(serials[i], IndexedField("device_serials", i)));
+    if (const auto [it, inserted] = first.emplace(serials[i], i); !inserted) {
+      return absl::InvalidArgumentError(absl::StrCat(IndexedField("device_serials", i),
+                                                     ": repeats ",
+                                                     IndexedField("device_serials", it->second)));
+    }
+    serial_views.push_back(serials[i]);
+  }
+  const std::vector<std::string_view> owners(serials.size(), owner);
+  return pool_.WithTransaction("check a claim", [&](pqxx::work& tx) -> absl::StatusOr<ClaimResult> {
+    KEYLINE_ASSIGN_OR_RETURN(const ClaimPlan plan,
+                             PlanClaim(tx, serial_views, owners, /*lock=*/false));
+    return ClaimResult{static_cast<int>(plan.newly_claimed.size()),
+                       static_cast<int>(plan.unchanged.size())};
   });
 }
 

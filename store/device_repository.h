@@ -89,6 +89,11 @@ class DeviceRepository {
                                                   const std::string& actor,
                                                   const std::string& action = "device.claimed");
 
+  // What Claim would do for `serials` claimed by `owner`, with its refusals, changing nothing.
+  // InvalidArgument for an empty owner, an empty or repeated serial.
+  [[nodiscard]] absl::StatusOr<ClaimResult> CheckClaim(const std::vector<std::string>& serials,
+                                                       const std::string& owner);
+
   [[nodiscard]] absl::StatusOr<std::vector<VoucherRecord>> FindVouchers(
       const std::vector<std::string>& serials);
 

@@ -344,7 +344,21 @@ TEST_F(DeviceRepositoryTest, BadClaimsAreRefusedWhole) {
     const absl::StatusOr<ClaimResult> result = devices.Claim(test.vouchers, kAdmin);
     EXPECT_EQ(result.status().code(), test.code) << result.status();
     EXPECT_EQ(std::string(result.status().message()), test.message);
+    // CheckClaim (ValidateClaim's) refuses alike, the owner's name aside.
+    std::vector<std::string> serials;
+    for (const VoucherRecord& voucher : test.vouchers) serials.push_back(voucher.device_serial);
+    const absl::StatusOr<ClaimResult> checked =
+        devices.CheckClaim(serials, test.vouchers.front().owner);
+    EXPECT_EQ(checked.status().code(), test.code) << checked.status();
+    if (!test.vouchers.front().owner.empty()) {
+      EXPECT_EQ(std::string(checked.status().message()), test.message);
+    }
   }
+  // What it would claim, and what is claimed by that owner already.
+  const absl::StatusOr<ClaimResult> checked = devices.CheckClaim({"free", "theirs"}, "globex");
+  ASSERT_TRUE(checked.ok()) << checked.status();
+  EXPECT_EQ(checked->claimed, 1);
+  EXPECT_EQ(checked->unchanged, 1);
   EXPECT_EQ(devices.Find("free")->state, "registered");
   EXPECT_EQ(devices.Find("theirs")->deployment, "globex");
   EXPECT_EQ(devices.FindVouchers({"free", "gone"})->size(), 0u);
