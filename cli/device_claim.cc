@@ -57,7 +57,8 @@ ClaimPlan PlanClaim(const std::string& serial, const absl::StatusOr<Device>& dev
 // What the server says of each batch (ValidateClaim): it checks what keylinectl cannot see from
 // GetDevice (the deployment, the voucher validity), with ClaimDevices' own messages.
 struct ServerVerdict {
-  bool checked = false;               // false: the server predates ValidateClaim
+  bool checked = false;               // false: a server that answered predates ValidateClaim
+  size_t checked_batches = 0;         // batches checked (before one that could not be)
   std::vector<std::string> refusals;  // "batch K of N (devices A to B): <message>"
 };
 
@@ -73,7 +74,9 @@ absl::StatusOr<ServerVerdict> AskTheServer(AdminService::Stub& stub, const Claim
     keyline::v1::ClaimDevicesResponse response;
     auto context = ContextWithDeadline(kBatchTimeout);
     const grpc::Status status = stub.ValidateClaim(context.get(), request, &response);
+    // Behind a load balancer, older and newer replicas may answer batches of one run.
     if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) return verdict;
+    ++verdict.checked_batches;
     switch (status.error_code()) {
       case grpc::StatusCode::OK:
         break;
@@ -146,6 +149,7 @@ int RunClaimDryRun(AdminService::Stub& stub, const GlobalOptions& globals,
                                 {"refused", counts["refuse"]},
                                 {"batches", batches},
                                 {"server_checked", verdict->checked},
+                                {"server_checked_batches", verdict->checked_batches},
                                 {"server_refusals", verdict->refusals}}
                      .dump(2)
               << "\n";
@@ -165,7 +169,10 @@ int RunClaimDryRun(AdminService::Stub& stub, const GlobalOptions& globals,
               << batches << (batches == 1 ? " batch" : " batches") << "; nothing changed\n";
     if (!verdict->checked) {
       std::cout << "the server cannot check a claim without making it (it predates "
-                   "ValidateClaim): this plan is keylinectl's reading of each device\n";
+                   "ValidateClaim; "
+                << verdict->checked_batches << " of " << batches
+                << " batches checked): the rest of this plan is keylinectl's reading of each "
+                   "device\n";
     }
     for (const std::string& refusal : verdict->refusals) {
       std::cout << "the server would refuse " << refusal << "\n";

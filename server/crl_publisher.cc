@@ -250,14 +250,15 @@ absl::Status CrlPublisher::PublishDue(absl::Time now) {
     term_ = 0;
     publishing_ = false;
     if (absl::Status started = StartTerm(); !started.ok()) {
-      return absl::Status(started.code(),
-                          absl::StrCat("starting to publish CRLs: ", started.message()));
+      return CountFailedRound(absl::Status(
+          started.code(), absl::StrCat("starting to publish CRLs: ", started.message())));
     }
     term_ = *term;
-    publishing_ = true;
     LogEvent(spdlog::level::info, "crl.publisher.lease.taken",
              {{"holder", holder_}, {"term", term_}});
   }
+  // Also after taking back its own lease that ran out mid-round (the same term).
+  publishing_ = true;
   std::shared_lock cas_lock(cas_mutex_);
   absl::Status first;
   for (auto& [id, per_ca] : cas_) {
@@ -287,24 +288,33 @@ absl::Status CrlPublisher::PublishDue(absl::Time now) {
                            absl::StrCat("CRL of ", per_ca.ca->name(), ": ", status.message()));
     }
   }
-  if (first.ok()) {
+  return CountFailedRound(first);
+}
+
+absl::Status CrlPublisher::CountFailedRound(absl::Status status) {
+  if (status.ok()) {
     failed_rounds_ = 0;
   } else if (++failed_rounds_ >= kFailedRoundsBeforeStandingDown) {
-    // A holder that cannot sign (its HSM session broke, its database writes fail) would freeze
-    // every replica's CRLs: it steps aside for two lease lengths so that another may take over.
-    LogEvent(
-        spdlog::level::warn, "crl.publisher.standing.down",
-        {{"holder", holder_}, {"rounds", failed_rounds_}, {"error", std::string(first.message())}});
+    // A holder that cannot sign (its HSM session broke, its database writes fail, its catch-up
+    // read fails) would freeze every replica's CRLs: it steps aside for two lease lengths so
+    // that another may take over.
+    LogEvent(spdlog::level::warn, "crl.publisher.standing.down",
+             {{"holder", holder_},
+              {"rounds", failed_rounds_},
+              {"error", std::string(status.message())}});
     failed_rounds_ = 0;
     ReleaseLocked();
     stand_down_until_ = absl::Now() + 2 * options_.lease_term;
   }
-  return first;
+  return status;
 }
 
 void CrlPublisher::Release() {
   std::lock_guard lock(publish_mutex_);
   ReleaseLocked();
+  // For good: a round that an RPC still starts during the shutdown (a CA picked up) must not take
+  // the lease again.
+  stand_down_until_ = absl::InfiniteFuture();
 }
 
 void CrlPublisher::ReleaseLocked() {

@@ -81,7 +81,8 @@ class CrlPublisher {
   // to the others for two lease lengths.
   absl::Status PublishDue(absl::Time now);
 
-  // Gives the lease up, so that another replica need not wait for it to run out (shutdown).
+  // Gives the lease up for good, so that another replica need not wait for it to run out
+  // (shutdown): later rounds only take up what the holder stores.
   void Release();
 
   // Whether this replica held the lease at its last PublishDue.
@@ -118,6 +119,9 @@ class CrlPublisher {
         options_(options) {}
   static constexpr int kFailedRoundsBeforeStandingDown = 3;
   absl::Status StartTerm();
+  // Counts a round that held the lease and failed (or resets the count), standing down at
+  // kFailedRoundsBeforeStandingDown; returns `status`.
+  absl::Status CountFailedRound(absl::Status status);
   void ReleaseLocked();
   absl::Status PublishDueFor(PerCa& per_ca, absl::Time now);
   // Stores `crl`, then serves it.

@@ -49,10 +49,11 @@ std::string CrlPublisherHolder() {
                           absl::string_view(reinterpret_cast<const char*>(nonce), sizeof(nonce))));
 }
 
-// Renewed every round (crl_delta_interval): three rounds may fail or run late before another
-// replica takes over, and never less than five seconds.
+// Renewed every round (crl_delta_interval) and as a round goes on: three rounds may fail or run
+// late before another replica takes over, and never less than fifteen seconds, which a term's
+// first round (reading every revocation, a full CRL for each CA) must fit in.
 absl::Duration CrlPublisherLeaseTerm(absl::Duration round) {
-  return std::max(3 * round, absl::Seconds(5));
+  return std::max(3 * round, absl::Seconds(15));
 }
 
 }  // namespace
