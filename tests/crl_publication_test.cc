@@ -217,5 +217,30 @@ TEST_F(CrlPublicationTest, ACaRotatedOnAReplicaThatDoesNotPublishGetsCrlsFromThe
   EXPECT_EQ(Read(Directory(), "new-ca-delta.crl", delta).serials.size(), 1u);
 }
 
+TEST_F(CrlPublicationTest, AHolderThatCannotStoreItsCrlsStandsAsideForAnother) {
+  const auto as_owner = [&](const std::string& sql) {
+    pqxx::connection owner(fleet_->environment().database().owner_url);
+    pqxx::work work(owner);
+    const pqxx::result result = work.exec(sql);
+    work.commit();
+    return result;
+  };
+  const auto term = [&] {
+    return as_owner("SELECT term FROM crl_publisher_lease")[0][0].as<int>();
+  };
+  ASSERT_EQ(term(), 1);  // A's, since it started
+
+  // Storing CRLs fails from now on (for every replica: the grant is the role's), and a revocation
+  // makes a delta due at every round. After three failed rounds A gives the lease up, and B takes
+  // it: a new term. A holder that renewed regardless would keep term 1 and freeze the CRLs.
+  as_owner("REVOKE INSERT, UPDATE ON published_crls FROM keyline_service");
+  const std::string serial = EnrollAndRevoke("due-but-unstorable");
+  ASSERT_FALSE(serial.empty());
+  const absl::Time deadline = absl::Now() + kGiveUp;
+  while (term() == 1 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(250));
+  EXPECT_GT(term(), 1) << "replica A kept the lease while failing";
+  as_owner("GRANT INSERT, UPDATE ON published_crls TO keyline_service");
+}
+
 }  // namespace
 }  // namespace keyline
