@@ -54,6 +54,17 @@ ClaimPlan PlanClaim(const std::string& serial, const absl::StatusOr<Device>& dev
   return plan;
 }
 
+// The request for serials[batch], as ClaimDevices and ValidateClaim take it.
+keyline::v1::ClaimDevicesRequest ClaimRequest(const ClaimOptions& options,
+                                              const std::vector<std::string>& serials,
+                                              const BatchRange& batch) {
+  keyline::v1::ClaimDevicesRequest request;
+  request.set_deployment(options.deployment);
+  request.set_voucher_validity_days(options.validity_days);
+  for (size_t i = batch.begin; i < batch.end; ++i) request.add_device_serials(serials[i]);
+  return request;
+}
+
 // What the server says of each batch (ValidateClaim): it checks what keylinectl cannot see from
 // GetDevice (the deployment, the voucher validity), with ClaimDevices' own messages.
 struct ServerVerdict {
@@ -67,10 +78,7 @@ absl::StatusOr<ServerVerdict> AskTheServer(AdminService::Stub& stub, const Claim
                                            const std::vector<BatchRange>& ranges) {
   ServerVerdict verdict;
   for (size_t b = 0; b < ranges.size(); ++b) {
-    keyline::v1::ClaimDevicesRequest request;
-    request.set_deployment(options.deployment);
-    request.set_voucher_validity_days(options.validity_days);
-    for (size_t i = ranges[b].begin; i < ranges[b].end; ++i) request.add_device_serials(serials[i]);
+    const keyline::v1::ClaimDevicesRequest request = ClaimRequest(options, serials, ranges[b]);
     keyline::v1::ClaimDevicesResponse response;
     auto context = ContextWithDeadline(kBatchTimeout);
     const grpc::Status status = stub.ValidateClaim(context.get(), request, &response);
@@ -215,10 +223,7 @@ int RunClaim(const GlobalOptions& globals, const ClaimOptions& options) {
   const absl::Status status = ForEachBatch(
       serials->size(), options.batch,
       [&](const BatchRange& batch) {
-        keyline::v1::ClaimDevicesRequest request;
-        request.set_deployment(options.deployment);
-        request.set_voucher_validity_days(options.validity_days);
-        for (size_t i = batch.begin; i < batch.end; ++i) request.add_device_serials((*serials)[i]);
+        const keyline::v1::ClaimDevicesRequest request = ClaimRequest(options, *serials, batch);
         keyline::v1::ClaimDevicesResponse response;
         auto context = ContextWithDeadline(kBatchTimeout);
         KEYLINE_RETURN_IF_ERROR(FromGrpc(stub->ClaimDevices(context.get(), request, &response)));

@@ -166,13 +166,13 @@ absl::Status CrlPublisher::StoreAndServe(PerCa& per_ca, const ca::BuiltCrl& crl)
   // next round, since nothing changed here.
   KEYLINE_RETURN_IF_ERROR(published_.Store(holder_, term_, per_ca.ca->id(), crl));
   std::lock_guard lock(served_mutex_);
-  (crl.base_crl_number ? per_ca.served_delta : per_ca.served_full) = crl;
+  per_ca.served(crl.base_crl_number.has_value()) = crl;
   return absl::OkStatus();
 }
 
 ca::BuiltCrl CrlPublisher::Served(const PerCa& per_ca, bool delta) const {
   std::lock_guard lock(served_mutex_);
-  return delta ? per_ca.served_delta : per_ca.served_full;
+  return per_ca.served(delta);
 }
 
 absl::Status CrlPublisher::TakeUpStored() {
@@ -190,9 +190,9 @@ absl::Status CrlPublisher::TakeUpStored() {
     }
     // A holder's next CRL is never issued in the second of this one (PublishDueFor).
     per_ca.last_issued = std::max(per_ca.last_issued, crl->this_update);
+    // Served CRLs change only under publish_mutex_, which this holds: still older than `crl`.
     std::lock_guard lock(served_mutex_);
-    ca::BuiltCrl& served = stored.delta ? per_ca.served_delta : per_ca.served_full;
-    if (crl->crl_number > served.crl_number) served = *std::move(crl);
+    per_ca.served(stored.delta) = *std::move(crl);
   }
   return first;
 }
@@ -229,13 +229,9 @@ absl::Status CrlPublisher::PublishDue(absl::Time now) {
   now = std::max(now, absl::Now());
   std::optional<int64_t> term;
   if (now >= stand_down_until_) {
-    absl::StatusOr<std::optional<int64_t>> held =
-        published_.HoldLease(holder_, options_.lease_term);
     // Unreachable database: keep serving what is served (the readiness check reports the lag),
     // and the term: if nobody took the lease meanwhile, nobody else published.
-    if (!held.ok()) return held.status();
-    term = *held;
-    renewed_at_ = absl::Now();
+    KEYLINE_ASSIGN_OR_RETURN(term, RenewLease());
   }
   if (!term) {
     if (std::exchange(term_, 0) != 0) {
@@ -265,13 +261,11 @@ absl::Status CrlPublisher::PublishDue(absl::Time now) {
     // One CA's CRLs can take a while (a million entries, the wait for the next second): the
     // lease is renewed as the round goes on, or the later CAs' CRLs would find it run out.
     if (absl::Now() - renewed_at_ > options_.lease_term / 3) {
-      const absl::StatusOr<std::optional<int64_t>> held =
-          published_.HoldLease(holder_, options_.lease_term);
+      const absl::StatusOr<std::optional<int64_t>> held = RenewLease();
       if (!held.ok()) {
         first = held.status();
         break;
       }
-      renewed_at_ = absl::Now();
       if (*held != std::optional<int64_t>(term_)) break;  // the next round sees why
     }
     absl::Status status = PublishDueFor(per_ca, now);
@@ -289,6 +283,13 @@ absl::Status CrlPublisher::PublishDue(absl::Time now) {
     }
   }
   return CountFailedRound(first);
+}
+
+absl::StatusOr<std::optional<int64_t>> CrlPublisher::RenewLease() {
+  KEYLINE_ASSIGN_OR_RETURN(const std::optional<int64_t> term,
+                           published_.HoldLease(holder_, options_.lease_term));
+  renewed_at_ = absl::Now();
+  return term;
 }
 
 absl::Status CrlPublisher::CountFailedRound(absl::Status status) {

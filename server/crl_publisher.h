@@ -107,6 +107,8 @@ class CrlPublisher {
     absl::Time last_issued = absl::InfinitePast();  // thisUpdate of the last CRL, either kind
     ca::BuiltCrl served_full;                       // the latest stored; guarded by served_mutex_
     ca::BuiltCrl served_delta;                      // likewise
+    ca::BuiltCrl& served(bool delta) { return delta ? served_delta : served_full; }
+    const ca::BuiltCrl& served(bool delta) const { return delta ? served_delta : served_full; }
   };
   CrlPublisher(const ca::ProfileSettings& profiles, store::CrlNumberRepository& numbers,
                store::PublishedCrlRepository& published, std::string holder, CatchUp catch_up,
@@ -119,6 +121,8 @@ class CrlPublisher {
         options_(options) {}
   static constexpr int kFailedRoundsBeforeStandingDown = 3;
   absl::Status StartTerm();
+  // HoldLease for this replica, noting when: the term it holds the lease in, or nullopt.
+  absl::StatusOr<std::optional<int64_t>> RenewLease();
   // Counts a round that held the lease and failed (or resets the count), standing down at
   // kFailedRoundsBeforeStandingDown; returns `status`.
   absl::Status CountFailedRound(absl::Status status);

@@ -16,6 +16,17 @@
 namespace keyline::store {
 namespace {
 
+// Refuses device_serials[i] when an earlier entry had the same serial; `first` maps the serials
+// seen so far to their index.
+absl::Status CheckNotRepeated(std::unordered_map<std::string_view, size_t>& first,
+                              std::string_view serial, size_t i) {
+  if (const auto [it, inserted] = first.emplace(serial, i); !inserted) {
+    return absl::InvalidArgumentError(absl::StrCat(IndexedField("device_serials", i), ": repeats ",
+                                                   IndexedField("device_serials", it->second)));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateVouchers(const std::vector<VoucherRecord>& vouchers) {
   std::unordered_map<std::string_view, size_t> first;
   for (size_t i = 0; i < vouchers.size(); ++i) {
@@ -27,11 +38,7 @@ absl::Status ValidateVouchers(const std::vector<VoucherRecord>& vouchers) {
         CheckNonEmptyBytes(voucher.signed_voucher, IndexedField("vouchers", i, "signed_voucher")));
     KEYLINE_RETURN_IF_ERROR(
         TimestamptzParam(voucher.expires_at, IndexedField("vouchers", i, "expires_at")).status());
-    if (const auto [it, inserted] = first.emplace(voucher.device_serial, i); !inserted) {
-      return absl::InvalidArgumentError(absl::StrCat(IndexedField("device_serials", i),
-                                                     ": repeats ",
-                                                     IndexedField("device_serials", it->second)));
-    }
+    KEYLINE_RETURN_IF_ERROR(CheckNotRepeated(first, voucher.device_serial, i));
   }
   return absl::OkStatus();
 }
@@ -168,11 +175,7 @@ absl::StatusOr<ClaimResult> DeviceRepository::CheckClaim(const std::vector<std::
   std::unordered_map<std::string_view, size_t> first;
   for (size_t i = 0; i < serials.size(); ++i) {
     KEYLINE_RETURN_IF_ERROR(CheckNonEmptyText(serials[i], IndexedField("device_serials", i)));
-    if (const auto [it, inserted] = first.emplace(serials[i], i); !inserted) {
-      return absl::InvalidArgumentError(absl::StrCat(IndexedField("device_serials", i),
-                                                     ": repeats ",
-                                                     IndexedField("device_serials", it->second)));
-    }
+    KEYLINE_RETURN_IF_ERROR(CheckNotRepeated(first, serials[i], i));
     serial_views.push_back(serials[i]);
   }
   const std::vector<std::string_view> owners(serials.size(), owner);
