@@ -179,6 +179,9 @@ absl::Status EnrollmentServiceImpl::CompleteBegin(
     KEYLINE_RETURN_IF_ERROR(context_.enrollments->CreateChallenge(challenge));
   }
 
+  if (context_.challenge_allowance != nullptr) {
+    context_.challenge_allowance->Record(challenge.device_serial, beginning.now);
+  }
   if (context_.begun_challenges != nullptr) {
     context_.begun_challenges->Put({challenge, found->device});
   }
@@ -437,6 +440,16 @@ grpc::ServerUnaryReactor* EnrollmentServiceImpl::BeginEnrollment(
   if (absl::Status status = PrepareBegin(*request, *beginning); !status.ok()) {
     reactor->Finish(ToGrpcStatus(status));
     return reactor;
+  }
+  // A device past its allowance costs no look-up; only a challenge handed out counts against it.
+  if (context_.challenge_allowance != nullptr) {
+    if (absl::Status status = context_.challenge_allowance->Allows(
+            beginning->challenge.device_serial, beginning->now);
+        !status.ok()) {
+      if (context_.on_challenge_refused) context_.on_challenge_refused();
+      reactor->Finish(ToGrpcStatus(status));
+      return reactor;
+    }
   }
   store::ChallengeRequest lookup{beginning->challenge, beginning->chain->key_hash()};
   context_.challenge_batcher->Submit(

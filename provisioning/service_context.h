@@ -17,6 +17,7 @@
 #include "provisioning/ca_registry.h"
 #include "provisioning/caller_authenticator.h"
 #include "provisioning/certificate_issuance.h"
+#include "provisioning/challenge_allowance.h"
 #include "store/audit_checkpoint_repository.h"
 #include "store/audit_log_reader.h"
 #include "store/certificate_repository.h"
@@ -53,6 +54,11 @@ struct ServiceContext {
   BegunChallenges* begun_challenges = nullptr;
   // BeginEnrollment's device look-ups, batched (required).
   store::ChallengeBatcher* challenge_batcher = nullptr;
+  // How many challenges a device may be handed (may be null: no cap).
+  ChallengeAllowance* challenge_allowance = nullptr;
+  // Called (any thread, must not block) when BeginEnrollment refused a device over its allowance.
+  // May be empty.
+  std::function<void()> on_challenge_refused;
 
   const ca::IssuingCa* operator_ca = nullptr;
   std::map<std::string, const ca::IssuingCa*> hosted_manufacturers;  // by manufacturer name

@@ -143,9 +143,16 @@ absl::Status ApplyYaml(const YAML::Node& root, Config* config) {
     KEYLINE_RETURN_IF_ERROR(ReadDays(ca, "server_validity_days", &config->profiles.server_validity));
   }
   if (const auto enrollment = root["enrollment"]) {
-    KEYLINE_RETURN_IF_ERROR(CheckKeys(enrollment, "enrollment", {"challenge_lifetime_seconds"}));
+    KEYLINE_RETURN_IF_ERROR(CheckKeys(
+        enrollment, "enrollment",
+        {"challenge_lifetime_seconds", "challenges_per_device", "challenge_refill_seconds"}));
     KEYLINE_RETURN_IF_ERROR(ReadSeconds(enrollment, "enrollment", "challenge_lifetime_seconds", 5,
                                         3600, &config->enrollment.challenge_lifetime));
+    KEYLINE_RETURN_IF_ERROR(ReadInRange(enrollment, "enrollment", "challenges_per_device", 1,
+                                        10'000, "challenges",
+                                        &config->enrollment.challenges_per_device));
+    KEYLINE_RETURN_IF_ERROR(ReadSeconds(enrollment, "enrollment", "challenge_refill_seconds", 1,
+                                        86400, &config->enrollment.challenge_refill));
   }
   if (const auto audit = root["audit"]) {
     KEYLINE_RETURN_IF_ERROR(CheckKeys(audit, "audit", {"checkpoint_interval_seconds"}));

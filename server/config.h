@@ -60,6 +60,9 @@ struct CaConfig {
 
 struct EnrollmentConfig {
   absl::Duration challenge_lifetime = absl::Seconds(60);
+  // BeginEnrollment's cap per device (provisioning/challenge_allowance.h).
+  int challenges_per_device = 10;
+  absl::Duration challenge_refill = absl::Seconds(30);
 };
 
 struct AuditConfig {

@@ -226,5 +226,30 @@ TEST_F(ConfigTest, EnrollmentAndAuditSettings) {
             std::string::npos);
 }
 
+TEST_F(ConfigTest, ChallengeAllowance) {
+  auto defaults = LoadConfig(Write(""));
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->enrollment.challenges_per_device, 10);
+  EXPECT_EQ(defaults->enrollment.challenge_refill, absl::Seconds(30));
+
+  auto config =
+      LoadConfig(Write("enrollment: {challenges_per_device: 3, challenge_refill_seconds: 120}\n"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->enrollment.challenges_per_device, 3);
+  EXPECT_EQ(config->enrollment.challenge_refill, absl::Seconds(120));
+
+  for (const auto& [yaml, error] : std::vector<std::pair<std::string, std::string>>{
+           {"enrollment: {challenges_per_device: 0}\n",
+            "enrollment.challenges_per_device: must be 1 to 10000 challenges"},
+           {"enrollment: {challenges_per_device: many}\n",
+            "enrollment.challenges_per_device: not a number of challenges"},
+           {"enrollment: {challenge_refill_seconds: 0}\n",
+            "enrollment.challenge_refill_seconds: must be 1 to 86400 seconds"}}) {
+    EXPECT_NE(std::string(LoadConfig(Write(yaml)).status().message()).find(error),
+              std::string::npos)
+        << yaml;
+  }
+}
+
 }  // namespace
 }  // namespace keyline::server

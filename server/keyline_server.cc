@@ -118,6 +118,17 @@ absl::Status KeylineServer::Wire() {
   begun_challenges_ = std::make_unique<provisioning::BegunChallenges>(16384);
   services_.begun_challenges = begun_challenges_.get();
   services_.challenge_batcher = challenge_batcher_.get();
+  challenge_allowance_ =
+      std::make_unique<provisioning::ChallengeAllowance>(provisioning::ChallengeAllowanceSettings{
+          config_.enrollment.challenges_per_device, config_.enrollment.challenge_refill});
+  services_.challenge_allowance = challenge_allowance_.get();
+  KEYLINE_ASSIGN_OR_RETURN(
+      http::Counter* const challenges_refused,
+      status_->metrics().AddCounter(
+          "keyline_enrollment_challenges_refused_total",
+          "BeginEnrollment requests refused because the device had been handed "
+          "enrollment.challenges_per_device challenges"));
+  services_.on_challenge_refused = [challenges_refused] { challenges_refused->Increment(); };
   services_.operator_ca = cas_.operator_ca.get();
   for (const auto& [name, manufacturer_ca] : cas_.manufacturers) {
     services_.hosted_manufacturers[name] = manufacturer_ca.get();

@@ -86,6 +86,7 @@ class KeylineServer {
   std::unique_ptr<provisioning::BlockingExecutor> executor_;
   std::unique_ptr<ca::CertificateCache> certificate_cache_;
   std::unique_ptr<provisioning::BegunChallenges> begun_challenges_;
+  std::unique_ptr<provisioning::ChallengeAllowance> challenge_allowance_;
   provisioning::ServiceContext services_;
   AuditSigner audit_signer_;
   std::unique_ptr<AuditCheckpointer> audit_checkpointer_;

@@ -68,6 +68,8 @@ class StatusService {
   bool IsRevoked(std::string_view serial) const { return index_->IsRevoked(serial); }
 
   uint16_t port() const { return http_->port(); }
+  // What /metrics serves; others may register metrics of their own (thread-safe).
+  http::MetricsRegistry& metrics() { return metrics_; }
 
  private:
   StatusService(const Config& config, hsm::Token& token, store::ConnectionPool& pool,
