@@ -1,5 +1,5 @@
 // How many challenges BeginEnrollment hands one device: at most `per_device` at once, and one more
-// every `refill` after that.
+// every `refill` after that, for each requester of it.
 //
 // A device's attestation certificate is not secret (the factory line, gateways and the device
 // itself all show it), and BeginEnrollment on first contact needs no client certificate. Without a
@@ -7,17 +7,25 @@
 // answers, each kept until the sweeper removes it an hour past expiry. A device needs one
 // challenge per enrollment or renewal and a few more for retries, so the cap costs it nothing.
 //
-// Only challenges actually handed out count (Record, after the device, its claim and its chain
-// were checked): requests that name a device's serial with somebody else's chain, or an unknown
-// serial, are refused by those checks and cannot use up a real device's allowance. Allows() is
-// asked before the database: a device over its allowance costs no look-up. Requests in flight
-// between Allows() and Record() may take a device a little past its cap; that overshoot is bounded
-// by the requests a caller can have in flight.
+// A request takes its challenge from the allowance before the database look-up (Take), so
+// requests in flight together cannot pass the cap, and a device over it costs no look-up. A
+// request that hands out no challenge (an unknown serial, a chain that is not the device's, a
+// device that may not enroll) gives it back (GiveBack) once answered: such requests hold a part of
+// a device's allowance only while they wait for the database.
+//
+// Requesters count apart: anonymous callers on first contact ("device"), each gateway relaying
+// for the device, and the device itself renewing over mTLS (its certificate's URI). Whoever holds a
+// device's public attestation certificate can compete for its first-contact allowance, but not
+// for its renewals or its gateway's relays. That contention is the price of bounded storage; the
+// device retries after the refill.
 //
 // The allowance is per replica (in memory, gone on restart): R replicas allow R times as much.
 //
-// A generic cell rate algorithm: each device keeps only the time at which its allowance is whole
-// again, so a device that has used none of it takes no memory. Thread-safe.
+// A generic cell rate algorithm: each (device, requester) keeps only the time at which its
+// allowance is whole again. Entries whose allowance is whole are dropped when the table has
+// doubled since the last clean-up, so the table holds at most about twice the devices with an
+// allowance in use (plus requests in flight); the clean-up scans the table under the lock, once
+// per doubling. Thread-safe.
 #pragma once
 
 #include <cstddef>
@@ -40,20 +48,20 @@ class ChallengeAllowance {
  public:
   explicit ChallengeAllowance(ChallengeAllowanceSettings settings);
 
-  // OK when device `serial` may be handed one more challenge at `now`; otherwise
-  // RESOURCE_EXHAUSTED naming device_serial and when to retry. Uses up nothing.
-  absl::Status Allows(std::string_view serial, absl::Time now);
+  // Takes one challenge of `device_serial`'s allowance for `requester` at `now`; when none is
+  // left, RESOURCE_EXHAUSTED naming device_serial and when to retry, and nothing is taken.
+  absl::Status Take(std::string_view device_serial, std::string_view requester, absl::Time now);
 
-  // Counts one challenge handed to `serial` at `now`.
-  void Record(std::string_view serial, absl::Time now);
+  // Gives back one challenge that Take allowed but that was not handed out.
+  void GiveBack(std::string_view device_serial, std::string_view requester, absl::Time now);
 
-  // Devices in the table: those with an allowance not whole at the last clean-up, and any that
-  // were handed a challenge since (for tests).
+  // Entries in the table: allowances in use at the last clean-up, and any taken since (for tests).
   size_t tracked() const;
 
  private:
-  // When `serial`'s allowance is whole again, `now` if it is whole.
-  absl::Time WholeAt(std::string_view serial, absl::Time now);  // needs mutex_
+  static std::string Key(std::string_view device_serial, std::string_view requester);
+  // When the allowance under `key` is whole again, `now` if it is whole.
+  absl::Time WholeAt(const std::string& key, absl::Time now);   // needs mutex_
   void DropWhole(absl::Time now);                               // needs mutex_
 
   const ChallengeAllowanceSettings settings_;

@@ -149,7 +149,13 @@ void EnrollmentServiceImpl::OnDeviceFound(std::shared_ptr<Beginning> beginning,
 void EnrollmentServiceImpl::FinishBegin(std::shared_ptr<Beginning> beginning,
                                         absl::StatusOr<store::DeviceWithChallenge> found) {
   const absl::Status status = CompleteBegin(*beginning, std::move(found));
-  if (!status.ok()) beginning->response->Clear();
+  if (!status.ok()) {
+    beginning->response->Clear();
+    if (context_.challenge_allowance != nullptr) {
+      context_.challenge_allowance->GiveBack(beginning->challenge.device_serial,
+                                             beginning->challenge.requested_by, absl::Now());
+    }
+  }
   beginning->reactor->Finish(ToGrpcStatus(status));
 }
 
@@ -179,9 +185,6 @@ absl::Status EnrollmentServiceImpl::CompleteBegin(
     KEYLINE_RETURN_IF_ERROR(context_.enrollments->CreateChallenge(challenge));
   }
 
-  if (context_.challenge_allowance != nullptr) {
-    context_.challenge_allowance->Record(challenge.device_serial, beginning.now);
-  }
   if (context_.begun_challenges != nullptr) {
     context_.begun_challenges->Put({challenge, found->device});
   }
@@ -441,10 +444,11 @@ grpc::ServerUnaryReactor* EnrollmentServiceImpl::BeginEnrollment(
     reactor->Finish(ToGrpcStatus(status));
     return reactor;
   }
-  // A device past its allowance costs no look-up; only a challenge handed out counts against it.
+  // Taken before the look-up, so that requests in flight together cannot pass the cap, and given
+  // back by FinishBegin if no challenge is handed out.
   if (context_.challenge_allowance != nullptr) {
-    if (absl::Status status = context_.challenge_allowance->Allows(
-            beginning->challenge.device_serial, beginning->now);
+    if (absl::Status status = context_.challenge_allowance->Take(
+            beginning->challenge.device_serial, beginning->challenge.requested_by, beginning->now);
         !status.ok()) {
       if (context_.on_challenge_refused) context_.on_challenge_refused();
       reactor->Finish(ToGrpcStatus(status));

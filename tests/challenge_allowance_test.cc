@@ -3,6 +3,10 @@
 // attestation certificate is not a licence to fill the challenges table.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "tests/support/fleet.h"
@@ -90,9 +94,11 @@ TEST_F(ChallengeAllowanceTest, ADeviceIsHandedItsAllowanceAndNoMore) {
   EXPECT_EQ(ChallengesOf(device), kPerDevice);
   EXPECT_EQ(RefusalsCounted(), refusals_before + 5);
 
-  // Another device has an allowance of its own.
+  // Another device has an allowance of its own, and so has a gateway relaying for this one.
   SimulatedDevice other = ClaimedDevice("uncapped");
   EXPECT_TRUE(testing::BeginEnrollment(fleet_->Anonymous(), other).ok());
+  auto relayed = testing::BeginEnrollment(fleet_->Gateway(), device);
+  EXPECT_TRUE(relayed.ok()) << relayed.status();
 
   // A challenge already handed out still completes.
   keyline::v1::EnrollmentResponse response;
@@ -100,6 +106,40 @@ TEST_F(ChallengeAllowanceTest, ADeviceIsHandedItsAllowanceAndNoMore) {
       fleet_->Anonymous(), device, fleet_->secure_element(), challenges.back(), {}, &response);
   EXPECT_TRUE(completed.ok()) << completed.error_message();
   EXPECT_TRUE(response.has_certificate());
+}
+
+TEST_F(ChallengeAllowanceTest, RequestsInFlightTogetherCannotPassTheCap) {
+  SimulatedDevice device = ClaimedDevice("burst");
+  constexpr int kRequests = 24;
+  // Connected first, then released together: the requests reach the server within a millisecond
+  // or so, before the first of them is answered.
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  for (int i = 0; i < kRequests; ++i) {
+    channels.push_back(fleet_->Anonymous());
+    ASSERT_TRUE(
+        channels.back()->WaitForConnected(absl::ToChronoTime(absl::Now() + absl::Seconds(30))));
+  }
+  std::atomic<int> handed{0}, refused{0}, other{0}, ready{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kRequests; ++i) {
+    threads.emplace_back([&, i] {
+      ++ready;
+      while (ready.load() < kRequests) std::this_thread::yield();
+      auto challenge = testing::BeginEnrollment(channels[i], device);
+      if (challenge.ok()) {
+        ++handed;
+      } else if (challenge.status().code() == absl::StatusCode::kResourceExhausted) {
+        ++refused;
+      } else {
+        ++other;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(handed.load(), kPerDevice);
+  EXPECT_EQ(refused.load(), kRequests - kPerDevice);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(ChallengesOf(device), kPerDevice);
 }
 
 TEST_F(ChallengeAllowanceTest, RefusedRequestsUseNoneOfTheAllowance) {
