@@ -135,7 +135,8 @@ absl::Status VerifyLog(AdminService::Stub& stub,
   return verifier.Finish();
 }
 
-int RunVerify(const GlobalOptions& globals, const std::string& known_head) {
+int RunVerify(const GlobalOptions& globals, const std::string& known_head,
+              int max_checkpoint_gap_seconds) {
   const OutputFormat format = globals.format();
   std::optional<RecordedHead> recorded_head;
   if (!known_head.empty()) {
@@ -166,11 +167,15 @@ int RunVerify(const GlobalOptions& globals, const std::string& known_head) {
   }
   AuditLogVerifier verifier(std::move(checkpoints));
   if (recorded_head) verifier.ExpectHead(*recorded_head);
+  if (max_checkpoint_gap_seconds > 0) {
+    verifier.ExpectCheckpointsEvery(absl::Seconds(max_checkpoint_gap_seconds), absl::Now());
+  }
   if (auto status = VerifyLog(*stub, listed, *roots_pem, verifier); !status.ok()) {
     return ReportError(status, format);
   }
 
   const auto last_checkpoint = verifier.last_checkpoint_seq();
+  const std::optional<absl::Time> newest_signed_at = verifier.newest_signed_at();
   const std::string head = absl::StrCat(verifier.last_seq(), ":", HexEncode(verifier.last_hash()));
   if (format == OutputFormat::kJson) {
     std::cout << nlohmann::json{{"intact", true},
@@ -180,6 +185,9 @@ int RunVerify(const GlobalOptions& globals, const std::string& known_head) {
                                 {"last_checkpoint_seq", last_checkpoint
                                                             ? nlohmann::json(*last_checkpoint)
                                                             : nlohmann::json(nullptr)},
+                                {"newest_checkpoint_signed_at",
+                                 newest_signed_at ? nlohmann::json(TimeText(*newest_signed_at))
+                                                  : nlohmann::json(nullptr)},
                                 {"head", head}}
                      .dump(2)
               << "\n";
@@ -189,7 +197,9 @@ int RunVerify(const GlobalOptions& globals, const std::string& known_head) {
               << verifier.checkpoint_count()
               << (verifier.checkpoint_count() == 1 ? " checkpoint" : " checkpoints");
     if (last_checkpoint) {
-      std::cout << ", last checkpoint at seq " << *last_checkpoint << "\n";
+      std::cout << ", last checkpoint at seq " << *last_checkpoint;
+      if (newest_signed_at) std::cout << ", newest signed " << TimeText(*newest_signed_at);
+      std::cout << "\n";
     } else {
       std::cout << " (without a signed checkpoint, rows removed from the end cannot be "
                    "detected)\n";
@@ -222,8 +232,16 @@ void AddAuditCommands(CLI::App& app, Invocation& invocation) {
   verify_command->add_option(
       "--known-head", *known_head,
       "SEQ:ROW_HASH, the head an earlier verify printed: the log must still hold that row");
-  OnRun(verify_command, invocation,
-        [&invocation, known_head] { return RunVerify(invocation.globals, *known_head); });
+  auto max_gap = std::make_shared<int>(0);
+  verify_command
+      ->add_option("--max-checkpoint-gap", *max_gap,
+                   "SECONDS: fail if this long passed without a signed checkpoint, between the "
+                   "first timed one and now (a running server signs one at least every "
+                   "audit.checkpoint_refresh_seconds, idle or not)")
+      ->check(CLI::Range(1, 365 * 86400));
+  OnRun(verify_command, invocation, [&invocation, known_head, max_gap] {
+    return RunVerify(invocation.globals, *known_head, *max_gap);
+  });
 }
 
 }  // namespace keyline::cli

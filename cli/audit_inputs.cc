@@ -8,6 +8,7 @@
 #include "ca/certificate_der.h"
 #include "ca/chain_verifier.h"
 #include "ca/keyline_oids.h"
+#include "cli/output.h"
 #include "common/status_macros.h"
 #include "store/timestamps.h"
 
@@ -54,7 +55,11 @@ absl::StatusOr<store::AuditRow> AuditRowFromRecord(const keyline::v1::AuditRecor
 }
 
 SignedCheckpoint CheckpointFromProto(const keyline::v1::AuditCheckpoint& checkpoint) {
-  return SignedCheckpoint{checkpoint.seq(), checkpoint.row_hash(), checkpoint.signature()};
+  SignedCheckpoint signed_checkpoint{checkpoint.seq(), checkpoint.row_hash(),
+                                     checkpoint.signature(), std::nullopt};
+  if (checkpoint.has_signed_at())
+    signed_checkpoint.signed_at = FromTimestamp(checkpoint.signed_at());
+  return signed_checkpoint;
 }
 
 absl::StatusOr<EvpPkeyPtr> AuditSigningKey(std::string_view certificate_der,

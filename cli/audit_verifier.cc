@@ -11,6 +11,10 @@ namespace {
 
 absl::Status Problem(std::string message) { return absl::DataLossError(message); }
 
+std::string Utc(absl::Time time) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
+}
+
 }  // namespace
 
 AuditLogVerifier::AuditLogVerifier(std::vector<SignedCheckpoint> checkpoints)
@@ -25,11 +29,23 @@ std::optional<int64_t> AuditLogVerifier::last_checkpoint_seq() const {
   return checkpoints_.back().seq;
 }
 
+std::optional<absl::Time> AuditLogVerifier::newest_signed_at() const {
+  std::optional<absl::Time> newest;
+  for (const SignedCheckpoint& checkpoint : checkpoints_) {
+    if (checkpoint.signed_at && (!newest || *checkpoint.signed_at > *newest)) {
+      newest = checkpoint.signed_at;
+    }
+  }
+  return newest;
+}
+
 absl::Status AuditLogVerifier::CheckSignatures(EVP_PKEY* audit_key) const {
   for (const SignedCheckpoint& checkpoint : checkpoints_) {
-    if (!EcdsaSha256Verifies(audit_key,
-                             store::AuditCheckpointMessage(checkpoint.seq, checkpoint.row_hash),
-                             checkpoint.signature)) {
+    const std::string message =
+        checkpoint.signed_at ? store::AuditCheckpointMessageV2(checkpoint.seq, checkpoint.row_hash,
+                                                               *checkpoint.signed_at)
+                             : store::AuditCheckpointMessage(checkpoint.seq, checkpoint.row_hash);
+    if (!EcdsaSha256Verifies(audit_key, message, checkpoint.signature)) {
       return Problem(absl::StrCat("checkpoint at seq ", checkpoint.seq,
                                   ": signature does not verify (forged?)"));
     }
@@ -140,8 +156,40 @@ absl::Status AuditLogVerifier::Finish() {
       problem_ = Problem(absl::StrCat("rows after ", last_seq_, " missing: checkpoint at ",
                                       beyond.seq, " signed"));
     }
+    return problem_;
   }
+  problem_ = CheckCheckpointGaps();
   return problem_;
+}
+
+absl::Status AuditLogVerifier::CheckCheckpointGaps() const {
+  if (!max_checkpoint_gap_) return absl::OkStatus();
+  std::vector<absl::Time> times;
+  for (const SignedCheckpoint& checkpoint : checkpoints_) {
+    if (checkpoint.signed_at) times.push_back(*checkpoint.signed_at);
+  }
+  if (times.empty()) {
+    return Problem(
+        "no checkpoint carries a signing time (none signed since schema 10?): gaps between "
+        "checkpoints cannot be checked");
+  }
+  std::sort(times.begin(), times.end());
+  const int64_t allowed = absl::ToInt64Seconds(*max_checkpoint_gap_);
+  for (size_t i = 1; i < times.size(); ++i) {
+    const absl::Duration gap = times[i] - times[i - 1];
+    if (gap <= *max_checkpoint_gap_) continue;
+    return Problem(absl::StrCat("no checkpoint signed between ", Utc(times[i - 1]), " and ",
+                                Utc(times[i]), " (", absl::ToInt64Seconds(gap),
+                                " s, more than the ", allowed,
+                                " s allowed): rows and checkpoints of that time removed, or no "
+                                "server running?"));
+  }
+  const absl::Duration age = now_ - times.back();
+  if (age <= *max_checkpoint_gap_) return absl::OkStatus();
+  return Problem(absl::StrCat("newest checkpoint signed at ", Utc(times.back()), ", ",
+                              absl::ToInt64Seconds(age), " s ago, more than the ", allowed,
+                              " s allowed: rows and checkpoints after it removed, or no server "
+                              "running?"));
 }
 
 absl::Status VerifyAuditLog(std::span<const store::AuditRow> rows,

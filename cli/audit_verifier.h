@@ -12,11 +12,20 @@
 //   "checkpoint at seq 1000: signature does not verify (forged?)"
 //   "row 900: hash differs from the head recorded at seq 900 (log rewritten?)"
 //   "rows after 850 missing: the head was recorded at seq 900 (rows dropped?)"
+//   "no checkpoint signed between 2026-11-30T01:00:00Z and 2026-11-30T03:00:00Z (7200 s, more
+//    than the 3600 s allowed): rows and checkpoints of that time removed, or no server running?"
+//   "newest checkpoint signed at 2026-11-30T01:00:00Z, 7200 s ago, more than the 3600 s allowed:
+//    rows and checkpoints after it removed, or no server running?"
 //
 // Every problem is a DataLoss status with that message. The checkpoints live in the database they
 // vouch for: whoever can drop the log's tail can drop the checkpoints that cover it too, and
 // without checkpoints rows removed from the end cannot be told from a log that never had them.
-// A head recorded outside the database at an earlier verify (ExpectHead) closes that gap.
+// A head recorded outside the database at an earlier verify (ExpectHead) closes that gap. So does
+// a bound on the time between checkpoints (ExpectCheckpointsEvery): a running server signs the
+// head at least every audit.checkpoint_refresh_seconds, idle or not (server/audit_checkpointer.h),
+// and the signature covers the time. Rows removed with the checkpoints that covered them leave a
+// stretch of time without a checkpoint that nobody without the HSM key can fill, even after the
+// server has signed the shortened head.
 // Not thread-safe.
 #pragma once
 
@@ -29,6 +38,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "store/audit_chain.h"
 
 namespace keyline::cli {
@@ -39,6 +49,8 @@ struct SignedCheckpoint {
   int64_t seq = 0;
   std::string row_hash;   // 32 raw bytes
   std::string signature;  // ECDSA, DER
+  // Covered by the signature (message v2); unset for v1 checkpoints. Whole microseconds.
+  std::optional<absl::Time> signed_at;
 };
 
 // The log's last row as an earlier verify reported it, kept by the auditor outside the database.
@@ -54,6 +66,13 @@ class AuditLogVerifier {
   // The row at `head.seq` must exist and have `head.row_hash`: the log still holds what an earlier
   // verify saw.
   void ExpectHead(RecordedHead head) { recorded_head_ = std::move(head); }
+
+  // From the first checkpoint that carries a signing time (v2) until `now`, no longer than
+  // `max_gap` may pass without one: Finish fails otherwise, or when none carries a time.
+  void ExpectCheckpointsEvery(absl::Duration max_gap, absl::Time now) {
+    max_checkpoint_gap_ = max_gap;
+    now_ = now;
+  }
 
   // Each checkpoint's signature by `audit_key` (whose certificate the caller has verified).
   [[nodiscard]] absl::Status CheckSignatures(EVP_PKEY* audit_key) const;
@@ -71,15 +90,20 @@ class AuditLogVerifier {
   const std::string& last_hash() const { return last_hash_; }
   size_t checkpoint_count() const { return checkpoints_.size(); }
   std::optional<int64_t> last_checkpoint_seq() const;
+  // The latest signing time of any checkpoint; nullopt if none carries one (all v1).
+  std::optional<absl::Time> newest_signed_at() const;
 
  private:
   absl::Status CheckRow(std::span<const store::AuditRow> rows, size_t index);
   absl::Status MatchCheckpoints(const store::AuditRow& row);
   absl::Status MatchRecordedHead(const store::AuditRow& row) const;
+  absl::Status CheckCheckpointGaps() const;
 
   std::vector<SignedCheckpoint> checkpoints_;  // ascending seq
   size_t next_checkpoint_ = 0;
   std::optional<RecordedHead> recorded_head_;
+  std::optional<absl::Duration> max_checkpoint_gap_;
+  absl::Time now_;
   int64_t last_seq_ = 0;
   std::string last_hash_;
   int64_t rows_verified_ = 0;

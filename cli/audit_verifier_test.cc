@@ -59,10 +59,18 @@ class AuditVerifierTest : public ::testing::Test {
     const auto signature =
         key.SignDigest(store::Sha256(store::AuditCheckpointMessage(seq, row_hash)));
     EXPECT_TRUE(signature.ok());
-    return SignedCheckpoint{seq, row_hash, *signature};
+    return SignedCheckpoint{seq, row_hash, *signature, std::nullopt};
   }
   SignedCheckpoint CheckpointAt(int64_t seq) {
     return Sign(*audit_key_, seq, rows_[static_cast<size_t>(seq - 1)].row_hash);
+  }
+  // A v2 checkpoint: the signature covers the signing time too.
+  SignedCheckpoint TimedCheckpointAt(int64_t seq, absl::Time signed_at) {
+    const std::string& row_hash = rows_[static_cast<size_t>(seq - 1)].row_hash;
+    const auto signature = audit_key_->SignDigest(
+        store::Sha256(store::AuditCheckpointMessageV2(seq, row_hash, signed_at)));
+    EXPECT_TRUE(signature.ok());
+    return SignedCheckpoint{seq, row_hash, *signature, signed_at};
   }
 
   absl::Status Verify(const std::vector<SignedCheckpoint>& checkpoints) {
@@ -212,6 +220,61 @@ TEST_F(AuditVerifierTest, NamesAForgedCheckpoint) {
   garbage.signature = "not DER";
   EXPECT_THAT(Verify({garbage}),
               IsProblem("checkpoint at seq 8: signature does not verify (forged?)"));
+}
+
+TEST_F(AuditVerifierTest, TimedCheckpointsVerifyAndTheirTimeIsSigned) {
+  const absl::Time signed_at = absl::FromUnixMicros(1'800'000'000'123'456);
+  // v1 and v2 side by side (a log from before schema 10), and two for one seq (signed again).
+  EXPECT_TRUE(Verify({CheckpointAt(3), TimedCheckpointAt(7, signed_at),
+                      TimedCheckpointAt(7, signed_at + absl::Hours(1))})
+                  .ok());
+  // Moving a checkpoint's time (to make an old one look fresh) breaks its signature.
+  SignedCheckpoint moved = TimedCheckpointAt(7, signed_at);
+  moved.signed_at = *moved.signed_at + absl::Microseconds(1);
+  EXPECT_THAT(Verify({moved}),
+              IsProblem("checkpoint at seq 7: signature does not verify (forged?)"));
+  // A v2 signature presented as v1 (its time dropped) does not verify either.
+  SignedCheckpoint untimed = TimedCheckpointAt(7, signed_at);
+  untimed.signed_at.reset();
+  EXPECT_THAT(Verify({untimed}),
+              IsProblem("checkpoint at seq 7: signature does not verify (forged?)"));
+}
+
+TEST_F(AuditVerifierTest, NamesAStretchOfTimeWithoutACheckpoint) {
+  const absl::Time now = absl::FromUnixSeconds(1'800'007'200);  // 2027-01-15T10:00:00Z
+  const auto verify_every_hour = [&](std::vector<SignedCheckpoint> checkpoints) {
+    AuditLogVerifier verifier(std::move(checkpoints));
+    verifier.ExpectCheckpointsEvery(absl::Hours(1), now);
+    EXPECT_TRUE(verifier.CheckSignatures(audit_key_->public_key()).ok());
+    EXPECT_TRUE(verifier.AddRows(rows_).ok());
+    return verifier.Finish();
+  };
+  // A v1 checkpoint, then timed ones no more than an hour apart up to now: the head signed again
+  // as time passed counts as much as a new one.
+  EXPECT_TRUE(verify_every_hour({CheckpointAt(2), TimedCheckpointAt(4, now - absl::Hours(3)),
+                                 TimedCheckpointAt(10, now - absl::Hours(2)),
+                                 TimedCheckpointAt(10, now - absl::Hours(1)),
+                                 TimedCheckpointAt(10, now - absl::Minutes(5))})
+                  .ok());
+  // Rows and checkpoints of two hours removed, the shortened head signed again since: the hole
+  // stays.
+  EXPECT_THAT(verify_every_hour({TimedCheckpointAt(4, now - absl::Hours(3)),
+                                 TimedCheckpointAt(10, now - absl::Minutes(30))}),
+              IsProblem("no checkpoint signed between 2027-01-15T07:00:00Z and "
+                        "2027-01-15T09:30:00Z (9000 s, more than the 3600 s allowed): rows and "
+                        "checkpoints of that time removed, or no server running?"));
+  // Nothing signed for two hours up to now.
+  EXPECT_THAT(verify_every_hour({TimedCheckpointAt(10, now - absl::Hours(2))}),
+              IsProblem("newest checkpoint signed at 2027-01-15T08:00:00Z, 7200 s ago, more than "
+                        "the 3600 s allowed: rows and checkpoints after it removed, or no server "
+                        "running?"));
+  EXPECT_THAT(verify_every_hour({CheckpointAt(10)}),
+              IsProblem("no checkpoint carries a signing time (none signed since schema 10?): "
+                        "gaps between checkpoints cannot be checked"));
+  // Without the expectation, time is not checked.
+  EXPECT_TRUE(Verify({TimedCheckpointAt(4, now - absl::Hours(3)),
+                      TimedCheckpointAt(10, now - absl::Minutes(30))})
+                  .ok());
 }
 
 TEST_F(AuditVerifierTest, RefusesACheckpointAtNoRow) {

@@ -98,6 +98,7 @@ grpc::ServerUnaryReactor* AdminServiceImpl::ListAuditCheckpoints(
       message->set_row_hash(checkpoint.row_hash);
       message->set_signature(checkpoint.signature);
       ToTimestamp(checkpoint.created_at, message->mutable_created_at());
+      if (checkpoint.signed_at) ToTimestamp(*checkpoint.signed_at, message->mutable_signed_at());
     }
     response->set_audit_certificate(context_.audit_certificate_der);
     return absl::OkStatus();

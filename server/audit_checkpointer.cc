@@ -6,21 +6,27 @@
 
 namespace keyline::server {
 
-absl::StatusOr<bool> AuditCheckpointer::CheckpointNow() {
+absl::StatusOr<bool> AuditCheckpointer::CheckpointNow(absl::Time now) {
   KEYLINE_ASSIGN_OR_RETURN(const auto head, log_.ReadHead());
   if (head.seq == 0) return false;
   auto latest = checkpoints_.Latest();
-  if (latest.ok() && latest->seq >= head.seq) return false;
   if (!latest.ok() && !absl::IsNotFound(latest.status())) return latest.status();
+  // Whole microseconds, as stored: the signature must cover what the verifier will read back.
+  const absl::Time signed_at = absl::FromUnixMicros(absl::ToUnixMicros(now));
+  if (latest.ok() && latest->seq >= head.seq && latest->signed_at &&
+      *latest->signed_at > signed_at - refresh_) {
+    return false;  // the head is signed, and recently enough
+  }
 
   store::AuditCheckpointRecord checkpoint;
   checkpoint.seq = head.seq;
   checkpoint.row_hash = head.row_hash;
-  KEYLINE_ASSIGN_OR_RETURN(checkpoint.signature,
-                           ca::SignWithKey(key_, store::AuditCheckpointMessage(head.seq,
-                                                                                head.row_hash)));
+  checkpoint.signed_at = signed_at;
+  KEYLINE_ASSIGN_OR_RETURN(
+      checkpoint.signature,
+      ca::SignWithKey(key_, store::AuditCheckpointMessageV2(head.seq, head.row_hash, signed_at)));
   const absl::Status appended = checkpoints_.Append(checkpoint);
-  if (absl::IsAlreadyExists(appended)) return false;  // another replica was first
+  if (absl::IsAlreadyExists(appended)) return false;  // another replica signed at that instant
   KEYLINE_RETURN_IF_ERROR(appended);
   return true;
 }

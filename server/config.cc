@@ -155,9 +155,12 @@ absl::Status ApplyYaml(const YAML::Node& root, Config* config) {
                                         86400, &config->enrollment.challenge_refill));
   }
   if (const auto audit = root["audit"]) {
-    KEYLINE_RETURN_IF_ERROR(CheckKeys(audit, "audit", {"checkpoint_interval_seconds"}));
+    KEYLINE_RETURN_IF_ERROR(
+        CheckKeys(audit, "audit", {"checkpoint_interval_seconds", "checkpoint_refresh_seconds"}));
     KEYLINE_RETURN_IF_ERROR(ReadSeconds(audit, "audit", "checkpoint_interval_seconds", 1, 86400,
                                         &config->audit.checkpoint_interval));
+    KEYLINE_RETURN_IF_ERROR(ReadSeconds(audit, "audit", "checkpoint_refresh_seconds", 1, 7 * 86400,
+                                        &config->audit.checkpoint_refresh));
   }
   if (const auto status = root["status"]) {
     KEYLINE_RETURN_IF_ERROR(CheckKeys(

@@ -68,6 +68,9 @@ struct EnrollmentConfig {
 struct AuditConfig {
   // How often the server signs a checkpoint of the audit chain when it has grown.
   absl::Duration checkpoint_interval = absl::Seconds(10);
+  // How old the newest checkpoint may grow before the unchanged head is signed again
+  // (server/audit_checkpointer.h).
+  absl::Duration checkpoint_refresh = absl::Hours(1);
 };
 
 // The plain-HTTP status endpoint relying parties use: OCSP, CRLs, /healthz, /readyz, /metrics.

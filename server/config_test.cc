@@ -219,6 +219,14 @@ TEST_F(ConfigTest, EnrollmentAndAuditSettings) {
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->enrollment.challenge_lifetime, absl::Seconds(30));
   EXPECT_EQ(config->audit.checkpoint_interval, absl::Seconds(2));
+  EXPECT_EQ(config->audit.checkpoint_refresh, absl::Hours(1));
+  auto refresh = LoadConfig(Write("audit: {checkpoint_refresh_seconds: 5}\n"));
+  ASSERT_TRUE(refresh.ok()) << refresh.status();
+  EXPECT_EQ(refresh->audit.checkpoint_refresh, absl::Seconds(5));
+  EXPECT_NE(
+      std::string(LoadConfig(Write("audit: {checkpoint_refresh_seconds: 0}\n")).status().message())
+          .find("audit.checkpoint_refresh_seconds: must be 1 to 604800"),
+      std::string::npos);
   EXPECT_NE(std::string(LoadConfig(Write("enrollment: {challenge_lifetime_seconds: 1}\n"))
                             .status()
                             .message())

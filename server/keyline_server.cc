@@ -73,8 +73,8 @@ absl::Status KeylineServer::Wire() {
   audit_log_ = std::make_unique<store::AuditLogReader>(*pool_);
   audit_checkpoints_ = std::make_unique<store::AuditCheckpointRepository>(*pool_);
   KEYLINE_ASSIGN_OR_RETURN(audit_signer_, LoadAuditSigner(*token_, *certificates_));
-  audit_checkpointer_ =
-      std::make_unique<AuditCheckpointer>(*audit_log_, *audit_checkpoints_, *audit_signer_.key);
+  audit_checkpointer_ = std::make_unique<AuditCheckpointer>(
+      *audit_log_, *audit_checkpoints_, *audit_signer_.key, config_.audit.checkpoint_refresh);
 
   // Before gRPC serves: OCSP signers, status and first CRLs are ready when health says SERVING.
   KEYLINE_ASSIGN_OR_RETURN(status_,
@@ -163,7 +163,7 @@ absl::Status KeylineServer::Wire() {
       {std::string(kCaSyncTask), config_.status.resync_interval,
        [this] { return SyncDeploymentCas(); }},
       {"audit.checkpoint", config_.audit.checkpoint_interval,
-       [this] { return audit_checkpointer_->CheckpointNow().status(); }},
+       [this] { return audit_checkpointer_->CheckpointNow(absl::Now()).status(); }},
       {"challenges.expire", absl::Minutes(1),
        [this] {
          // Kept an hour past expiry, so a late CompleteEnrollment still gets "expired".

@@ -15,14 +15,16 @@ namespace keyline::store {
 namespace {
 
 std::string SelectCheckpoints() {
-  return absl::StrCat("SELECT seq, row_hash, signature, ", EpochMicrosSql("created_at"),
-                      " FROM audit_checkpoints");
+  return absl::StrCat("SELECT seq, row_hash, signature, ", EpochMicrosSql("created_at"), ", ",
+                      EpochMicrosSql("signed_at"), " FROM audit_checkpoints");
 }
 
 AuditCheckpointRecord CheckpointFromRow(const pqxx::row& row) {
-  return AuditCheckpointRecord{row[0].as<int64_t>(), pqxx::binarystring(row[1]).str(),
-                               pqxx::binarystring(row[2]).str(),
-                               FromEpochMicros(row[3].as<int64_t>())};
+  AuditCheckpointRecord checkpoint{row[0].as<int64_t>(), pqxx::binarystring(row[1]).str(),
+                                   pqxx::binarystring(row[2]).str(),
+                                   FromEpochMicros(row[3].as<int64_t>()), std::nullopt};
+  if (!row[4].is_null()) checkpoint.signed_at = FromEpochMicros(row[4].as<int64_t>());
+  return checkpoint;
 }
 
 }  // namespace
@@ -43,14 +45,18 @@ absl::Status AuditCheckpointRepository::Append(const AuditCheckpointRecord& chec
       return absl::FailedPreconditionError(
           absl::StrCat("checkpoint.row_hash: differs from audit row ", checkpoint.seq));
     }
+    const std::string signed_at =
+        checkpoint.signed_at ? FormatRfc3339Micros(*checkpoint.signed_at) : std::string();
     tx.exec_params(
-        "INSERT INTO audit_checkpoints (seq, row_hash, signature) VALUES ($1, $2::bytea, $3::bytea)",
-        checkpoint.seq, ByteaParam(checkpoint.row_hash), ByteaParam(checkpoint.signature));
+        "INSERT INTO audit_checkpoints (seq, row_hash, signature, signed_at) "
+        "VALUES ($1, $2::bytea, $3::bytea, $4::timestamptz)",
+        checkpoint.seq, ByteaParam(checkpoint.row_hash), ByteaParam(checkpoint.signature),
+        checkpoint.signed_at ? signed_at.c_str() : nullptr);
     return absl::OkStatus();
   });
   if (status.code() == absl::StatusCode::kAlreadyExists) {
-    return absl::AlreadyExistsError(
-        absl::StrCat("checkpoint.seq: a checkpoint for ", checkpoint.seq, " exists"));
+    return absl::AlreadyExistsError(absl::StrCat("checkpoint.seq: a checkpoint for ",
+                                                 checkpoint.seq, " with that signing time exists"));
   }
   return status;
 }
@@ -60,7 +66,8 @@ absl::StatusOr<std::vector<AuditCheckpointRecord>> AuditCheckpointRepository::Li
       "list audit checkpoints",
       [&](pqxx::work& tx) -> absl::StatusOr<std::vector<AuditCheckpointRecord>> {
         std::vector<AuditCheckpointRecord> checkpoints;
-        for (const pqxx::row& row : tx.exec(SelectCheckpoints() + " ORDER BY seq")) {
+        for (const pqxx::row& row :
+             tx.exec(SelectCheckpoints() + " ORDER BY seq, signed_at NULLS FIRST")) {
           checkpoints.push_back(CheckpointFromRow(row));
         }
         return checkpoints;
@@ -70,7 +77,8 @@ absl::StatusOr<std::vector<AuditCheckpointRecord>> AuditCheckpointRepository::Li
 absl::StatusOr<AuditCheckpointRecord> AuditCheckpointRepository::Latest() {
   return pool_.WithTransaction(
       "read latest audit checkpoint", [&](pqxx::work& tx) -> absl::StatusOr<AuditCheckpointRecord> {
-        const pqxx::result rows = tx.exec(SelectCheckpoints() + " ORDER BY seq DESC LIMIT 1");
+        const pqxx::result rows =
+            tx.exec(SelectCheckpoints() + " ORDER BY seq DESC, signed_at DESC NULLS LAST LIMIT 1");
         if (rows.empty()) return absl::NotFoundError("no audit checkpoint");
         return CheckpointFromRow(rows[0]);
       });

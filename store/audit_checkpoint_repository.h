@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,17 +17,21 @@ struct AuditCheckpointRecord {
   std::string row_hash;   // the chain's row_hash at seq
   std::string signature;  // DER ECDSA by the audit key
   absl::Time created_at;  // set by the database
+  // When it was signed, covered by the signature (message v2); unset for v1 checkpoints, whose
+  // signature covers seq and row_hash only. Whole microseconds: what PostgreSQL keeps.
+  std::optional<absl::Time> signed_at;
 };
 
 class AuditCheckpointRepository {
  public:
   explicit AuditCheckpointRepository(ConnectionPool& pool) : pool_(pool) {}
 
-  // AlreadyExists when a checkpoint for this seq exists; FailedPrecondition when the audit log
+  // AlreadyExists when a checkpoint for this seq with the same signed_at (or, for v1, any
+  // checkpoint without one) exists; FailedPrecondition when the audit log
   // has no row `seq` or its row_hash differs; InvalidArgument for seq <= 0, a row_hash that is not
   // 32 bytes or an empty signature. Appends no audit event (that would chain forever).
   [[nodiscard]] absl::Status Append(const AuditCheckpointRecord& checkpoint);
-  // Ascending by seq.
+  // Ascending by seq, then signed_at (v1 first).
   [[nodiscard]] absl::StatusOr<std::vector<AuditCheckpointRecord>> List();
   // The newest, or NotFound when there is none.
   [[nodiscard]] absl::StatusOr<AuditCheckpointRecord> Latest();

@@ -16,7 +16,9 @@ class AuditVerifyTest : public ::testing::Test {
   // and at least one signed checkpoint covering all of it.
   static std::unique_ptr<testing::Fleet> FleetWithHistory() {
     testing::KeylineEnvironment::Options options;
-    options.extra_yaml = "audit: {checkpoint_interval_seconds: 1}\n";
+    // The head is signed again every 2 s while nothing happens (a live server never leaves more
+    // than about refresh + interval without a checkpoint).
+    options.extra_yaml = "audit: {checkpoint_interval_seconds: 1, checkpoint_refresh_seconds: 2}\n";
     auto fleet = testing::Fleet::Create(options, absl::StrCat("audit-se-", counter_++));
     EXPECT_TRUE(fleet.ok()) << fleet.status();
     if (!fleet.ok()) return nullptr;
@@ -175,6 +177,69 @@ TEST_F(AuditVerifyTest, ATailDroppedWithItsCheckpointsIsNoticedAgainstTheRecorde
   ASSERT_TRUE(malformed.ok());
   EXPECT_NE(malformed->exit_code, 0);
   EXPECT_NE(malformed->err.find("--known-head"), std::string::npos) << malformed->err;
+}
+
+TEST_F(AuditVerifyTest, AStretchWithoutCheckpointsIsNoticedEvenAfterTheServerSignsAgain) {
+  // Legitimately at most about 3 s apart (refresh 2 s + interval 1 s); 6 s leaves room for a busy
+  // machine.
+  const std::vector<std::string> every_6s = {"audit", "verify", "--max-checkpoint-gap", "6"};
+  auto fleet = FleetWithHistory();
+  ASSERT_TRUE(fleet);
+  const int64_t last = fleet->Count("SELECT max(seq) FROM audit_log");
+
+  // Idle, the server keeps signing the head: the newest checkpoint stays recent.
+  absl::SleepFor(absl::Seconds(9));
+  auto idle = fleet->environment().Keylinectl(every_6s);
+  ASSERT_TRUE(idle.ok());
+  EXPECT_EQ(idle->exit_code, 0) << idle->out << idle->err;
+  EXPECT_NE(idle->out.find("newest signed "), std::string::npos) << idle->out;
+  EXPECT_GE(fleet->Count(absl::StrCat("SELECT count(*) FROM audit_checkpoints WHERE seq = ", last,
+                                      " AND signed_at IS NOT NULL")),
+            3);
+
+  // More history, signed for 9 s, then removed with its checkpoints by the database superuser.
+  auto more = fleet->Manufacture("removed", 2);
+  ASSERT_TRUE(more.ok()) << more.status();
+  const int64_t grown = fleet->Count("SELECT max(seq) FROM audit_log");
+  ASSERT_GT(grown, last);
+  absl::SleepFor(absl::Seconds(9));
+  ASSERT_GT(
+      fleet->Count(absl::StrCat("SELECT count(*) FROM audit_checkpoints WHERE seq = ", grown)), 0);
+  auto cluster = testing::SharedPostgresCluster();
+  ASSERT_TRUE(cluster.ok());
+  ASSERT_TRUE(
+      (*cluster)
+          ->ExecuteAsSuperuser(
+              fleet->environment().database().name,
+              absl::StrCat("ALTER TABLE audit_log DISABLE TRIGGER USER; "
+                           "ALTER TABLE audit_checkpoints DISABLE TRIGGER USER; "
+                           "DELETE FROM audit_log WHERE seq > ",
+                           last, "; ", "DELETE FROM audit_checkpoints WHERE seq > ", last, "; ",
+                           "UPDATE audit_head SET seq = ", last,
+                           ", row_hash = (SELECT row_hash FROM audit_log WHERE seq = ", last, "); ",
+                           "ALTER TABLE audit_checkpoints ENABLE TRIGGER USER; "
+                           "ALTER TABLE audit_log ENABLE TRIGGER USER;"))
+          .ok());
+  // The server signs the shortened head as the newest again.
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (fleet->Count(absl::StrCat("SELECT count(*) FROM audit_checkpoints WHERE seq = ", last,
+                                   " AND signed_at > now() - interval '2 seconds'")) == 0 &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+
+  // Chain and checkpoints agree, so without a bound on gaps the cut goes unnoticed...
+  const auto unbounded = Verify(*fleet);
+  EXPECT_EQ(unbounded.exit_code, 0) << unbounded.out << unbounded.err;
+  // ...but nobody without the audit key can sign checkpoints for the time that was removed.
+  auto bounded = fleet->environment().Keylinectl(every_6s);
+  ASSERT_TRUE(bounded.ok());
+  EXPECT_EQ(bounded->exit_code, 1) << bounded->out << bounded->err;
+  EXPECT_NE(bounded->err.find("no checkpoint signed between "), std::string::npos) << bounded->err;
+  EXPECT_NE(bounded->err.find("more than the 6 s allowed): rows and checkpoints of that time "
+                              "removed, or no server running?"),
+            std::string::npos)
+      << bounded->err;
 }
 
 }  // namespace

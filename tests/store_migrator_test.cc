@@ -67,7 +67,7 @@ TEST_F(MigratorTest, EnrollmentSchemaAppliesOnTopOfTheInitialOne) {
 
   const absl::StatusOr<std::vector<AppliedMigration>> second = ApplyMigrations(database_.owner_url);
   ASSERT_TRUE(second.ok()) << second.status();
-  ASSERT_EQ(second->size(), 8u);
+  ASSERT_EQ(second->size(), 9u);
   EXPECT_EQ((*second)[0].version, 2);
   EXPECT_EQ((*second)[0].name, "0002_enrollment.sql");
   EXPECT_EQ((*second)[1].name, "0003_revocation.sql");
@@ -77,6 +77,7 @@ TEST_F(MigratorTest, EnrollmentSchemaAppliesOnTopOfTheInitialOne) {
   EXPECT_EQ((*second)[5].name, "0007_device_update_room.sql");
   EXPECT_EQ((*second)[6].name, "0008_permanent_revocation.sql");
   EXPECT_EQ((*second)[7].name, "0009_crl_publication.sql");
+  EXPECT_EQ((*second)[8].name, "0010_checkpoint_time.sql");
   EXPECT_TRUE(CheckSchemaCurrent(database_.app_url).ok());
   // The existing certificate is nobody's device's; the service can read the new column.
   pqxx::connection app(database_.app_url);

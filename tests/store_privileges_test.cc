@@ -134,7 +134,7 @@ class EnrollmentPrivilegesTest : public PrivilegesTest {
     absl::StatusOr<AuditLogReader::Head> head = AuditLogReader(*app_).ReadHead();
     ASSERT_TRUE(head.ok()) << head.status();
     ASSERT_TRUE(AuditCheckpointRepository(*app_)
-                    .Append({head->seq, head->row_hash, "signature", absl::Time()})
+                    .Append({head->seq, head->row_hash, "signature", absl::Time(), std::nullopt})
                     .ok());
   }
 

@@ -312,8 +312,8 @@ TEST_F(RepositoriesTest, AuditCheckpointsAppendListLatest) {
   EXPECT_EQ(checkpoints.Latest().status().code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(checkpoints.List()->empty());
 
-  ASSERT_TRUE(checkpoints.Append({1, rows[0].row_hash, "sig-1", absl::Time()}).ok());
-  ASSERT_TRUE(checkpoints.Append({3, rows[2].row_hash, std::string("sig\0-3", 6), {}}).ok());
+  ASSERT_TRUE(checkpoints.Append({1, rows[0].row_hash, "sig-1", absl::Time(), std::nullopt}).ok());
+  ASSERT_TRUE(checkpoints.Append({3, rows[2].row_hash, std::string("sig\0-3", 6), {}, {}}).ok());
   const absl::StatusOr<std::vector<AuditCheckpointRecord>> all = checkpoints.List();
   ASSERT_TRUE(all.ok()) << all.status();
   ASSERT_EQ(all->size(), 2u);
@@ -328,21 +328,43 @@ TEST_F(RepositoriesTest, AuditCheckpointsAppendListLatest) {
   EXPECT_EQ(latest->seq, 3);
 
   // Refusals write nothing.
-  const absl::Status duplicate = checkpoints.Append({3, rows[2].row_hash, "other", {}});
+  const absl::Status duplicate = checkpoints.Append({3, rows[2].row_hash, "other", {}, {}});
   EXPECT_EQ(duplicate.code(), absl::StatusCode::kAlreadyExists) << duplicate;
-  EXPECT_EQ(duplicate.message(), "checkpoint.seq: a checkpoint for 3 exists");
-  const absl::Status beyond = checkpoints.Append({4, rows[2].row_hash, "sig", {}});
+  EXPECT_EQ(duplicate.message(),
+            "checkpoint.seq: a checkpoint for 3 with that signing time exists");
+  const absl::Status beyond = checkpoints.Append({4, rows[2].row_hash, "sig", {}, {}});
   EXPECT_EQ(beyond.code(), absl::StatusCode::kFailedPrecondition) << beyond;
   EXPECT_EQ(beyond.message(), "checkpoint.seq: no audit row 4");
-  const absl::Status wrong_hash = checkpoints.Append({2, rows[0].row_hash, "sig", {}});
+  const absl::Status wrong_hash = checkpoints.Append({2, rows[0].row_hash, "sig", {}, {}});
   EXPECT_EQ(wrong_hash.code(), absl::StatusCode::kFailedPrecondition) << wrong_hash;
   EXPECT_EQ(wrong_hash.message(), "checkpoint.row_hash: differs from audit row 2");
-  EXPECT_EQ(checkpoints.Append({2, "short", "sig", {}}).code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(checkpoints.Append({2, rows[1].row_hash, "", {}}).code(),
+  EXPECT_EQ(checkpoints.Append({2, "short", "sig", {}, {}}).code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(checkpoints.Append({0, rows[1].row_hash, "sig", {}}).code(),
+  EXPECT_EQ(checkpoints.Append({2, rows[1].row_hash, "", {}, {}}).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(checkpoints.Append({0, rows[1].row_hash, "sig", {}, {}}).code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(checkpoints.List()->size(), 2u);
+
+  // Timed (v2) checkpoints: one seq signed again later is kept twice, in time order after the
+  // untimed one, and the newest is the latest; the time comes back to the microsecond.
+  const absl::Time first = absl::FromUnixMicros(1'800'000'000'123'456);
+  const absl::Time second = first + absl::Hours(1);
+  ASSERT_TRUE(checkpoints.Append({3, rows[2].row_hash, "sig-3a", {}, second}).ok());
+  ASSERT_TRUE(checkpoints.Append({3, rows[2].row_hash, "sig-3b", {}, first}).ok());
+  const absl::Status same_time = checkpoints.Append({3, rows[2].row_hash, "sig-3c", {}, first});
+  EXPECT_EQ(same_time.code(), absl::StatusCode::kAlreadyExists) << same_time;
+  const absl::StatusOr<std::vector<AuditCheckpointRecord>> timed = checkpoints.List();
+  ASSERT_TRUE(timed.ok()) << timed.status();
+  ASSERT_EQ(timed->size(), 4u);
+  EXPECT_FALSE((*timed)[1].signed_at.has_value());
+  EXPECT_EQ((*timed)[2].signed_at, first);
+  EXPECT_EQ((*timed)[2].signature, "sig-3b");
+  EXPECT_EQ((*timed)[3].signed_at, second);
+  const absl::StatusOr<AuditCheckpointRecord> newest = checkpoints.Latest();
+  ASSERT_TRUE(newest.ok()) << newest.status();
+  EXPECT_EQ(newest->signature, "sig-3a");
+  EXPECT_EQ(newest->signed_at, second);
   EXPECT_EQ(AuditRows().size(), 3u);  // checkpoints are not audit events themselves
 }
 
