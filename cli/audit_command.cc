@@ -136,13 +136,31 @@ absl::Status VerifyLog(AdminService::Stub& stub,
 }
 
 int RunVerify(const GlobalOptions& globals, const std::string& known_head,
-              int max_checkpoint_gap_seconds) {
+              int max_checkpoint_gap_seconds, const std::string& checkpoints_since) {
   const OutputFormat format = globals.format();
   std::optional<RecordedHead> recorded_head;
   if (!known_head.empty()) {
     auto parsed = ParseRecordedHead(known_head);
     if (!parsed.ok()) return ReportError(parsed.status(), format);
     recorded_head = *std::move(parsed);
+  }
+  std::optional<absl::Time> since;
+  if (!checkpoints_since.empty()) {
+    absl::Time parsed;
+    std::string error;
+    if (!absl::ParseTime(absl::RFC3339_full, checkpoints_since, &parsed, &error)) {
+      return ReportError(absl::InvalidArgumentError(absl::StrCat(
+                             "--checkpoints-since: expected a time as verify printed it "
+                             "(2026-11-30T01:02:03Z): ",
+                             error)),
+                         format);
+    }
+    if (max_checkpoint_gap_seconds == 0) {
+      return ReportError(
+          absl::InvalidArgumentError("--checkpoints-since: only with --max-checkpoint-gap"),
+          format);
+    }
+    since = parsed;
   }
   if (globals.connection.ca_file.empty()) {
     return ReportError(absl::InvalidArgumentError(
@@ -168,7 +186,7 @@ int RunVerify(const GlobalOptions& globals, const std::string& known_head,
   AuditLogVerifier verifier(std::move(checkpoints));
   if (recorded_head) verifier.ExpectHead(*recorded_head);
   if (max_checkpoint_gap_seconds > 0) {
-    verifier.ExpectCheckpointsEvery(absl::Seconds(max_checkpoint_gap_seconds), absl::Now());
+    verifier.ExpectCheckpointsEvery(absl::Seconds(max_checkpoint_gap_seconds), absl::Now(), since);
   }
   if (auto status = VerifyLog(*stub, listed, *roots_pem, verifier); !status.ok()) {
     return ReportError(status, format);
@@ -208,6 +226,12 @@ int RunVerify(const GlobalOptions& globals, const std::string& known_head,
     std::cout << "head: " << head << " (keep it outside the database; a later "
               << "`audit verify --known-head " << head << "` fails if rows up to it were dropped "
               << "or rewritten)\n";
+    if (newest_signed_at) {
+      std::cout << "checkpoints signed up to " << TimeText(*newest_signed_at)
+                << " (keep it too; a later `audit verify --max-checkpoint-gap SECONDS "
+                << "--checkpoints-since " << TimeText(*newest_signed_at)
+                << "` fails if checkpoints from then on were removed)\n";
+    }
   }
   return 0;
 }
@@ -239,8 +263,13 @@ void AddAuditCommands(CLI::App& app, Invocation& invocation) {
                    "first timed one and now (a running server signs one at least every "
                    "audit.checkpoint_refresh_seconds, idle or not)")
       ->check(CLI::Range(1, 365 * 86400));
-  OnRun(verify_command, invocation, [&invocation, known_head, max_gap] {
-    return RunVerify(invocation.globals, *known_head, *max_gap);
+  auto since = std::make_shared<std::string>();
+  verify_command->add_option(
+      "--checkpoints-since", *since,
+      "TIME: with --max-checkpoint-gap, check from this time (the newest signing time an earlier "
+      "verify printed, kept outside the database) rather than from the first timed checkpoint");
+  OnRun(verify_command, invocation, [&invocation, known_head, max_gap, since] {
+    return RunVerify(invocation.globals, *known_head, *max_gap, *since);
   });
 }
 

@@ -15,6 +15,15 @@ std::string Utc(absl::Time time) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
 }
 
+// Whole seconds, rounded up: a 6.4 s gap is not "6 s, more than the 6 s allowed".
+int64_t CeilSeconds(absl::Duration duration) {
+  return absl::ToInt64Seconds(absl::Ceil(duration, absl::Seconds(1)));
+}
+
+// Checkpoints dated this far after the verifier's clock are refused: a server clock ahead would
+// otherwise make the newest checkpoint look recent for as long as it is ahead.
+constexpr absl::Duration kClockSkew = absl::Minutes(1);
+
 }  // namespace
 
 AuditLogVerifier::AuditLogVerifier(std::vector<SignedCheckpoint> checkpoints)
@@ -164,11 +173,22 @@ absl::Status AuditLogVerifier::Finish() {
 
 absl::Status AuditLogVerifier::CheckCheckpointGaps() const {
   if (!max_checkpoint_gap_) return absl::OkStatus();
+  // Signing times, after `since` when given, which then opens the sequence.
   std::vector<absl::Time> times;
+  if (checkpoints_since_) times.push_back(*checkpoints_since_);
   for (const SignedCheckpoint& checkpoint : checkpoints_) {
-    if (checkpoint.signed_at) times.push_back(*checkpoint.signed_at);
+    if (!checkpoint.signed_at) continue;
+    if (*checkpoint.signed_at > now_ + kClockSkew) {
+      return Problem(absl::StrCat("checkpoint at seq ", checkpoint.seq, " signed at ",
+                                  Utc(*checkpoint.signed_at),
+                                  ", after now (a server clock ahead?)"));
+    }
+    if (!checkpoints_since_ || *checkpoint.signed_at > *checkpoints_since_) {
+      times.push_back(*checkpoint.signed_at);
+    }
   }
   if (times.empty()) {
+    if (rows_verified_ == 0) return absl::OkStatus();  // an empty log: nothing signed, nothing cut
     return Problem(
         "no checkpoint carries a signing time (none signed since schema 10?): gaps between "
         "checkpoints cannot be checked");
@@ -179,15 +199,15 @@ absl::Status AuditLogVerifier::CheckCheckpointGaps() const {
     const absl::Duration gap = times[i] - times[i - 1];
     if (gap <= *max_checkpoint_gap_) continue;
     return Problem(absl::StrCat("no checkpoint signed between ", Utc(times[i - 1]), " and ",
-                                Utc(times[i]), " (", absl::ToInt64Seconds(gap),
-                                " s, more than the ", allowed,
+                                Utc(times[i]), " (", CeilSeconds(gap), " s, more than the ",
+                                allowed,
                                 " s allowed): rows and checkpoints of that time removed, or no "
                                 "server running?"));
   }
   const absl::Duration age = now_ - times.back();
   if (age <= *max_checkpoint_gap_) return absl::OkStatus();
   return Problem(absl::StrCat("newest checkpoint signed at ", Utc(times.back()), ", ",
-                              absl::ToInt64Seconds(age), " s ago, more than the ", allowed,
+                              CeilSeconds(age), " s ago, more than the ", allowed,
                               " s allowed: rows and checkpoints after it removed, or no server "
                               "running?"));
 }

@@ -14,6 +14,7 @@
 //   "rows after 850 missing: the head was recorded at seq 900 (rows dropped?)"
 //   "no checkpoint signed between 2026-11-30T01:00:00Z and 2026-11-30T03:00:00Z (7200 s, more
 //    than the 3600 s allowed): rows and checkpoints of that time removed, or no server running?"
+//   "checkpoint at seq 900 signed at 2026-11-30T05:00:00Z, after now (a server clock ahead?)"
 //   "newest checkpoint signed at 2026-11-30T01:00:00Z, 7200 s ago, more than the 3600 s allowed:
 //    rows and checkpoints after it removed, or no server running?"
 //
@@ -67,11 +68,16 @@ class AuditLogVerifier {
   // verify saw.
   void ExpectHead(RecordedHead head) { recorded_head_ = std::move(head); }
 
-  // From the first checkpoint that carries a signing time (v2) until `now`, no longer than
-  // `max_gap` may pass without one: Finish fails otherwise, or when none carries a time.
-  void ExpectCheckpointsEvery(absl::Duration max_gap, absl::Time now) {
+  // From `since` (or, without it, the first checkpoint that carries a signing time) until `now`,
+  // no longer than `max_gap` may pass without a checkpoint signed in that time: Finish fails
+  // otherwise, and when a checkpoint is dated after `now` (beyond a minute of clock skew).
+  // Without `since`, whoever deletes every timed checkpoint moves the start: `since` should be
+  // the newest signing time an earlier verify printed, kept outside the database.
+  void ExpectCheckpointsEvery(absl::Duration max_gap, absl::Time now,
+                              std::optional<absl::Time> since = std::nullopt) {
     max_checkpoint_gap_ = max_gap;
     now_ = now;
+    checkpoints_since_ = since;
   }
 
   // Each checkpoint's signature by `audit_key` (whose certificate the caller has verified).
@@ -103,6 +109,7 @@ class AuditLogVerifier {
   size_t next_checkpoint_ = 0;
   std::optional<RecordedHead> recorded_head_;
   std::optional<absl::Duration> max_checkpoint_gap_;
+  std::optional<absl::Time> checkpoints_since_;
   absl::Time now_;
   int64_t last_seq_ = 0;
   std::string last_hash_;

@@ -277,6 +277,47 @@ TEST_F(AuditVerifierTest, NamesAStretchOfTimeWithoutACheckpoint) {
                   .ok());
 }
 
+TEST_F(AuditVerifierTest, ATimeKeptOutsideTheDatabaseAnchorsTheGapCheck) {
+  const absl::Time now = absl::FromUnixSeconds(1'800'007'200);  // 2027-01-15T10:00:00Z
+  const auto verify = [&](std::vector<SignedCheckpoint> checkpoints, absl::Duration max_gap,
+                          std::optional<absl::Time> since) {
+    AuditLogVerifier verifier(std::move(checkpoints));
+    verifier.ExpectCheckpointsEvery(max_gap, now, since);
+    EXPECT_TRUE(verifier.CheckSignatures(audit_key_->public_key()).ok());
+    EXPECT_TRUE(verifier.AddRows(rows_).ok());
+    return verifier.Finish();
+  };
+  // Every timed checkpoint deleted, the shortened head signed since: alone, it looks like a
+  // log whose timed checkpoints began a minute ago...
+  const std::vector<SignedCheckpoint> resigned = {TimedCheckpointAt(6, now - absl::Minutes(1))};
+  EXPECT_TRUE(verify(resigned, absl::Hours(1), std::nullopt).ok());
+  // ...but not from the newest signing time an earlier verify printed.
+  EXPECT_THAT(verify(resigned, absl::Hours(1), now - absl::Hours(5)),
+              IsProblem("no checkpoint signed between 2027-01-15T05:00:00Z and "
+                        "2027-01-15T09:59:00Z (17940 s, more than the 3600 s allowed): rows and "
+                        "checkpoints of that time removed, or no server running?"));
+  // Checkpoints before that time do not count; after it, they do.
+  EXPECT_TRUE(verify({TimedCheckpointAt(4, now - absl::Hours(9)),
+                      TimedCheckpointAt(6, now - absl::Minutes(150)),
+                      TimedCheckpointAt(10, now - absl::Minutes(100)),
+                      TimedCheckpointAt(10, now - absl::Minutes(40))},
+                     absl::Hours(1), now - absl::Hours(3))
+                  .ok());
+  // Seconds round up: 6.4 s is more than 6.
+  EXPECT_THAT(verify({TimedCheckpointAt(10, now - absl::Milliseconds(6'400))}, absl::Seconds(6),
+                     std::nullopt),
+              IsProblem("newest checkpoint signed at 2027-01-15T09:59:53Z, 7 s ago, more than the "
+                        "6 s allowed: rows and checkpoints after it removed, or no server "
+                        "running?"));
+  // A checkpoint dated in the future would keep the newest looking recent.
+  EXPECT_THAT(verify({TimedCheckpointAt(10, now + absl::Hours(2))}, absl::Hours(1), std::nullopt),
+              IsProblem("checkpoint at seq 10 signed at 2027-01-15T12:00:00Z, after now (a server "
+                        "clock ahead?)"));
+  // An empty log has nothing signed and nothing to cut.
+  rows_.clear();
+  EXPECT_TRUE(verify({}, absl::Hours(1), std::nullopt).ok());
+}
+
 TEST_F(AuditVerifierTest, RefusesACheckpointAtNoRow) {
   EXPECT_THAT(Verify({Sign(*audit_key_, 0, store::GenesisAuditHash())}),
               IsProblem("checkpoint at seq 0: no such row"));

@@ -5,8 +5,9 @@
 -- left looked like a log that had stopped there. Now the signature covers the signing time
 -- ("keyline-audit-checkpoint-v2", store/audit_checkpoint_message.h), and a server signs the head
 -- again when its newest checkpoint is older than audit.checkpoint_refresh_seconds, even if no row
--- was added. `keylinectl audit verify --max-checkpoint-age` then tells a log cut back in time from
--- an idle one. Checkpoints signed before this version have no signed_at (v1) and stay valid.
+-- was added. `keylinectl audit verify --max-checkpoint-gap` then finds the stretch of time a cut
+-- leaves without checkpoints. Checkpoints signed before this version have no signed_at (v1) and
+-- stay valid.
 ALTER TABLE audit_checkpoints ADD COLUMN signed_at timestamptz;
 
 -- One seq may now have several checkpoints, one per signing time; two without a time (v1) for

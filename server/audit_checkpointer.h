@@ -2,8 +2,10 @@
 // by the HSM audit key (store/audit_checkpoint_message.h, v2). It signs when the chain has grown
 // since the newest checkpoint, and also when that checkpoint is older than `refresh`, so that the
 // newest checkpoint of a live Keyline is never much older than `refresh` plus the checkpoint
-// interval, idle or not (what `keylinectl audit verify --max-checkpoint-age` relies on). Replicas
-// may race for the same head; each signature is valid, and both are kept.
+// interval, idle or not (what `keylinectl audit verify --max-checkpoint-gap` relies on). A newest
+// checkpoint dated ahead of this server's clock (another replica's clock runs ahead) does not
+// count as recent. Replicas take turns under a lock (AuditCheckpointRepository::Append): one
+// signs a head, the others see it.
 #pragma once
 
 #include "absl/status/statusor.h"

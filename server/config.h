@@ -70,7 +70,7 @@ struct AuditConfig {
   absl::Duration checkpoint_interval = absl::Seconds(10);
   // How old the newest checkpoint may grow before the unchanged head is signed again
   // (server/audit_checkpointer.h).
-  absl::Duration checkpoint_refresh = absl::Hours(1);
+  absl::Duration checkpoint_refresh = absl::Minutes(5);
 };
 
 // The plain-HTTP status endpoint relying parties use: OCSP, CRLs, /healthz, /readyz, /metrics.

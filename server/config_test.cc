@@ -219,7 +219,7 @@ TEST_F(ConfigTest, EnrollmentAndAuditSettings) {
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->enrollment.challenge_lifetime, absl::Seconds(30));
   EXPECT_EQ(config->audit.checkpoint_interval, absl::Seconds(2));
-  EXPECT_EQ(config->audit.checkpoint_refresh, absl::Hours(1));
+  EXPECT_EQ(config->audit.checkpoint_refresh, absl::Minutes(5));
   auto refresh = LoadConfig(Write("audit: {checkpoint_refresh_seconds: 5}\n"));
   ASSERT_TRUE(refresh.ok()) << refresh.status();
   EXPECT_EQ(refresh->audit.checkpoint_refresh, absl::Seconds(5));

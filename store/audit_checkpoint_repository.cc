@@ -14,6 +14,9 @@
 namespace keyline::store {
 namespace {
 
+// pg_advisory_xact_lock key of checkpoint appends ("kl-audch" in ASCII).
+constexpr int64_t kCheckpointAppendLock = 0x6b6c2d6175646368;
+
 std::string SelectCheckpoints() {
   return absl::StrCat("SELECT seq, row_hash, signature, ", EpochMicrosSql("created_at"), ", ",
                       EpochMicrosSql("signed_at"), " FROM audit_checkpoints");
@@ -29,10 +32,12 @@ AuditCheckpointRecord CheckpointFromRow(const pqxx::row& row) {
 
 }  // namespace
 
-absl::Status AuditCheckpointRepository::Append(const AuditCheckpointRecord& checkpoint) {
+absl::Status AuditCheckpointRepository::Append(const AuditCheckpointRecord& checkpoint,
+                                               absl::Duration unless_signed_within) {
   if (checkpoint.seq <= 0) return absl::InvalidArgumentError("checkpoint.seq: must be > 0");
   KEYLINE_RETURN_IF_ERROR(CheckByteCount(checkpoint.row_hash, kSha256Size, "checkpoint.row_hash"));
   KEYLINE_RETURN_IF_ERROR(CheckNonEmptyBytes(checkpoint.signature, "checkpoint.signature"));
+  bool signed_recently = false;
   absl::Status status = pool_.RunTransaction("append audit checkpoint", [&](pqxx::work& tx) {
     // A checkpoint vouches for a row of the chain: it must name one that exists, with its hash.
     const pqxx::result row =
@@ -47,6 +52,19 @@ absl::Status AuditCheckpointRepository::Append(const AuditCheckpointRecord& chec
     }
     const std::string signed_at =
         checkpoint.signed_at ? FormatRfc3339Micros(*checkpoint.signed_at) : std::string();
+    if (checkpoint.signed_at && unless_signed_within > absl::ZeroDuration()) {
+      // One appender at a time, so that the look below sees every replica's append before it.
+      tx.exec_params("SELECT pg_advisory_xact_lock($1)", kCheckpointAppendLock);
+      const pqxx::result recent = tx.exec_params(
+          "SELECT 1 FROM audit_checkpoints WHERE seq >= $1 AND signed_at > $2::timestamptz "
+          "AND signed_at <= $3::timestamptz LIMIT 1",
+          checkpoint.seq, FormatRfc3339Micros(*checkpoint.signed_at - unless_signed_within),
+          FormatRfc3339Micros(*checkpoint.signed_at + unless_signed_within));
+      if (!recent.empty()) {
+        signed_recently = true;
+        return absl::OkStatus();
+      }
+    }
     tx.exec_params(
         "INSERT INTO audit_checkpoints (seq, row_hash, signature, signed_at) "
         "VALUES ($1, $2::bytea, $3::bytea, $4::timestamptz)",
@@ -54,6 +72,11 @@ absl::Status AuditCheckpointRepository::Append(const AuditCheckpointRecord& chec
         checkpoint.signed_at ? signed_at.c_str() : nullptr);
     return absl::OkStatus();
   });
+  if (status.ok() && signed_recently) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("checkpoint.seq: ", checkpoint.seq, " or later was signed less than ",
+                     absl::FormatDuration(unless_signed_within), " before"));
+  }
   if (status.code() == absl::StatusCode::kAlreadyExists) {
     return absl::AlreadyExistsError(absl::StrCat("checkpoint.seq: a checkpoint for ",
                                                  checkpoint.seq, " with that signing time exists"));

@@ -180,66 +180,93 @@ TEST_F(AuditVerifyTest, ATailDroppedWithItsCheckpointsIsNoticedAgainstTheRecorde
 }
 
 TEST_F(AuditVerifyTest, AStretchWithoutCheckpointsIsNoticedEvenAfterTheServerSignsAgain) {
-  // Legitimately at most about 3 s apart (refresh 2 s + interval 1 s); 6 s leaves room for a busy
+  // Legitimately at most about 3 s apart (refresh 2 s + interval 1 s); 8 s leaves room for a busy
   // machine.
-  const std::vector<std::string> every_6s = {"audit", "verify", "--max-checkpoint-gap", "6"};
+  const std::vector<std::string> every_8s = {"audit", "verify", "--max-checkpoint-gap", "8"};
   auto fleet = FleetWithHistory();
   ASSERT_TRUE(fleet);
   const int64_t last = fleet->Count("SELECT max(seq) FROM audit_log");
+  // Waits until the server has signed `seq` in the last 2 s; false after 20 s.
+  const auto signed_again = [&fleet](int64_t seq) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    while (absl::Now() < deadline) {
+      if (fleet->Count(absl::StrCat("SELECT count(*) FROM audit_checkpoints WHERE seq = ", seq,
+                                    " AND signed_at > now() - interval '2 seconds'")) > 0) {
+        return true;
+      }
+      absl::SleepFor(absl::Milliseconds(200));
+    }
+    return false;
+  };
+  const auto superuser = [&fleet](const std::string& sql) {
+    auto cluster = testing::SharedPostgresCluster();
+    ASSERT_TRUE(cluster.ok());
+    ASSERT_TRUE((*cluster)
+                    ->ExecuteAsSuperuser(fleet->environment().database().name,
+                                         "ALTER TABLE audit_log DISABLE TRIGGER USER; "
+                                         "ALTER TABLE audit_checkpoints DISABLE TRIGGER USER; " +
+                                             sql +
+                                             "; ALTER TABLE audit_checkpoints ENABLE TRIGGER USER; "
+                                             "ALTER TABLE audit_log ENABLE TRIGGER USER;")
+                    .ok());
+  };
 
   // Idle, the server keeps signing the head: the newest checkpoint stays recent.
-  absl::SleepFor(absl::Seconds(9));
-  auto idle = fleet->environment().Keylinectl(every_6s);
+  absl::SleepFor(absl::Seconds(10));
+  auto idle = fleet->environment().Keylinectl(every_8s);
   ASSERT_TRUE(idle.ok());
   EXPECT_EQ(idle->exit_code, 0) << idle->out << idle->err;
-  EXPECT_NE(idle->out.find("newest signed "), std::string::npos) << idle->out;
   EXPECT_GE(fleet->Count(absl::StrCat("SELECT count(*) FROM audit_checkpoints WHERE seq = ", last,
                                       " AND signed_at IS NOT NULL")),
             3);
+  // What an auditor keeps from this verify, besides the head.
+  const std::string kept_marker = "checkpoints signed up to ";
+  const size_t at = idle->out.find(kept_marker);
+  ASSERT_NE(at, std::string::npos) << idle->out;
+  const std::string signed_up_to = idle->out.substr(at + kept_marker.size(), 20);
 
-  // More history, signed for 9 s, then removed with its checkpoints by the database superuser.
+  // More history, signed for 10 s, then removed with its checkpoints by the database superuser.
   auto more = fleet->Manufacture("removed", 2);
   ASSERT_TRUE(more.ok()) << more.status();
   const int64_t grown = fleet->Count("SELECT max(seq) FROM audit_log");
   ASSERT_GT(grown, last);
-  absl::SleepFor(absl::Seconds(9));
+  absl::SleepFor(absl::Seconds(10));
   ASSERT_GT(
       fleet->Count(absl::StrCat("SELECT count(*) FROM audit_checkpoints WHERE seq = ", grown)), 0);
-  auto cluster = testing::SharedPostgresCluster();
-  ASSERT_TRUE(cluster.ok());
-  ASSERT_TRUE(
-      (*cluster)
-          ->ExecuteAsSuperuser(
-              fleet->environment().database().name,
-              absl::StrCat("ALTER TABLE audit_log DISABLE TRIGGER USER; "
-                           "ALTER TABLE audit_checkpoints DISABLE TRIGGER USER; "
-                           "DELETE FROM audit_log WHERE seq > ",
-                           last, "; ", "DELETE FROM audit_checkpoints WHERE seq > ", last, "; ",
-                           "UPDATE audit_head SET seq = ", last,
-                           ", row_hash = (SELECT row_hash FROM audit_log WHERE seq = ", last, "); ",
-                           "ALTER TABLE audit_checkpoints ENABLE TRIGGER USER; "
-                           "ALTER TABLE audit_log ENABLE TRIGGER USER;"))
-          .ok());
-  // The server signs the shortened head as the newest again.
-  const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  while (fleet->Count(absl::StrCat("SELECT count(*) FROM audit_checkpoints WHERE seq = ", last,
-                                   " AND signed_at > now() - interval '2 seconds'")) == 0 &&
-         absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(200));
-  }
+  superuser(absl::StrCat("DELETE FROM audit_log WHERE seq > ", last,
+                         "; DELETE FROM audit_checkpoints WHERE seq > ", last,
+                         "; UPDATE audit_head SET seq = ", last,
+                         ", row_hash = (SELECT row_hash FROM audit_log WHERE seq = ", last, ")"));
+  ASSERT_TRUE(signed_again(last));  // the shortened head, signed as the newest
 
   // Chain and checkpoints agree, so without a bound on gaps the cut goes unnoticed...
   const auto unbounded = Verify(*fleet);
   EXPECT_EQ(unbounded.exit_code, 0) << unbounded.out << unbounded.err;
   // ...but nobody without the audit key can sign checkpoints for the time that was removed.
-  auto bounded = fleet->environment().Keylinectl(every_6s);
+  auto bounded = fleet->environment().Keylinectl(every_8s);
   ASSERT_TRUE(bounded.ok());
   EXPECT_EQ(bounded->exit_code, 1) << bounded->out << bounded->err;
   EXPECT_NE(bounded->err.find("no checkpoint signed between "), std::string::npos) << bounded->err;
-  EXPECT_NE(bounded->err.find("more than the 6 s allowed): rows and checkpoints of that time "
+  EXPECT_NE(bounded->err.find("more than the 8 s allowed): rows and checkpoints of that time "
                               "removed, or no server running?"),
             std::string::npos)
       << bounded->err;
+
+  // Every timed checkpoint deleted as well: the stretch now starts at the server's next
+  // signature, unless the time kept from the earlier verify anchors it.
+  superuser("DELETE FROM audit_checkpoints WHERE signed_at IS NOT NULL");
+  ASSERT_TRUE(signed_again(last));
+  auto unanchored = fleet->environment().Keylinectl(every_8s);
+  ASSERT_TRUE(unanchored.ok());
+  EXPECT_EQ(unanchored->exit_code, 0) << unanchored->out << unanchored->err;
+  std::vector<std::string> anchored_args = every_8s;
+  anchored_args.insert(anchored_args.end(), {"--checkpoints-since", signed_up_to});
+  auto anchored = fleet->environment().Keylinectl(anchored_args);
+  ASSERT_TRUE(anchored.ok());
+  EXPECT_EQ(anchored->exit_code, 1) << anchored->out << anchored->err;
+  EXPECT_NE(anchored->err.find(absl::StrCat("no checkpoint signed between ", signed_up_to)),
+            std::string::npos)
+      << anchored->err;
 }
 
 }  // namespace

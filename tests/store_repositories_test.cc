@@ -365,6 +365,23 @@ TEST_F(RepositoriesTest, AuditCheckpointsAppendListLatest) {
   ASSERT_TRUE(newest.ok()) << newest.status();
   EXPECT_EQ(newest->signature, "sig-3a");
   EXPECT_EQ(newest->signed_at, second);
+
+  // A replica that read the latest before another's append committed: with a window, a
+  // checkpoint of this seq or a later one signed within it refuses the append.
+  const absl::Status raced = checkpoints.Append(
+      {3, rows[2].row_hash, "sig-3d", {}, second + absl::Seconds(10)}, absl::Minutes(5));
+  EXPECT_EQ(raced.code(), absl::StatusCode::kAlreadyExists) << raced;
+  EXPECT_EQ(raced.message(), "checkpoint.seq: 3 or later was signed less than 5m before");
+  EXPECT_EQ(
+      checkpoints
+          .Append({2, rows[1].row_hash, "sig-2", {}, second + absl::Seconds(20)}, absl::Minutes(5))
+          .code(),
+      absl::StatusCode::kAlreadyExists);
+  EXPECT_TRUE(
+      checkpoints
+          .Append({3, rows[2].row_hash, "sig-3e", {}, second + absl::Minutes(6)}, absl::Minutes(5))
+          .ok());
+  EXPECT_EQ(checkpoints.List()->size(), 5u);
   EXPECT_EQ(AuditRows().size(), 3u);  // checkpoints are not audit events themselves
 }
 
