@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "cli/output.h"
 #include "cli/signature_check.h"
 #include "store/audit_checkpoint_message.h"
 
@@ -10,10 +11,6 @@ namespace keyline::cli {
 namespace {
 
 absl::Status Problem(std::string message) { return absl::DataLossError(message); }
-
-std::string Utc(absl::Time time) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
-}
 
 // Whole seconds, rounded up: a 6.4 s gap is not "6 s, more than the 6 s allowed".
 int64_t CeilSeconds(absl::Duration duration) {
@@ -180,7 +177,7 @@ absl::Status AuditLogVerifier::CheckCheckpointGaps() const {
     if (!checkpoint.signed_at) continue;
     if (*checkpoint.signed_at > now_ + kClockSkew) {
       return Problem(absl::StrCat("checkpoint at seq ", checkpoint.seq, " signed at ",
-                                  Utc(*checkpoint.signed_at),
+                                  TimeText(*checkpoint.signed_at),
                                   ", after now (a server clock ahead?)"));
     }
     if (!checkpoints_since_ || *checkpoint.signed_at > *checkpoints_since_) {
@@ -198,15 +195,15 @@ absl::Status AuditLogVerifier::CheckCheckpointGaps() const {
   for (size_t i = 1; i < times.size(); ++i) {
     const absl::Duration gap = times[i] - times[i - 1];
     if (gap <= *max_checkpoint_gap_) continue;
-    return Problem(absl::StrCat("no checkpoint signed between ", Utc(times[i - 1]), " and ",
-                                Utc(times[i]), " (", CeilSeconds(gap), " s, more than the ",
+    return Problem(absl::StrCat("no checkpoint signed between ", TimeText(times[i - 1]), " and ",
+                                TimeText(times[i]), " (", CeilSeconds(gap), " s, more than the ",
                                 allowed,
                                 " s allowed): rows and checkpoints of that time removed, or no "
                                 "server running?"));
   }
   const absl::Duration age = now_ - times.back();
   if (age <= *max_checkpoint_gap_) return absl::OkStatus();
-  return Problem(absl::StrCat("newest checkpoint signed at ", Utc(times.back()), ", ",
+  return Problem(absl::StrCat("newest checkpoint signed at ", TimeText(times.back()), ", ",
                               CeilSeconds(age), " s ago, more than the ", allowed,
                               " s allowed: rows and checkpoints after it removed, or no server "
                               "running?"));

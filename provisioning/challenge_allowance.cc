@@ -27,21 +27,22 @@ std::string ChallengeAllowance::Key(std::string_view device_serial, std::string_
   return key;
 }
 
-absl::Time ChallengeAllowance::WholeAt(const std::string& key, absl::Time now) {
-  const auto found = whole_at_.find(key);
-  if (found == whole_at_.end()) return now;
+absl::Time ChallengeAllowance::WholeAt(absl::Time& stored, absl::Time now) const {
   // Never further ahead than a spent allowance. Take keeps to that; only a clock stepped back
   // breaks it, and should leave a device waiting one refill, not the length of the step.
-  found->second = std::min(found->second, now + window_);
-  return std::max(found->second, now);
+  stored = std::min(stored, now + window_);
+  return std::max(stored, now);
 }
 
 absl::Status ChallengeAllowance::Take(std::string_view device_serial, std::string_view requester,
                                       absl::Time now) {
   const std::string key = Key(device_serial, requester);
   std::lock_guard lock(mutex_);
+  // One look-up: a new entry starts whole (at `now`), and always has a challenge to give
+  // (per_device >= 1), so a refusal never leaves one behind.
+  auto [entry, inserted] = whole_at_.try_emplace(key, now);
   // One more challenge moves WholeAt a refill further; it may not pass the window.
-  const absl::Time whole_at = WholeAt(key, now) + settings_.refill;
+  const absl::Time whole_at = WholeAt(entry->second, now) + settings_.refill;
   const absl::Duration wait = whole_at - window_ - now;
   if (wait > absl::ZeroDuration()) {
     return absl::ResourceExhaustedError(absl::StrCat(
@@ -49,10 +50,8 @@ absl::Status ChallengeAllowance::Take(std::string_view device_serial, std::strin
         " challenges (one more every ", absl::FormatDuration(settings_.refill), "); retry in ",
         static_cast<int64_t>(std::ceil(absl::ToDoubleSeconds(wait))), " s"));
   }
-  auto [entry, inserted] = whole_at_.try_emplace(key, whole_at);
-  if (!inserted) {
-    entry->second = whole_at;
-  } else if (whole_at_.size() >= next_clean_up_size_) {
+  entry->second = whole_at;
+  if (inserted && whole_at_.size() >= next_clean_up_size_) {
     DropWhole(now);
     next_clean_up_size_ = std::max(kFirstCleanUpSize, 2 * whole_at_.size());
   }

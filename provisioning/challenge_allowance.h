@@ -60,8 +60,9 @@ class ChallengeAllowance {
 
  private:
   static std::string Key(std::string_view device_serial, std::string_view requester);
-  // When the allowance under `key` is whole again, `now` if it is whole.
-  absl::Time WholeAt(const std::string& key, absl::Time now);   // needs mutex_
+  // When the allowance whose entry is `stored` is whole again, `now` if it is whole; clamps
+  // `stored` (see the .cc).
+  absl::Time WholeAt(absl::Time& stored, absl::Time now) const;  // needs mutex_
   void DropWhole(absl::Time now);                               // needs mutex_
 
   const ChallengeAllowanceSettings settings_;
